@@ -1,0 +1,213 @@
+"""The cell contract shared by every recurrent family.
+
+A cell computes ONE time step. It is used two ways:
+
+1. Directly, with autograd: ``y_t, state = cell(x_t, state)``.
+2. By the time loop of :mod:`rnnkit.layers.loop`, which needs the step split in three parts so
+   that backpropagation through time can be written by hand, for the whole sequence at once:
+
+   - :meth:`Cell.project_input` maps all steps' inputs at once, ``x (..., I) -> xg (..., G)``:
+     one large matmul before the loop instead of ``T`` small ones.
+   - :meth:`Cell.step` advances one step from the projected input and returns a cache of the
+     activations its backward needs. It is plain torch code, so autograd can differentiate it
+     too: the direct call and the loop run the very same equations.
+   - :meth:`Cell.step_backward` is the hand-derived gradient of :meth:`step`, and
+     :meth:`Cell.weight_grads` turns the stacked caches of all steps into weight gradients with
+     one large matmul per weight after the backward loop.
+
+Parameter names and shapes follow ``torch.nn`` (``weight_ih``, ``weight_hh``, ``bias_ih``,
+``bias_hh``), so standard cells copy weights 1:1 to and from ``torch.nn.RNN/LSTM/GRU``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from rnnkit.state import State
+
+Cache = tuple[Tensor, ...]
+
+
+def check_size(name: str, value: int) -> int:
+    """Validate a size argument: a positive int (bools are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def check_probability(name: str, value: float) -> float:
+    """Validate a dropout probability in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """Validate a string option against its allowed values."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+class Cell(nn.Module):
+    """Base class of the recurrent cells: one time step ``cell(x_t, state) -> (y_t, state)``.
+
+    Attributes:
+        input_size: ``I``, width of ``x_t``.
+        hidden_size: ``H``, width of the hidden vector.
+        output_size: width of ``y_t``, what a layer outputs and the next layer reads (``H``
+            except for the Jordan cell, whose output layer has its own size ``O``).
+        gate_size: ``G``, width of the projected input ``xg_t``.
+        recurrent_dropout: probability of dropping a unit of the recurrent input (Gal &
+            Ghahramani 2016: one mask per sequence, reused at every step; training only).
+        state_type: the NamedTuple type of the state.
+        input_parameters: names of the parameters used by :meth:`project_input` (autograd
+            differentiates those); every other parameter is used inside :meth:`step`.
+    """
+
+    state_type: ClassVar[type]
+    input_parameters: ClassVar[tuple[str, ...]] = ("weight_ih", "bias_ih")
+
+    def __init__(self, input_size: int, hidden_size: int, recurrent_dropout: float) -> None:
+        super().__init__()
+        self.input_size = check_size("input_size", input_size)
+        self.hidden_size = check_size("hidden_size", hidden_size)
+        self.recurrent_dropout = check_probability("recurrent_dropout", recurrent_dropout)
+
+    # ---- sizes and dispatch -------------------------------------------------------------
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size
+
+    @property
+    def recurrent_input_size(self) -> int:
+        """Width of the vector fed back through the recurrent weights (``h`` or ``y``)."""
+        return self.hidden_size
+
+    @property
+    def fused_mode(self) -> str | None:
+        """Name of the ``torch.nn`` kernel computing exactly this cell, or None if none does."""
+        return None
+
+    @property
+    def loop_parameter_names(self) -> tuple[str, ...]:
+        """Names of the parameters :meth:`step` uses, in a fixed order."""
+        return tuple(n for n, _ in self.named_parameters() if n not in self.input_parameters)
+
+    def reset_parameters(self) -> None:
+        """torch.nn's default: every parameter uniform in ``(-1/sqrt(H), 1/sqrt(H))``."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    # ---- state and dropout ----------------------------------------------------------------
+    def init_state(
+        self, batch: int, *, dtype: torch.dtype | None = None, device: torch.device | None = None
+    ) -> State:
+        """Zero state for a batch of ``batch`` sequences, on the cell's dtype and device."""
+        ref = self.weight_ih
+        size = (batch, self.recurrent_input_size)
+        fields = len(self.state_type._fields)
+        return self.state_type(
+            *(ref.new_zeros(size, dtype=dtype, device=device) for _ in range(fields))
+        )
+
+    def sample_dropout_mask(self, batch: int) -> Tensor | None:
+        """One variational dropout mask ``(B, K)`` for a whole sequence, or None.
+
+        None when not training or ``recurrent_dropout == 0``. Kept units are scaled by
+        ``1/(1-p)`` (inverted dropout) so evaluation needs no rescaling.
+        """
+        p = self.recurrent_dropout
+        if not self.training or p == 0.0:
+            return None
+        keep = self.weight_ih.new_full((batch, self.recurrent_input_size), 1.0 - p)
+        return torch.bernoulli(keep).div_(1.0 - p)
+
+    # ---- the step, split for hand-written BPTT ---------------------------------------------
+    def project_input(self, x: Tensor) -> Tensor:
+        """Input projection for any number of steps: ``xg = x W_ihᵀ + b_ih``, (..., I) -> (..., G)."""
+        return nn.functional.linear(x, self.weight_ih, self.bias_ih)
+
+    @abstractmethod
+    def step(self, xg: Tensor, state: State, mask: Tensor | None) -> tuple[Tensor, State, Cache]:
+        """One step from the projected input ``xg`` (B, G): returns ``(y_t, state_t, cache)``."""
+
+    @abstractmethod
+    def step_backward(
+        self, cache: Cache, dy: Tensor, dstate: State, mask: Tensor | None
+    ) -> tuple[Tensor, State, Cache]:
+        """Gradient of :meth:`step`: ``(dxg_t, dstate_{t-1}, extras)``.
+
+        ``dy`` is dE/dy_t from above, ``dstate`` is dE/dstate_t from step t+1. ``extras`` are
+        per-step tensors (besides ``dxg``) that :meth:`weight_grads` needs.
+        """
+
+    @abstractmethod
+    def weight_grads(
+        self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]
+    ) -> dict[str, Tensor]:
+        """Gradients of the :meth:`step` parameters, summed over all steps at once.
+
+        ``caches`` and ``extras`` hold one tuple per step (use :func:`stacked` to gather a
+        field as (T, B, ...)); ``dxg`` is (T, B, G).
+        """
+
+    # ---- direct use ----------------------------------------------------------------------
+    def forward(
+        self, x: Tensor, state: State | None = None, dropout_mask: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """One time step with autograd.
+
+        Args:
+            x: input at this step, (B, I).
+            state: previous state (fields (B, H)); zeros when None.
+            dropout_mask: recurrent dropout mask from :meth:`sample_dropout_mask`. Pass the
+                same mask at every step of a sequence for variational dropout; when None in
+                training, a fresh mask is drawn for this step.
+
+        Returns:
+            ``(y_t, state_t)``: output (B, output_size) and new state.
+        """
+        if x.dim() != 2 or x.size(1) != self.input_size:
+            raise ValueError(
+                f"x must have shape (batch, {self.input_size}), got {tuple(x.shape)}"
+            )
+        if state is None:
+            state = self.init_state(x.size(0))
+        if dropout_mask is None:
+            dropout_mask = self.sample_dropout_mask(x.size(0))
+        y, new_state, _ = self.step(self.project_input(x), state, dropout_mask)
+        return y, new_state
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.recurrent_dropout:
+            text += f", recurrent_dropout={self.recurrent_dropout}"
+        return text
+
+
+def masked(r: Tensor, mask: Tensor | None) -> Tensor:
+    """The recurrent input after variational dropout (identity when ``mask`` is None)."""
+    return r if mask is None else r * mask
+
+
+def flat(t: Tensor) -> Tensor:
+    """(T, B, K) -> (T*B, K), so a sum over steps and batch becomes one matmul."""
+    return t.reshape(-1, t.size(-1))
+
+
+def outer_sum(dz: Tensor, r: Tensor) -> Tensor:
+    """Sum over steps and batch of ``dz_tᵀ r_t``: (T, B, N), (T, B, K) -> (N, K), one GEMM."""
+    return flat(dz).t().mm(flat(r))
+
+
+def stacked(per_step: Sequence[Cache], field: int) -> Tensor:
+    """Field ``field`` of every step's cache, stacked on a new leading time axis: (T, B, ...)."""
+    return torch.stack([cache[field] for cache in per_step])
