@@ -132,7 +132,7 @@ class Cell(nn.Module):
 
     # ---- the step, split for hand-written BPTT ---------------------------------------------
     def project_input(self, x: Tensor) -> Tensor:
-        """Input projection for any number of steps: ``xg = x W_ihᵀ + b_ih``, (..., I) -> (..., G)."""
+        """All steps' input projection at once: ``xg = x W_ihᵀ + b_ih``, (..., I) -> (..., G)."""
         return nn.functional.linear(x, self.weight_ih, self.bias_ih)
 
     @abstractmethod
@@ -176,9 +176,7 @@ class Cell(nn.Module):
             ``(y_t, state_t)``: output (B, output_size) and new state.
         """
         if x.dim() != 2 or x.size(1) != self.input_size:
-            raise ValueError(
-                f"x must have shape (batch, {self.input_size}), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"x must have shape (batch, {self.input_size}), got {tuple(x.shape)}")
         if state is None:
             state = self.init_state(x.size(0))
         if dropout_mask is None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
-
-from collections.abc import Sequence
 
 from rnnkit.cells.base import Cache, Cell, check_choice, masked, outer_sum, stacked
 from rnnkit.state import RNNState
@@ -76,7 +76,9 @@ class ElmanCell(Cell):
             return None
         return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
 
-    def step(self, xg: Tensor, state: RNNState, mask: Tensor | None) -> tuple[Tensor, RNNState, Cache]:
+    def step(
+        self, xg: Tensor, state: RNNState, mask: Tensor | None
+    ) -> tuple[Tensor, RNNState, Cache]:
         r = masked(state.h, mask)  # (B, H)
         a = torch.addmm(xg + self.bias_hh, r, self.weight_hh.t())  # (B, H)
         h = torch.tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
-
-from collections.abc import Sequence
 
 from rnnkit.cells.base import Cache, Cell, masked, outer_sum, stacked
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
@@ -81,7 +81,9 @@ class GRUCell(Cell):
         z = nn.functional.linear(x, self.weight_ih)  # (..., 3H)
         return nn.functional.layer_norm(z, z.shape[-1:], self.ln_ih_weight, self.bias_ih)
 
-    def step(self, xg: Tensor, state: RNNState, mask: Tensor | None) -> tuple[Tensor, RNNState, Cache]:
+    def step(
+        self, xg: Tensor, state: RNNState, mask: Tensor | None
+    ) -> tuple[Tensor, RNNState, Cache]:
         H = self.hidden_size
         h_prev = state.h
         rin = masked(h_prev, mask)  # (B, H)

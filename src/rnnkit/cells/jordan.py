@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
-
-from collections.abc import Sequence
 
 from rnnkit.cells.base import (
     Cache,
@@ -128,7 +128,9 @@ class JordanCell(Cell):
             return y * (dy - (dy * y).sum(-1, keepdim=True))
         return dy
 
-    def step(self, xg: Tensor, state: JordanState, mask: Tensor | None) -> tuple[Tensor, JordanState, Cache]:
+    def step(
+        self, xg: Tensor, state: JordanState, mask: Tensor | None
+    ) -> tuple[Tensor, JordanState, Cache]:
         r = masked(state.y, mask)  # (B, O)
         a = torch.addmm(xg, r, self.weight_oh.t()) if self.feeds_hidden else xg  # (B, H)
         h = torch.tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)

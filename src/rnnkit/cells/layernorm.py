@@ -21,7 +21,9 @@ from torch import Tensor
 EPS = 1e-5
 
 
-def layer_norm(z: Tensor, gamma: Tensor, beta: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def layer_norm(
+    z: Tensor, gamma: Tensor, beta: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
     """Returns ``(out, zhat, inv_sigma)``; ``zhat`` (B, K) and ``inv_sigma`` (B, 1) are the cache.
 
     Written with plain torch ops so that autograd can also differentiate it (the direct,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
-
-from collections.abc import Sequence
 
 from rnnkit.cells.base import Cache, Cell, masked, outer_sum, stacked
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
@@ -104,7 +104,9 @@ class LSTMCell(Cell):
         z = nn.functional.linear(x, self.weight_ih)  # (..., 4H)
         return nn.functional.layer_norm(z, z.shape[-1:], self.ln_ih_weight, self.bias_ih)
 
-    def step(self, xg: Tensor, state: LSTMState, mask: Tensor | None) -> tuple[Tensor, LSTMState, Cache]:
+    def step(
+        self, xg: Tensor, state: LSTMState, mask: Tensor | None
+    ) -> tuple[Tensor, LSTMState, Cache]:
         H = self.hidden_size
         h_prev, c_prev = state
         r = masked(h_prev, mask)  # (B, H)

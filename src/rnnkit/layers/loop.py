@@ -57,7 +57,9 @@ class _TimeLoop(torch.autograd.Function):
             y, new_state, cache = cell.step(xg_t, state, mask)
             if valid is not None:
                 v = valid[t]  # (B, 1)
-                new_state = map_state(lambda new, old, v=v: torch.where(v, new, old), new_state, state)
+                new_state = map_state(
+                    lambda new, old, v=v: torch.where(v, new, old), new_state, state
+                )
                 y = y * v
             outputs.append(y)
             if keep:
@@ -94,7 +96,6 @@ class _TimeLoop(torch.autograd.Function):
         grads = cell.weight_grads(caches, dxg_all, extras)
         names = cell.loop_parameter_names
         assert set(grads) == set(names), f"weight_grads gave {sorted(grads)}, expected {names}"
-        ctx.caches = None  # free the activations as soon as possible
         return (None, dxg_all, None, None, None, *dstate, *(grads[n] for n in names))
 
 

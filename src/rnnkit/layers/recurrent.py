@@ -192,7 +192,9 @@ class Recurrent(nn.Module):
                 f"{self.config.input_size}"
             )
         if x.size(1) == 0 or x.size(0) == 0:
-            raise ValueError(f"x must have at least one sequence and one step, got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have at least one sequence and one step, got {tuple(x.shape)}"
+            )
         weight = self.cells[0].weight_ih
         if x.dtype != weight.dtype or x.device != weight.device:
             raise ValueError(
@@ -221,8 +223,14 @@ class Recurrent(nn.Module):
 
 
 def _common(fields: dict[str, Any]) -> dict[str, Any]:
-    keep = ("input_size", "hidden_size", "num_layers", "bidirectional", "dropout",
-            "recurrent_dropout")
+    keep = (
+        "input_size",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
+        "dropout",
+        "recurrent_dropout",
+    )
     return {k: fields[k] for k in keep}
 
 
@@ -233,13 +241,17 @@ def _check_lengths(lengths: Tensor | None, x: Tensor) -> Tensor | None:
     lengths = torch.as_tensor(lengths)
     B, T = x.size(0), x.size(1)
     if lengths.dim() != 1 or lengths.size(0) != B:
-        raise ValueError(f"lengths must have shape ({B},), one per sequence, got {tuple(lengths.shape)}")
+        raise ValueError(
+            f"lengths must have shape ({B},), one per sequence, got {tuple(lengths.shape)}"
+        )
     if lengths.is_floating_point() or lengths.dtype == torch.bool:
         raise ValueError(f"lengths must be integers, got {lengths.dtype}")
     lengths = lengths.to("cpu", torch.int64)
     low, high = int(lengths.min()), int(lengths.max())
     if low < 1 or high > T:
-        raise ValueError(f"lengths must lie in [1, {T}] (the time dimension of x), got [{low}, {high}]")
+        raise ValueError(
+            f"lengths must lie in [1, {T}] (the time dimension of x), got [{low}, {high}]"
+        )
     return None if low == T else lengths
 
 

@@ -1,0 +1,388 @@
+"""Training-step throughput of rnnkit's recurrent layers against ``torch.nn`` on the CPU.
+
+One training step is forward plus backward of ``out.sum()`` with respect to the parameters
+and the input, float32, batch-first, at torch's default thread count. For each configuration
+every variant gets one warm-up call (timed: the first-call overhead), then the variants are
+timed round-robin, interleaved (A, B, C, ..., A, B, C, ...), so that the slow drifts and
+episodes of a noisy machine hit them all alike (DESIGN.md, "Noise"). Medians are reported.
+
+Achieved GFLOP/s counts only each cell's own matmul FLOPs, forward + backward = 3x forward
+(forward, grad-input, grad-weight); ratios are against raw ``torch.nn.LSTM`` of the same
+configuration and, for GRU and Elman, against their own raw ``torch.nn`` module too.
+
+Usage::
+
+    python -m benchmarks.bench_core [--rounds 7] [--json PATH] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+import rnnkit
+from rnnkit import Recurrent
+
+BASELINE = "nn.LSTM"
+MIN_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Config:
+    """One benchmark shape: batch ``B``, steps ``T``, ``I = H = size``, stacked ``layers``."""
+
+    batch: int
+    steps: int
+    size: int
+    layers: int
+
+    @property
+    def tokens(self) -> int:
+        """Tokens per training step, ``B * T``."""
+        return self.batch * self.steps
+
+    @property
+    def label(self) -> str:
+        """Short human-readable name."""
+        return f"B={self.batch} T={self.steps} I=H={self.size} layers={self.layers}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A module to time: ``build(config)`` makes it; ``family`` picks the FLOP formula.
+
+    ``expect_fused`` is checked against ``Recurrent.uses_fused`` (None for raw torch.nn);
+    ``raw`` names the raw torch.nn variant of the same family (None if there is none).
+    """
+
+    name: str
+    family: str
+    build: Callable[[Config], nn.Module]
+    expect_fused: bool | None
+    raw: str | None
+
+
+FULL_CONFIGS = (Config(64, 100, 256, 1), Config(64, 100, 256, 2), Config(32, 35, 650, 2))
+QUICK_CONFIGS = (Config(16, 20, 64, 1),)
+
+
+# ---- FLOPs ----------------------------------------------------------------------------------
+def lstm_flops(input_size: int, hidden_size: int) -> int:
+    """Forward matmul FLOPs per token of one LSTM layer: ``2 (I + H) 4H``.
+
+    The four gates (i, f, g, o) each multiply ``[x_t, h_{t-1}]`` by an ``(I + H) x H`` block.
+    """
+    return 2 * (input_size + hidden_size) * 4 * hidden_size
+
+
+def gru_flops(input_size: int, hidden_size: int) -> int:
+    """Forward matmul FLOPs per token of one GRU layer: ``2 (I + H) 3H`` (gates r, z, n)."""
+    return 2 * (input_size + hidden_size) * 3 * hidden_size
+
+
+def elman_flops(input_size: int, hidden_size: int) -> int:
+    """Forward matmul FLOPs per token of one Elman layer: ``2 (I + H) H``."""
+    return 2 * (input_size + hidden_size) * hidden_size
+
+
+def jordan_flops(input_size: int, hidden_size: int, output_size: int | None = None) -> int:
+    """Forward matmul FLOPs per token of one Jordan layer with ``feedback="hidden"``.
+
+    ``2 (I H + O H + H O)``: input projection ``W_ih``, output feedback ``W_oh`` and the
+    cell's own output layer ``W_hy``; ``O`` defaults to ``H``.
+    """
+    O = hidden_size if output_size is None else output_size
+    return 2 * (input_size * hidden_size + O * hidden_size + hidden_size * O)
+
+
+FLOPS: dict[str, Callable[[int, int], int]] = {
+    "lstm": lstm_flops,
+    "gru": gru_flops,
+    "elman": elman_flops,
+    "jordan": jordan_flops,
+}
+
+
+def step_flops(family: str, config: Config) -> int:
+    """Matmul FLOPs of one training step: 3x forward (forward, grad-input, grad-weight).
+
+    Layer 1 reads ``I`` features, the layers above read ``H`` (unidirectional; Jordan's
+    output size is ``H`` here).
+    """
+    per_token = sum(
+        FLOPS[family](config.size, config.size) for _ in range(config.layers)
+    )  # I = H, so every layer has the same input width
+    return 3 * config.tokens * per_token
+
+
+# ---- variants -------------------------------------------------------------------------------
+def raw_module(kind: type[nn.RNNBase]) -> Callable[[Config], nn.Module]:
+    """Builder of a raw torch.nn recurrent module (``batch_first=True``)."""
+
+    def build(config: Config) -> nn.Module:
+        return kind(config.size, config.size, num_layers=config.layers, batch_first=True)
+
+    return build
+
+
+def rnnkit_layer(cell: str, **options: Any) -> Callable[[Config], nn.Module]:
+    """Builder of ``rnnkit.Recurrent(cell, ..., **options)``."""
+
+    def build(config: Config) -> nn.Module:
+        return Recurrent(
+            cell,
+            input_size=config.size,
+            hidden_size=config.size,
+            num_layers=config.layers,
+            **options,
+        )
+
+    return build
+
+
+def variants() -> list[Variant]:
+    """Every variant, in the round-robin order; the baseline comes first."""
+    return [
+        Variant(BASELINE, "lstm", raw_module(nn.LSTM), None, BASELINE),
+        Variant("lstm auto (fast path)", "lstm", rnnkit_layer("lstm"), True, BASELINE),
+        Variant("lstm loop", "lstm", rnnkit_layer("lstm", engine="loop"), False, BASELINE),
+        Variant("lstm peephole", "lstm", rnnkit_layer("lstm", peephole=True), False, BASELINE),
+        Variant("lstm layer_norm", "lstm", rnnkit_layer("lstm", layer_norm=True), False, BASELINE),
+        Variant(
+            "lstm recurrent_dropout=0.25",
+            "lstm",
+            rnnkit_layer("lstm", recurrent_dropout=0.25),
+            False,
+            BASELINE,
+        ),
+        Variant("jordan feedback=hidden", "jordan", rnnkit_layer("jordan", feedback="hidden"),
+                False, None),
+        Variant("nn.GRU", "gru", raw_module(nn.GRU), None, "nn.GRU"),
+        Variant("gru auto", "gru", rnnkit_layer("gru"), None, "nn.GRU"),
+        Variant("gru loop", "gru", rnnkit_layer("gru", engine="loop"), False, "nn.GRU"),
+        Variant("nn.RNN", "elman", raw_module(nn.RNN), None, "nn.RNN"),
+        Variant("elman auto", "elman", rnnkit_layer("elman"), None, "nn.RNN"),
+        Variant("elman loop", "elman", rnnkit_layer("elman", engine="loop"), False, "nn.RNN"),
+    ]
+
+
+def check_path(variant: Variant, module: nn.Module) -> bool | None:
+    """Return ``module.uses_fused`` (None for raw torch.nn); fail if it is not the expected."""
+    fused = getattr(module, "uses_fused", None)
+    if variant.expect_fused is not None and fused != variant.expect_fused:
+        raise RuntimeError(
+            f"{variant.name}: expected uses_fused={variant.expect_fused}, got {fused}"
+        )
+    return fused
+
+
+# ---- timing ---------------------------------------------------------------------------------
+def train_step(module: nn.Module, x: Tensor) -> float:
+    """Time one forward + backward of ``out.sum()``; returns seconds.
+
+    Gradients are reset to None outside the timed region, so no step pays for accumulation.
+    """
+    module.zero_grad(set_to_none=True)
+    x.grad = None
+    start = time.perf_counter()
+    out = module(x)[0]
+    out.sum().backward()
+    return time.perf_counter() - start
+
+
+def time_config(config: Config, chosen: list[Variant], rounds: int) -> list[dict[str, Any]]:
+    """Build every variant, warm each up once, then time them round-robin for ``rounds``."""
+    torch.manual_seed(0)
+    x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
+    modules = [variant.build(config).train() for variant in chosen]
+    fused = [check_path(v, m) for v, m in zip(chosen, modules, strict=True)]
+    first = [train_step(m, x) for m in modules]
+    times: list[list[float]] = [[] for _ in chosen]
+    for _ in range(rounds):
+        for i, module in enumerate(modules):
+            times[i].append(train_step(module, x))
+    return [
+        summarize(config, v, f, t, u)
+        for v, f, t, u in zip(chosen, first, times, fused, strict=True)
+    ]
+
+
+def summarize(
+    config: Config, variant: Variant, first: float, times: list[float], fused: bool | None
+) -> dict[str, Any]:
+    """One result row: median, throughput, GFLOP/s and the first-call overhead."""
+    median = statistics.median(times)
+    flops = step_flops(variant.family, config)
+    return {
+        "config": asdict(config),
+        "variant": variant.name,
+        "family": variant.family,
+        "uses_fused": fused,
+        "times_s": times,
+        "median_s": median,
+        "min_s": min(times),
+        "max_s": max(times),
+        "tokens_per_s": config.tokens / median,
+        "gflop_per_step": flops / 1e9,
+        "gflops": flops / median / 1e9,
+        "first_call_s": first,
+        "first_call_overhead_s": first - median,
+        "raw": variant.raw,
+    }
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Add GFLOP/s and time ratios vs nn.LSTM, and the GFLOP/s ratio vs the own raw module."""
+    by_name = {row["variant"]: row for row in rows}
+    base = by_name[BASELINE]
+    for row in rows:
+        own = by_name.get(row["raw"]) if row["raw"] else None
+        row["ratio_gflops_vs_lstm"] = row["gflops"] / base["gflops"]
+        row["ratio_time_vs_lstm"] = row["median_s"] / base["median_s"]
+        row["ratio_gflops_vs_raw"] = row["gflops"] / own["gflops"] if own else None
+
+
+# ---- output ---------------------------------------------------------------------------------
+HEADER = (
+    f"{'variant':<28} {'path':<5} {'ms/step':>8} {'spread':>7} {'tokens/s':>9} "
+    f"{'GFLOP/s':>8} {'GF/LSTM':>8} {'t/LSTM':>7} {'GF/raw':>7} {'1st+ms':>8}"
+)
+
+
+def path_name(row: dict[str, Any]) -> str:
+    """``torch`` for raw torch.nn, else ``fused`` or ``loop``."""
+    if row["uses_fused"] is None:
+        return "torch"
+    return "fused" if row["uses_fused"] else "loop"
+
+
+def format_row(row: dict[str, Any]) -> str:
+    """One table line; spread is (max - min) / median of the timed rounds."""
+    spread = (row["max_s"] - row["min_s"]) / row["median_s"]
+    raw = row["ratio_gflops_vs_raw"]
+    raw_text = f"{raw:.2f}" if raw is not None else "-"
+    return (
+        f"{row['variant']:<28} {path_name(row):<5} {row['median_s'] * 1e3:8.1f} "
+        f"{spread:6.0%} {row['tokens_per_s']:9.0f} {row['gflops']:8.1f} "
+        f"{row['ratio_gflops_vs_lstm']:8.2f} {row['ratio_time_vs_lstm']:7.2f} "
+        f"{raw_text:>7} {row['first_call_overhead_s'] * 1e3:8.1f}"
+    )
+
+
+def format_table(config: Config, rows: list[dict[str, Any]]) -> str:
+    """The table of one configuration."""
+    lines = [f"\n{config.label}  ({config.tokens} tokens/step)", HEADER, "-" * len(HEADER)]
+    return "\n".join(lines + [format_row(row) for row in rows])
+
+
+LEGEND = """\
+ms/step: median forward+backward time; spread: (max-min)/median over the timed rounds;
+GFLOP/s: the cell's own matmul FLOPs (3x forward) / median; GF/LSTM: GFLOP/s / nn.LSTM's;
+t/LSTM: median time / nn.LSTM's; GF/raw: GFLOP/s / the same family's raw torch.nn module;
+1st+ms: first (warm-up) call minus the median."""
+
+
+# ---- driver ---------------------------------------------------------------------------------
+def git_revision() -> str | None:
+    """``git describe``-style revision of the checkout (``-dirty`` if modified), or None."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def metadata(rounds: int, quick: bool) -> dict[str, Any]:
+    """What the docs need to cite a result: versions, threads, machine, date."""
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "torch_version": torch.__version__,
+        "rnnkit_version": rnnkit.__version__,
+        "git_revision": git_revision(),
+        "num_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "load_average_start": os.getloadavg(),  # other processes on the 2 cores skew timings
+        "rounds": rounds,
+        "quick": quick,
+        "loss": "out.sum()",
+        "dtype": "float32",
+    }
+
+
+def run(configs: tuple[Config, ...], rounds: int) -> list[dict[str, Any]]:
+    """Time every configuration, print its table, and return all result rows."""
+    rows: list[dict[str, Any]] = []
+    for config in configs:
+        config_rows = time_config(config, variants(), rounds)
+        add_ratios(config_rows)
+        print(format_table(config, config_rows), flush=True)
+        rows.extend(config_rows)
+    return rows
+
+
+def check_finite(rows: list[dict[str, Any]]) -> None:
+    """Fail loudly if a median is not a positive finite number."""
+    for row in rows:
+        if not (math.isfinite(row["median_s"]) and row["median_s"] > 0):
+            raise RuntimeError(f"{row['variant']}: bad median {row['median_s']!r}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options; ``--rounds`` defaults to 7 (3 with ``--quick``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=None,
+                        help=f"timed rounds per variant (default 7; at least {MIN_ROUNDS})")
+    parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
+    parser.add_argument("--quick", action="store_true",
+                        help="one tiny configuration (16, 20, 64, 1), 3 rounds: a smoke run")
+    args = parser.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 7
+    elif args.rounds < (1 if args.quick else MIN_ROUNDS):
+        parser.error(f"--rounds must be at least {MIN_ROUNDS} (1 with --quick), got {args.rounds}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the tables and optionally write JSON."""
+    args = parse_args(argv)
+    meta = metadata(args.rounds, args.quick)
+    print(f"torch {meta['torch_version']}, {meta['num_threads']} threads, {args.rounds} rounds, "
+          f"{meta['date']}, load average {meta['load_average_start'][0]:.2f}")
+    start = time.perf_counter()
+    rows = run(QUICK_CONFIGS if args.quick else FULL_CONFIGS, args.rounds)
+    meta["total_s"] = time.perf_counter() - start
+    meta["load_average_end"] = os.getloadavg()
+    check_finite(rows)
+    print(f"\n{LEGEND}\ntotal {meta['total_s']:.1f} s, "
+          f"load average {meta['load_average_end'][0]:.2f}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Smoke test: ``python -m benchmarks.bench_core --quick`` runs and writes complete JSON.
+
+It checks that the script works, not how fast anything is (DESIGN.md: speed is measured by
+benchmarks/, never asserted by a timed test).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+VARIANTS = {
+    "nn.LSTM",
+    "lstm auto (fast path)",
+    "lstm loop",
+    "lstm peephole",
+    "lstm layer_norm",
+    "lstm recurrent_dropout=0.25",
+    "jordan feedback=hidden",
+    "nn.GRU",
+    "gru auto",
+    "gru loop",
+    "nn.RNN",
+    "elman auto",
+    "elman loop",
+}
+
+
+def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_core", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    rows = data["results"]
+    assert {row["variant"] for row in rows} == VARIANTS
+    assert len(rows) == len(VARIANTS)  # one quick configuration, each variant once
+    for row in rows:
+        assert math.isfinite(row["median_s"]) and row["median_s"] > 0, row["variant"]
+        assert len(row["times_s"]) == data["meta"]["rounds"] == 3
+        assert math.isfinite(row["gflops"]) and row["gflops"] > 0, row["variant"]
+    fast = next(row for row in rows if row["variant"] == "lstm auto (fast path)")
+    assert fast["uses_fused"] is True
+    assert data["meta"]["torch_version"] and data["meta"]["num_threads"] >= 1
