@@ -1,0 +1,5 @@
+"""``python -m rnnkit``: same as the ``rnnkit`` command."""
+
+from rnnkit.cli import main
+
+main()
