@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from cases import CELL_CASES, case_id, make_layer
 
 import rnnkit
+from cases import CELL_CASES, case_id, make_layer
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 CASES = pytest.mark.parametrize("cell,options", CELL_CASES, ids=map(case_id, CELL_CASES))
