@@ -29,6 +29,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from rnnkit.cells.gemm import input_linear
 from rnnkit.state import State
 
 Cache = tuple[Tensor, ...]
@@ -63,7 +64,6 @@ class Cell(nn.Module):
         hidden_size: ``H``, width of the hidden vector.
         output_size: width of ``y_t``, what a layer outputs and the next layer reads (``H``
             except for the Jordan cell, whose output layer has its own size ``O``).
-        gate_size: ``G``, width of the projected input ``xg_t``.
         recurrent_dropout: probability of dropping a unit of the recurrent input (Gal &
             Ghahramani 2016: one mask per sequence, reused at every step; training only).
         state_type: the NamedTuple type of the state.
@@ -72,7 +72,7 @@ class Cell(nn.Module):
     """
 
     state_type: ClassVar[type]
-    input_parameters: ClassVar[tuple[str, ...]] = ("weight_ih", "bias_ih")
+    input_parameters: tuple[str, ...] = ("weight_ih", "bias_ih")
 
     def __init__(self, input_size: int, hidden_size: int, recurrent_dropout: float) -> None:
         super().__init__()
@@ -127,13 +127,15 @@ class Cell(nn.Module):
         p = self.recurrent_dropout
         if not self.training or p == 0.0:
             return None
-        keep = self.weight_ih.new_full((batch, self.recurrent_input_size), 1.0 - p)
-        return torch.bernoulli(keep).div_(1.0 - p)
+        ref = self.weight_ih
+        # Drawn in float32 whatever the model's dtype, so one seed gives one mask everywhere.
+        keep = torch.full((batch, self.recurrent_input_size), 1.0 - p, device=ref.device)
+        return torch.bernoulli(keep).div_(1.0 - p).to(ref.dtype)
 
     # ---- the step, split for hand-written BPTT ---------------------------------------------
     def project_input(self, x: Tensor) -> Tensor:
         """All steps' input projection at once: ``xg = x W_ihᵀ + b_ih``, (..., I) -> (..., G)."""
-        return nn.functional.linear(x, self.weight_ih, self.bias_ih)
+        return input_linear(x, self.weight_ih, self.bias_ih)
 
     @abstractmethod
     def step(self, xg: Tensor, state: State, mask: Tensor | None) -> tuple[Tensor, State, Cache]:
@@ -209,3 +211,28 @@ def outer_sum(dz: Tensor, r: Tensor) -> Tensor:
 def stacked(per_step: Sequence[Cache], field: int) -> Tensor:
     """Field ``field`` of every step's cache, stacked on a new leading time axis: (T, B, ...)."""
     return torch.stack([cache[field] for cache in per_step])
+
+
+# Derivatives of the squashing functions, written with their outputs. Each is ONE fused ATen
+# kernel (the ones autograd itself uses): one pass over memory instead of three, which is what
+# an elementwise-bound backward loop pays for.
+_aten = torch.ops.aten
+
+
+def sigmoid_grad(grad: Tensor, out: Tensor, *, into: Tensor | None = None) -> Tensor:
+    """``grad * out * (1 - out)`` for ``out = σ(a)``, written into ``into`` if given."""
+    if into is None:
+        return _aten.sigmoid_backward(grad, out)
+    return _aten.sigmoid_backward.grad_input(grad, out, grad_input=into)
+
+
+def tanh_grad(grad: Tensor, out: Tensor, *, into: Tensor | None = None) -> Tensor:
+    """``grad * (1 - out²)`` for ``out = tanh(a)``, written into ``into`` if given."""
+    if into is None:
+        return _aten.tanh_backward(grad, out)
+    return _aten.tanh_backward.grad_input(grad, out, grad_input=into)
+
+
+def relu_grad(grad: Tensor, out: Tensor) -> Tensor:
+    """``grad * [out > 0]`` for ``out = relu(a)``."""
+    return _aten.threshold_backward(grad, out, 0)

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import Cache, Cell, check_choice, masked, outer_sum, stacked
+from rnnkit.cells.base import (
+    Cache,
+    Cell,
+    check_choice,
+    masked,
+    outer_sum,
+    relu_grad,
+    stacked,
+    tanh_grad,
+)
+from rnnkit.cells.gemm import input_linear, linear_add, matmul
 from rnnkit.state import RNNState
 
 
@@ -70,6 +80,12 @@ class ElmanCell(Cell):
                 self.bias_ih.zero_()
                 self.bias_hh.zero_()
 
+    input_parameters = ("weight_ih", "bias_ih", "bias_hh")
+
+    def project_input(self, x: Tensor) -> Tensor:
+        """Both biases are added here, once for all steps, not once per step."""
+        return input_linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
+
     @property
     def fused_mode(self) -> str | None:
         if self.recurrent_dropout:
@@ -80,7 +96,7 @@ class ElmanCell(Cell):
         self, xg: Tensor, state: RNNState, mask: Tensor | None
     ) -> tuple[Tensor, RNNState, Cache]:
         r = masked(state.h, mask)  # (B, H)
-        a = torch.addmm(xg + self.bias_hh, r, self.weight_hh.t())  # (B, H)
+        a = linear_add(r, self.weight_hh, xg)  # (B, H); xg holds b_ih + b_hh
         h = torch.tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
         return h, RNNState(h), (r, h)
 
@@ -90,15 +106,15 @@ class ElmanCell(Cell):
         _, h = cache
         dh = dy + dstate.h
         # φ'(a) written with the output: tanh' = 1 - h², relu' = [h > 0]
-        da = dh * (1 - h * h) if self.nonlinearity == "tanh" else dh * (h > 0)
-        dh_prev = masked(da.mm(self.weight_hh), mask)
+        da = tanh_grad(dh, h) if self.nonlinearity == "tanh" else relu_grad(dh, h)
+        dh_prev = masked(matmul(da, self.weight_hh), mask)
         return da, RNNState(dh_prev), ()
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]
     ) -> dict[str, Tensor]:
         r = stacked(caches, 0)  # (T, B, H)
-        return {"weight_hh": outer_sum(dxg, r), "bias_hh": dxg.sum((0, 1))}
+        return {"weight_hh": outer_sum(dxg, r)}
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import Cache, Cell, masked, outer_sum, stacked
+from rnnkit.cells.base import (
+    Cache,
+    Cell,
+    masked,
+    outer_sum,
+    sigmoid_grad,
+    stacked,
+    tanh_grad,
+)
+from rnnkit.cells.gemm import input_linear, linear, matmul
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
 from rnnkit.state import RNNState
 
@@ -77,8 +86,8 @@ class GRUCell(Cell):
 
     def project_input(self, x: Tensor) -> Tensor:
         if not self.layer_norm:
-            return nn.functional.linear(x, self.weight_ih, self.bias_ih)
-        z = nn.functional.linear(x, self.weight_ih)  # (..., 3H)
+            return input_linear(x, self.weight_ih, self.bias_ih)
+        z = input_linear(x, self.weight_ih)  # (..., 3H)
         return nn.functional.layer_norm(z, z.shape[-1:], self.ln_ih_weight, self.bias_ih)
 
     def step(
@@ -88,45 +97,53 @@ class GRUCell(Cell):
         h_prev = state.h
         rin = masked(h_prev, mask)  # (B, H)
         if self.layer_norm:
-            z_hh, zhat, zinv = layer_norm(rin.mm(self.weight_hh.t()), self.ln_hh_weight)
-            hg = z_hh + self.bias_hh  # (B, 3H)
+            hg, hg_ln = layer_norm(linear(rin, self.weight_hh), self.ln_hh_weight, self.bias_hh)
         else:
-            hg = torch.addmm(self.bias_hh, rin, self.weight_hh.t())  # (B, 3H)
-        xg_r, xg_z, xg_n = xg.split(H, dim=1)
-        hg_r, hg_z, hg_n = hg.split(H, dim=1)
-        r = torch.sigmoid(xg_r + hg_r)
-        z = torch.sigmoid(xg_z + hg_z)
-        n = torch.tanh(torch.addcmul(xg_n, r, hg_n))
-        h = n + z * (h_prev - n)  # = (1 - z) n + z h_prev, one op fewer
-        cache = (rin, h_prev, r, z, n, hg_n)
+            hg = linear(rin, self.weight_hh, self.bias_hh)  # (B, 3H)
+        rz = torch.sigmoid(xg[:, : 2 * H] + hg[:, : 2 * H])  # (B, 2H): [r, z]
+        r, z = rz.split(H, dim=1)
+        hg_n = hg[:, 2 * H :]
+        n = torch.tanh(torch.addcmul(xg[:, 2 * H :], r, hg_n))
+        h = torch.lerp(n, h_prev, z)  # (1 - z) ⊙ n + z ⊙ h_prev
+        cache = (rin, h_prev, rz, n, hg_n)
         if self.layer_norm:
-            cache += (zhat, zinv)
+            cache += hg_ln  # fields 5-7
         return h, RNNState(h), cache
 
     def step_backward(
         self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None
     ) -> tuple[Tensor, RNNState, Cache]:
-        _, h_prev, r, z, n, hg_n = cache[:6]
+        H = self.hidden_size
+        _, h_prev, rz, n, hg_n = cache[:5]
+        r, z = rz.split(H, dim=1)
         dh = dy + dstate.h
-        dn = dh * (1 - z)
-        da_z = dh * (h_prev - n) * z * (1 - z)
-        da_n = dn * (1 - n * n)
-        da_r = da_n * hg_n * r * (1 - r)
-        dxg = torch.cat((da_r, da_z, da_n), dim=1)  # (B, 3H)
-        dhg = torch.cat((da_r, da_z, da_n * r), dim=1)  # (B, 3H): r gates the n part of hg
-        dz = layer_norm_backward(dhg, self.ln_hh_weight, *cache[6:]) if self.layer_norm else dhg
-        dh_prev = dh * z + masked(dz.mm(self.weight_hh), mask)
-        extras = (dhg, dz) if self.layer_norm else (dhg,)
+        dxg = dh.new_empty((dh.size(0), 3 * H))  # (B, 3H)
+        tanh_grad(torch.addcmul(dh, dh, z, value=-1), n, into=dxg[:, 2 * H :])  # da_n
+        da_n = dxg[:, 2 * H :]
+        drz = torch.empty_like(rz)  # dE/d[r, z] before squashing
+        torch.mul(da_n, hg_n, out=drz[:, :H])
+        torch.mul(dh, h_prev - n, out=drz[:, H:])
+        sigmoid_grad(drz, rz, into=dxg[:, : 2 * H])
+        dhg = dxg.clone()  # same as dxg but for the n part, which r gates on the hg side
+        dhg[:, 2 * H :].mul_(r)
+        if self.layer_norm:
+            dz, dg_hh, db_hh = layer_norm_backward(dhg, self.ln_hh_weight, self.bias_hh, cache[5:])
+            extras = (dz, dg_hh, db_hh)
+        else:
+            dz, extras = dhg, (dhg,)
+        dh_prev = torch.addcmul(masked(matmul(dz, self.weight_hh), mask), dh, z)
         return dxg, RNNState(dh_prev), extras
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]
     ) -> dict[str, Tensor]:
-        dhg = stacked(extras, 0)  # (T, B, 3H)
-        dz = stacked(extras, 1) if self.layer_norm else dhg
-        grads = {"weight_hh": outer_sum(dz, stacked(caches, 0)), "bias_hh": dhg.sum((0, 1))}
-        if self.layer_norm:
-            grads["ln_hh_weight"] = (dhg * stacked(caches, 6)).sum((0, 1))
+        dz = stacked(extras, 0)  # (T, B, 3H): dE/d(rin W_hhᵀ)
+        grads = {"weight_hh": outer_sum(dz, stacked(caches, 0))}
+        if self.layer_norm:  # per-step (3H,) sums from the layer-norm kernel
+            grads["ln_hh_weight"] = stacked(extras, 1).sum(0)
+            grads["bias_hh"] = stacked(extras, 2).sum(0)
+        else:
+            grads["bias_hh"] = dz.sum((0, 1))
         return grads
 
     def extra_repr(self) -> str:

@@ -14,8 +14,12 @@ from rnnkit.cells.base import (
     check_size,
     masked,
     outer_sum,
+    relu_grad,
+    sigmoid_grad,
     stacked,
+    tanh_grad,
 )
+from rnnkit.cells.gemm import linear, linear_add, matmul
 from rnnkit.state import JordanState
 
 FEEDBACKS = ("hidden", "output", "both")
@@ -121,9 +125,9 @@ class JordanCell(Cell):
         """dE/do from dE/dy, written with the output ``y = ψ(o)``."""
         act = self.output_activation
         if act == "tanh":
-            return dy * (1 - y * y)
+            return tanh_grad(dy, y)
         if act == "sigmoid":
-            return dy * y * (1 - y)
+            return sigmoid_grad(dy, y)
         if act == "softmax":  # Jacobian diag(y) - y yᵀ applied to dy
             return y * (dy - (dy * y).sum(-1, keepdim=True))
         return dy
@@ -132,11 +136,11 @@ class JordanCell(Cell):
         self, xg: Tensor, state: JordanState, mask: Tensor | None
     ) -> tuple[Tensor, JordanState, Cache]:
         r = masked(state.y, mask)  # (B, O)
-        a = torch.addmm(xg, r, self.weight_oh.t()) if self.feeds_hidden else xg  # (B, H)
+        a = linear_add(r, self.weight_oh, xg) if self.feeds_hidden else xg  # (B, H)
         h = torch.tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
-        o = torch.addmm(self.bias_hy, h, self.weight_hy.t())  # (B, O)
+        o = linear(h, self.weight_hy, self.bias_hy)  # (B, O)
         if self.feeds_output:
-            o = torch.addmm(o, r, self.weight_oo.t())
+            o = linear_add(r, self.weight_oo, o)
         y = self._psi(o)
         return y, JordanState(y), (r, h, y)
 
@@ -145,11 +149,12 @@ class JordanCell(Cell):
     ) -> tuple[Tensor, JordanState, Cache]:
         _, h, y = cache
         do = self._psi_backward(dy + dstate.y, y)  # (B, O)
-        dh = do.mm(self.weight_hy)  # (B, H)
-        da = dh * (1 - h * h) if self.nonlinearity == "tanh" else dh * (h > 0)
-        dr = da.mm(self.weight_oh) if self.feeds_hidden else None
+        dh = matmul(do, self.weight_hy)  # (B, H)
+        da = tanh_grad(dh, h) if self.nonlinearity == "tanh" else relu_grad(dh, h)
+        dr = matmul(da, self.weight_oh) if self.feeds_hidden else None
         if self.feeds_output:
-            dr = do.mm(self.weight_oo) if dr is None else dr.addmm_(do, self.weight_oo)
+            dr_o = matmul(do, self.weight_oo)
+            dr = dr_o if dr is None else dr.add_(dr_o)
         return da, JordanState(masked(dr, mask)), (do,)
 
     def weight_grads(

@@ -1,16 +1,18 @@
-"""Layer normalisation (Ba, Kiros & Hinton 2016) with its hand-derived backward.
+"""Layer normalisation (Ba, Kiros & Hinton 2016) for the recurrent part of a step.
 
-Forward over the last dimension of ``z`` (B, K), with gain ``gamma`` and optional shift ``beta``:
+Over the last dimension of ``z`` (B, K), with gain ``gamma`` and optional shift ``beta``:
 
-    mu = mean(z),  sigma = sqrt(var(z) + eps),  zhat = (z - mu) / sigma
+    mu = mean(z),  rstd = 1 / sqrt(var(z) + eps),  zhat = (z - mu) * rstd
     out = gamma * zhat + beta
 
-Backward, given ``dout``: ``dzhat = dout * gamma`` and
+and backward, given ``dout``, with ``dzhat = dout * gamma``:
 
-    dz = (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat)) / sigma
+    dz = (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat)) * rstd
 
-``dgamma = sum(dout * zhat)`` and ``dbeta = sum(dout)`` over steps and batch are taken by the
-cell after the loop, from the stacked ``zhat`` and ``dout``.
+Both directions run as ATen's fused kernels (the ones ``torch.nn.LayerNorm`` and its autograd
+use): inside the time loop a step is bound by passes over memory, and the textbook version above
+costs eight. ``dgamma = sum(dout * zhat)`` and ``dbeta = sum(dout)`` over all steps and the
+batch come out of the backward kernel too, one (K,) vector per step.
 """
 
 from __future__ import annotations
@@ -18,28 +20,26 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-EPS = 1e-5
+EPS = 1e-5  # torch.nn.LayerNorm's default
+
+LNCache = tuple[Tensor, Tensor, Tensor]
 
 
-def layer_norm(
-    z: Tensor, gamma: Tensor, beta: Tensor | None = None
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Returns ``(out, zhat, inv_sigma)``; ``zhat`` (B, K) and ``inv_sigma`` (B, 1) are the cache.
+def layer_norm(z: Tensor, gamma: Tensor, beta: Tensor | None = None) -> tuple[Tensor, LNCache]:
+    """``(out, cache)``; cache = (z, mu, rstd) with z (B, K), mu and rstd (B, 1)."""
+    out, mu, rstd = torch.native_layer_norm(z, z.shape[-1:], gamma, beta, EPS)
+    return out, (z, mu, rstd)
 
-    Written with plain torch ops so that autograd can also differentiate it (the direct,
-    one-step use of a cell). Equals ``torch.nn.functional.layer_norm`` with ``eps=1e-5``.
+
+def layer_norm_backward(
+    dout: Tensor, gamma: Tensor, beta: Tensor | None, cache: LNCache
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """``(dz, dgamma, dbeta)`` from dE/dout for one step; dgamma, dbeta summed over the batch.
+
+    The parameter gradients come out of the same fused kernel almost for free, so the loop
+    keeps these (K,) vectors per step instead of stacking ``z`` for a second pass after it.
     """
-    mu = z.mean(-1, keepdim=True)
-    var = z.var(-1, unbiased=False, keepdim=True)
-    inv_sigma = torch.rsqrt(var + EPS)  # (B, 1)
-    zhat = (z - mu) * inv_sigma
-    out = zhat * gamma if beta is None else torch.addcmul(beta, zhat, gamma)
-    return out, zhat, inv_sigma
-
-
-def layer_norm_backward(dout: Tensor, gamma: Tensor, zhat: Tensor, inv_sigma: Tensor) -> Tensor:
-    """dE/dz from dE/dout (see the module docstring)."""
-    dzhat = dout * gamma
-    mean_d = dzhat.mean(-1, keepdim=True)
-    mean_dz = (dzhat * zhat).mean(-1, keepdim=True)
-    return (dzhat - mean_d - zhat * mean_dz) * inv_sigma
+    z, mu, rstd = cache
+    return torch.ops.aten.native_layer_norm_backward(
+        dout, z, z.shape[-1:], mu, rstd, gamma, beta, [True, True, beta is not None]
+    )

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import Cache, Cell, masked, outer_sum, stacked
+from rnnkit.cells.base import (
+    Cache,
+    Cell,
+    masked,
+    outer_sum,
+    sigmoid_grad,
+    stacked,
+    tanh_grad,
+)
+from rnnkit.cells.gemm import input_linear, linear, linear_add, matmul
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
 from rnnkit.state import LSTMState
 
@@ -51,7 +60,6 @@ class LSTMCell(Cell):
     """
 
     state_type = LSTMState
-    input_parameters = ("weight_ih", "bias_ih", "ln_ih_weight")
 
     def __init__(
         self,
@@ -98,10 +106,16 @@ class LSTMCell(Cell):
         plain = not (self.peephole or self.layer_norm or self.recurrent_dropout)
         return "LSTM" if plain else None
 
+    @property
+    def input_parameters(self) -> tuple[str, ...]:
+        if self.layer_norm:  # bias_hh is the shift of LN(z_t) inside the step
+            return ("weight_ih", "bias_ih", "ln_ih_weight")
+        return ("weight_ih", "bias_ih", "bias_hh")
+
     def project_input(self, x: Tensor) -> Tensor:
-        if not self.layer_norm:
-            return nn.functional.linear(x, self.weight_ih, self.bias_ih)
-        z = nn.functional.linear(x, self.weight_ih)  # (..., 4H)
+        if not self.layer_norm:  # both biases are added once for all steps, not once per step
+            return input_linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
+        z = input_linear(x, self.weight_ih)  # (..., 4H)
         return nn.functional.layer_norm(z, z.shape[-1:], self.ln_ih_weight, self.bias_ih)
 
     def step(
@@ -111,58 +125,71 @@ class LSTMCell(Cell):
         h_prev, c_prev = state
         r = masked(h_prev, mask)  # (B, H)
         if self.layer_norm:
-            z, zhat, zinv = layer_norm(r.mm(self.weight_hh.t()), self.ln_hh_weight)  # (B, 4H)
-            a = xg + z + self.bias_hh
+            z, z_ln = layer_norm(linear(r, self.weight_hh), self.ln_hh_weight, self.bias_hh)
+            gates = xg + z  # (B, 4H)
         else:
-            a = torch.addmm(xg + self.bias_hh, r, self.weight_hh.t())  # (B, 4H)
-        a_i, a_f, a_g, a_o = a.split(H, dim=1)
+            gates = linear_add(r, self.weight_hh, xg)  # (B, 4H); xg holds b_ih + b_hh
+        # Squash i, f, g (o may need c_t first).
         if self.peephole:
-            a_i = a_i + self.weight_ci * c_prev
-            a_f = a_f + self.weight_cf * c_prev
-        i, f, g = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g)
-        c = torch.addcmul(f * c_prev, i, g)
-        if self.peephole:
-            a_o = a_o + self.weight_co * c
-        o = torch.sigmoid(a_o)
+            gates[:, :H].addcmul_(self.weight_ci, c_prev)
+            gates[:, H : 2 * H].addcmul_(self.weight_cf, c_prev)
+        if torch.is_grad_enabled():  # autograd is recording (a direct call): no in-place
+            gates = torch.cat((gates[:, : 2 * H].sigmoid(), gates[:, 2 * H :]), dim=1)
+            gates = torch.cat(
+                (gates[:, : 2 * H], gates[:, 2 * H : 3 * H].tanh(), gates[:, 3 * H :]), 1
+            )
+        else:  # the loop's forward: one pass over memory per slice, no copies
+            gates[:, : 2 * H].sigmoid_()
+            gates[:, 2 * H : 3 * H].tanh_()
+        i, f, g, a_o = gates.split(H, dim=1)
+        c = torch.addcmul(f * c_prev, i, g)  # (B, H)
+        o = torch.sigmoid(torch.addcmul(a_o, self.weight_co, c) if self.peephole else a_o)
         if self.layer_norm:
-            cn, chat, cinv = layer_norm(c, self.ln_c_weight, self.ln_c_bias)
+            cn, c_ln = layer_norm(c, self.ln_c_weight, self.ln_c_bias)
         else:
             cn = c
         tc = torch.tanh(cn)
         h = o * tc
-        cache = (r, c_prev, c, i, f, g, o, tc)
+        cache = (r, c_prev, c, gates, o, tc)
         if self.layer_norm:
-            cache += (zhat, zinv, chat, cinv)
+            cache += (*z_ln, *c_ln)  # fields 6-8 and 9-11
         return h, LSTMState(h, c), cache
 
     def step_backward(
         self, cache: Cache, dy: Tensor, dstate: LSTMState, mask: Tensor | None
     ) -> tuple[Tensor, LSTMState, Cache]:
-        r, c_prev, c, i, f, g, o, tc = cache[:8]
+        H = self.hidden_size
+        r, c_prev, c, gates, o, tc = cache[:6]
+        i, f, g, _ = gates.split(H, dim=1)
         dh = dy + dstate.h
-        do = dh * tc
-        dcn = dh * o * (1 - tc * tc)
-        extras: Cache = ()
+        dcn = tanh_grad(dh * o, tc)  # through h = o ⊙ tanh(cn)
         if self.layer_norm:
-            zhat, zinv, chat, cinv = cache[8:]
-            dc = dstate.c + layer_norm_backward(dcn, self.ln_c_weight, chat, cinv)
-            extras = (dcn,)
+            z_ln, c_ln = cache[6:9], cache[9:12]
+            dc_ln, dg_c, db_c = layer_norm_backward(dcn, self.ln_c_weight, self.ln_c_bias, c_ln)
+            dc = dstate.c + dc_ln
         else:
             dc = dstate.c + dcn
-        da_o = do * o * (1 - o)
-        if self.peephole:
-            dc = dc + da_o * self.weight_co
-        da_i = dc * g * i * (1 - i)
-        da_f = dc * c_prev * f * (1 - f)
-        da_g = dc * i * (1 - g * g)
+        # Gate pre-activation gradients da = [da_i, da_f, da_g, da_o], written in place.
+        da = torch.empty_like(gates)  # (B, 4H)
+        sigmoid_grad(dh * tc, o, into=da[:, 3 * H :])
+        if self.peephole:  # o saw c_t, so its gradient flows into dc too
+            dc = dc.addcmul_(da[:, 3 * H :], self.weight_co)
+        dgates = torch.empty_like(gates[:, : 3 * H])  # dE/d[i, f, g] before squashing
+        torch.mul(dc, g, out=dgates[:, :H])
+        torch.mul(dc, c_prev, out=dgates[:, H : 2 * H])
+        torch.mul(dc, i, out=dgates[:, 2 * H :])
+        sigmoid_grad(dgates[:, : 2 * H], gates[:, : 2 * H], into=da[:, : 2 * H])
+        tanh_grad(dgates[:, 2 * H :], g, into=da[:, 2 * H : 3 * H])
         dc_prev = dc * f
         if self.peephole:
-            dc_prev = dc_prev + da_i * self.weight_ci + da_f * self.weight_cf
-        da = torch.cat((da_i, da_f, da_g, da_o), dim=1)  # (B, 4H)
-        dz = layer_norm_backward(da, self.ln_hh_weight, zhat, zinv) if self.layer_norm else da
+            dc_prev.addcmul_(da[:, :H], self.weight_ci).addcmul_(da[:, H : 2 * H], self.weight_cf)
+        extras: Cache = ()
         if self.layer_norm:
-            extras = (dz,) + extras
-        dh_prev = masked(dz.mm(self.weight_hh), mask)
+            dz, dg_hh, db_hh = layer_norm_backward(da, self.ln_hh_weight, self.bias_hh, z_ln)
+            extras = (dz, dg_hh, db_hh, dg_c, db_c)
+        else:
+            dz = da
+        dh_prev = masked(matmul(dz, self.weight_hh), mask)
         return da, LSTMState(dh_prev, dc_prev), extras
 
     def weight_grads(
@@ -170,18 +197,15 @@ class LSTMCell(Cell):
     ) -> dict[str, Tensor]:
         H = self.hidden_size
         dz = stacked(extras, 0) if self.layer_norm else dxg  # (T, B, 4H)
-        grads = {"weight_hh": outer_sum(dz, stacked(caches, 0)), "bias_hh": dxg.sum((0, 1))}
+        grads = {"weight_hh": outer_sum(dz, stacked(caches, 0))}
+        if self.layer_norm:  # per-step (K,) sums from the layer-norm kernels
+            for k, name in enumerate(("ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias"), 1):
+                grads[name] = stacked(extras, k).sum(0)
         if self.peephole:
             c_prev, c = stacked(caches, 1), stacked(caches, 2)  # (T, B, H)
             grads["weight_ci"] = (dxg[..., :H] * c_prev).sum((0, 1))
             grads["weight_cf"] = (dxg[..., H : 2 * H] * c_prev).sum((0, 1))
             grads["weight_co"] = (dxg[..., 3 * H :] * c).sum((0, 1))
-        if self.layer_norm:
-            zhat, chat = stacked(caches, 8), stacked(caches, 10)
-            dcn = stacked(extras, 1)
-            grads["ln_hh_weight"] = (dxg * zhat).sum((0, 1))
-            grads["ln_c_weight"] = (dcn * chat).sum((0, 1))
-            grads["ln_c_bias"] = dcn.sum((0, 1))
         return grads
 
     def extra_repr(self) -> str:
