@@ -24,6 +24,9 @@ from rnnkit.state import State
 __all__ = ["Engine", "Recurrent"]
 
 Engine = Literal["auto", "fused", "loop"]
+# Hidden size from which the hand-written loop trains a GRU or Elman layer faster than
+# torch's (unfused) CPU kernels; measured on the 2-core machine, see docs/benchmarks.md.
+LOOP_WINS_ON_CPU_FROM = 512
 _CELL_KEY = re.compile(r"cells\.(\d+)\.(\w+)$")
 _TORCH_KEY = re.compile(r"(\w+?)_l(\d+)(_reverse)?$")
 
@@ -133,8 +136,19 @@ class Recurrent(nn.Module):
 
     @property
     def uses_fused(self) -> bool:
-        """Whether forward runs torch's fused kernel (else the hand-written loop)."""
-        return self.engine != "loop" and self.cells[0].fused_mode is not None
+        """Whether forward runs torch's fused kernel (else the hand-written loop).
+
+        ``engine="auto"`` takes the kernel whenever the cell allows it, except for wide GRU and
+        Elman layers on the CPU: torch's CPU kernels for those two are not fused, and from
+        ``hidden_size`` 512 the loop trained 1.2-1.4x faster (docs/benchmarks.md).
+        """
+        cell = self.cells[0]
+        if self.engine == "loop" or cell.fused_mode is None:
+            return False
+        if self.engine == "fused" or cell.fused_mode == "LSTM":
+            return True
+        on_cpu = cell.weight_ih.device.type == "cpu"
+        return not (on_cpu and cell.hidden_size >= LOOP_WINS_ON_CPU_FROM)
 
     def _check_engine(self, engine: str) -> str:
         if engine not in ("auto", "fused", "loop"):
