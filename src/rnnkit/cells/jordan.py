@@ -17,6 +17,7 @@ from rnnkit.cells.base import (
     relu_grad,
     sigmoid_grad,
     stacked,
+    tanh,
     tanh_grad,
 )
 from rnnkit.cells.gemm import linear, linear_add, matmul
@@ -114,7 +115,7 @@ class JordanCell(Cell):
     def _psi(self, o: Tensor) -> Tensor:
         act = self.output_activation
         if act == "tanh":
-            return torch.tanh(o)
+            return tanh(o)
         if act == "sigmoid":
             return torch.sigmoid(o)
         if act == "softmax":
@@ -137,7 +138,7 @@ class JordanCell(Cell):
     ) -> tuple[Tensor, JordanState, Cache]:
         r = masked(state.y, mask)  # (B, O)
         a = linear_add(r, self.weight_oh, xg) if self.feeds_hidden else xg  # (B, H)
-        h = torch.tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
+        h = tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
         o = linear(h, self.weight_hy, self.bias_hy)  # (B, O)
         if self.feeds_output:
             o = linear_add(r, self.weight_oo, o)
