@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.gemm import input_linear
+from rnnkit.cells.gemm import PackedWeight, input_linear, packed
 from rnnkit.state import State
 
 Cache = tuple[Tensor, ...]
@@ -69,16 +70,39 @@ class Cell(nn.Module):
         state_type: the NamedTuple type of the state.
         input_parameters: names of the parameters used by :meth:`project_input` (autograd
             differentiates those); every other parameter is used inside :meth:`step`.
+        recurrent_weights: the matrices multiplied at every step; the loop packs them once
+            per sequence (see :meth:`weight` and :func:`rnnkit.cells.gemm.packed`).
     """
 
     state_type: ClassVar[type]
     input_parameters: tuple[str, ...] = ("weight_ih", "bias_ih")
+    recurrent_weights: tuple[str, ...] = ("weight_hh",)
 
     def __init__(self, input_size: int, hidden_size: int, recurrent_dropout: float) -> None:
         super().__init__()
         self.input_size = check_size("input_size", input_size)
         self.hidden_size = check_size("hidden_size", hidden_size)
         self.recurrent_dropout = check_probability("recurrent_dropout", recurrent_dropout)
+
+    # ---- weights as the step sees them -----------------------------------------------------
+    def weight(self, name: str) -> Tensor | PackedWeight:
+        """The matrix ``name`` for a step's product: packed while :meth:`packing` is active."""
+        packs = self.__dict__.get("_packs")
+        return packs[name] if packs else getattr(self, name)
+
+    @contextmanager
+    def packing(self, batch: int, *, transposed: bool) -> Iterator[None]:
+        """Within this block, :meth:`weight` gives the recurrent weights packed for ``batch``
+        rows (``transposed`` for the backward). The loop wraps its forward and backward in it.
+        """
+        self.__dict__["_packs"] = {
+            n: packed(getattr(self, n), batch, transposed=transposed)
+            for n in self.recurrent_weights
+        }
+        try:
+            yield
+        finally:
+            self.__dict__["_packs"] = None
 
     # ---- sizes and dispatch -------------------------------------------------------------
     @property

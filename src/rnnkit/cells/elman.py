@@ -97,7 +97,7 @@ class ElmanCell(Cell):
         self, xg: Tensor, state: RNNState, mask: Tensor | None
     ) -> tuple[Tensor, RNNState, Cache]:
         r = masked(state.h, mask)  # (B, H)
-        a = linear_add(r, self.weight_hh, xg)  # (B, H); xg holds b_ih + b_hh
+        a = linear_add(r, self.weight("weight_hh"), xg)  # (B, H); xg holds b_ih + b_hh
         h = tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
         return h, RNNState(h), (r, h)
 
@@ -108,7 +108,7 @@ class ElmanCell(Cell):
         dh = dy + dstate.h
         # φ'(a) written with the output: tanh' = 1 - h², relu' = [h > 0]
         da = tanh_grad(dh, h) if self.nonlinearity == "tanh" else relu_grad(dh, h)
-        dh_prev = masked(matmul(da, self.weight_hh), mask)
+        dh_prev = masked(matmul(da, self.weight("weight_hh")), mask)
         return da, RNNState(dh_prev), ()
 
     def weight_grads(

@@ -98,9 +98,11 @@ class GRUCell(Cell):
         h_prev = state.h
         rin = masked(h_prev, mask)  # (B, H)
         if self.layer_norm:
-            hg, hg_ln = layer_norm(linear(rin, self.weight_hh), self.ln_hh_weight, self.bias_hh)
+            hg, hg_ln = layer_norm(
+                linear(rin, self.weight("weight_hh")), self.ln_hh_weight, self.bias_hh
+            )
         else:
-            hg = linear(rin, self.weight_hh, self.bias_hh)  # (B, 3H)
+            hg = linear(rin, self.weight("weight_hh"), self.bias_hh)  # (B, 3H)
         rz = torch.sigmoid(xg[:, : 2 * H] + hg[:, : 2 * H])  # (B, 2H): [r, z]
         r, z = rz.split(H, dim=1)
         hg_n = hg[:, 2 * H :]
@@ -132,7 +134,7 @@ class GRUCell(Cell):
             extras = (dz, dg_hh, db_hh)
         else:
             dz, extras = dhg, (dhg,)
-        dh_prev = torch.addcmul(masked(matmul(dz, self.weight_hh), mask), dh, z)
+        dh_prev = torch.addcmul(masked(matmul(dz, self.weight("weight_hh")), mask), dh, z)
         return dxg, RNNState(dh_prev), extras
 
     def weight_grads(

@@ -97,6 +97,11 @@ class JordanCell(Cell):
         self.reset_parameters()
 
     @property
+    def recurrent_weights(self) -> tuple[str, ...]:  # type: ignore[override]
+        names = ("weight_oh",) * self.feeds_hidden + ("weight_hy",)
+        return names + ("weight_oo",) * self.feeds_output
+
+    @property
     def output_size(self) -> int:
         return self._output_size
 
@@ -137,11 +142,11 @@ class JordanCell(Cell):
         self, xg: Tensor, state: JordanState, mask: Tensor | None
     ) -> tuple[Tensor, JordanState, Cache]:
         r = masked(state.y, mask)  # (B, O)
-        a = linear_add(r, self.weight_oh, xg) if self.feeds_hidden else xg  # (B, H)
+        a = linear_add(r, self.weight("weight_oh"), xg) if self.feeds_hidden else xg  # (B, H)
         h = tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
-        o = linear(h, self.weight_hy, self.bias_hy)  # (B, O)
+        o = linear(h, self.weight("weight_hy"), self.bias_hy)  # (B, O)
         if self.feeds_output:
-            o = linear_add(r, self.weight_oo, o)
+            o = linear_add(r, self.weight("weight_oo"), o)
         y = self._psi(o)
         return y, JordanState(y), (r, h, y)
 
@@ -150,11 +155,11 @@ class JordanCell(Cell):
     ) -> tuple[Tensor, JordanState, Cache]:
         _, h, y = cache
         do = self._psi_backward(dy + dstate.y, y)  # (B, O)
-        dh = matmul(do, self.weight_hy)  # (B, H)
+        dh = matmul(do, self.weight("weight_hy"))  # (B, H)
         da = tanh_grad(dh, h) if self.nonlinearity == "tanh" else relu_grad(dh, h)
-        dr = matmul(da, self.weight_oh) if self.feeds_hidden else None
+        dr = matmul(da, self.weight("weight_oh")) if self.feeds_hidden else None
         if self.feeds_output:
-            dr_o = matmul(do, self.weight_oo)
+            dr_o = matmul(do, self.weight("weight_oo"))
             dr = dr_o if dr is None else dr.add_(dr_o)
         return da, JordanState(masked(dr, mask)), (do,)
 

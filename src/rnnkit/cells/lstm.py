@@ -126,10 +126,12 @@ class LSTMCell(Cell):
         h_prev, c_prev = state
         r = masked(h_prev, mask)  # (B, H)
         if self.layer_norm:
-            z, z_ln = layer_norm(linear(r, self.weight_hh), self.ln_hh_weight, self.bias_hh)
+            z, z_ln = layer_norm(
+                linear(r, self.weight("weight_hh")), self.ln_hh_weight, self.bias_hh
+            )
             gates = xg + z  # (B, 4H)
         else:
-            gates = linear_add(r, self.weight_hh, xg)  # (B, 4H); xg holds b_ih + b_hh
+            gates = linear_add(r, self.weight("weight_hh"), xg)  # (B, 4H); xg holds b_ih + b_hh
         gates, o = self._squash(gates, c_prev)
         i, f, g, _ = gates.split(H, dim=1)
         c = torch.addcmul(f * c_prev, i, g)  # (B, H)
@@ -196,7 +198,7 @@ class LSTMCell(Cell):
             extras = (dz, dg_hh, db_hh, dg_c, db_c)
         else:
             dz = da
-        dh_prev = masked(matmul(dz, self.weight_hh), mask)
+        dh_prev = masked(matmul(dz, self.weight("weight_hh")), mask)
         return da, LSTMState(dh_prev, dc_prev), extras
 
     def weight_grads(

@@ -30,7 +30,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
-from rnnkit.cells.base import Cell
+from rnnkit.cells.base import Cache, Cell
 from rnnkit.state import State, map_state
 
 __all__ = ["run_loop"]
@@ -49,54 +49,74 @@ class _TimeLoop(torch.autograd.Function):
     ) -> tuple[Tensor, ...]:
         state = cell.state_type(*tensors[:n_state])
         keep = any(ctx.needs_input_grad)  # inference keeps no activations
-        outputs: list[Tensor] = []
-        caches: list[tuple[Tensor, ...]] = []
-        # unbind, not xg[t]: indexing inside the loop would make autograd allocate a full-size
-        # zero gradient per step (cost growing with T²); unbind makes T views at once.
-        for t, xg_t in enumerate(xg.unbind(0)):
-            y, new_state, cache = cell.step(xg_t, state, mask)
-            if valid is not None:
-                v = valid[t]  # (B, 1)
-                new_state = map_state(
-                    lambda new, old, v=v: torch.where(v, new, old), new_state, state
-                )
-                y = y * v
-            outputs.append(y)
-            if keep:
-                caches.append(cache)
-            state = new_state
+        with cell.packing(xg.size(1), transposed=False):
+            outputs, final, caches = _forward_steps(cell, xg, state, valid, mask, keep)
         ctx.cell, ctx.valid, ctx.mask, ctx.caches = cell, valid, mask, caches
-        ctx.n_params = len(tensors) - n_state
-        return (torch.stack(outputs), *state)
+        return (outputs, *final)
 
     @staticmethod
     @once_differentiable
     def backward(ctx: FunctionCtx, doutputs: Tensor, *dfinal: Tensor) -> tuple[Tensor | None, ...]:
-        cell, valid, mask, caches = ctx.cell, ctx.valid, ctx.mask, ctx.caches
-        dstate = cell.state_type(*dfinal)
-        dxg: list[Tensor] = []
-        extras: list[tuple[Tensor, ...]] = []
-        for t in reversed(range(len(caches))):
-            dy, dstate_in = doutputs[t], dstate
-            if valid is not None:
-                # Past a sequence's end the step did nothing: zero its incoming gradient,
-                # and let the carried gradient pass to the step before unchanged.
-                v = valid[t]
-                dy = dy * v
-                dstate_in = map_state(lambda d, v=v: d * v, dstate)
-            dxg_t, dprev, extras_t = cell.step_backward(caches[t], dy, dstate_in, mask)
-            dxg.append(dxg_t)
-            extras.append(extras_t)
-            if valid is not None:
-                dprev = map_state(lambda p, d, v=v: torch.where(v, p, d), dprev, dstate)
-            dstate = dprev
-        dxg.reverse()  # collected from the last step back
-        extras.reverse()
-        dxg_all = torch.stack(dxg)  # (T, B, G)
-        grads = cell.weight_grads(caches, dxg_all, extras)
+        cell, caches = ctx.cell, ctx.caches
+        with cell.packing(doutputs.size(1), transposed=True):
+            dxg, dstate0, extras = _backward_steps(
+                cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask
+            )
+        grads = cell.weight_grads(caches, dxg, extras)
         names = cell.loop_parameter_names
         assert set(grads) == set(names), f"weight_grads gave {sorted(grads)}, expected {names}"
-        return (None, dxg_all, None, None, None, *dstate, *(grads[n] for n in names))
+        return (None, dxg, None, None, None, *dstate0, *(grads[n] for n in names))
+
+
+def _forward_steps(
+    cell: Cell, xg: Tensor, state: State, valid: Tensor | None, mask: Tensor | None, keep: bool
+) -> tuple[Tensor, State, list[Cache]]:
+    """``for t in range(T)``: outputs (T, B, O), the final state, and each step's cache."""
+    outputs: list[Tensor] = []
+    caches: list[Cache] = []
+    # unbind, not xg[t]: indexing inside the loop would make autograd allocate a full-size
+    # zero gradient per step (cost growing with T²); unbind makes T views at once.
+    for t, xg_t in enumerate(xg.unbind(0)):
+        y, new_state, cache = cell.step(xg_t, state, mask)
+        if valid is not None:  # past its end a sequence keeps its state and outputs zeros
+            v = valid[t]  # (B, 1)
+            new_state = map_state(lambda new, old, v=v: torch.where(v, new, old), new_state, state)
+            y = y * v
+        outputs.append(y)
+        if keep:
+            caches.append(cache)
+        state = new_state
+    return torch.stack(outputs), state, caches
+
+
+def _backward_steps(
+    cell: Cell,
+    caches: list[Cache],
+    doutputs: Tensor,
+    dstate: State,
+    valid: Tensor | None,
+    mask: Tensor | None,
+) -> tuple[Tensor, State, list[Cache]]:
+    """``for t in reversed(range(T))``: dE/dxg (T, B, G), dE/dstate_0 and each step's extras."""
+    dxg: list[Tensor] = []
+    extras: list[Cache] = []
+    for t in reversed(range(len(caches))):
+        dy, dstate_in = doutputs[t], dstate
+        if valid is not None:
+            # Past a sequence's end the step did nothing: zero its incoming gradient, and let
+            # the carried gradient pass to the step before unchanged.
+            v = valid[t]
+            dy = dy * v
+            dstate_in = map_state(lambda d, v=v: d * v, dstate)
+        dxg_t, dprev, extras_t = cell.step_backward(caches[t], dy, dstate_in, mask)
+        if valid is not None:
+            dprev = map_state(lambda p, d, v=v: torch.where(v, p, d), dprev, dstate)
+        dstate = dprev
+        dxg.append(dxg_t)
+        extras.append(extras_t)
+    dxg.reverse()  # collected from the last step back
+    extras.reverse()
+    return torch.stack(dxg), dstate, extras
 
 
 def run_loop(
