@@ -153,9 +153,8 @@ class LSTMCell(Cell):
         unsquashed (it needs ``c_t``) and ``i``, ``f`` first see ``c_{t-1}``."""
         H = self.hidden_size
         if self.peephole:
-            gates[:, : 2 * H].addcmul_(
-                torch.cat((self.weight_ci, self.weight_cf)), c_prev.repeat(1, 2)
-            )
+            gates[:, :H].addcmul_(self.weight_ci, c_prev)
+            gates[:, H : 2 * H].addcmul_(self.weight_cf, c_prev)
         if torch.is_grad_enabled():  # autograd is recording (a direct call): no in-place
             a_i, a_f, a_g, a_o = gates.split(H, dim=1)
             o = a_o if self.peephole else torch.sigmoid(a_o)
@@ -198,23 +197,23 @@ class LSTMCell(Cell):
             extras = (dz, dg_hh, db_hh, dg_c, db_c)
         else:
             dz = da
+        if self.peephole:  # this step's share of the peephole gradients, (H,) each
+            extras += ((da_i * c_prev).sum(0), (da_f * c_prev).sum(0), (da_o * c).sum(0))
         dh_prev = masked(matmul(dz, self.weight("weight_hh")), mask)
         return da, LSTMState(dh_prev, dc_prev), extras
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]
     ) -> dict[str, Tensor]:
-        H = self.hidden_size
         dz = stacked(extras, 0) if self.layer_norm else dxg  # (T, B, 4H)
         grads = {"weight_hh": outer_sum(dz, stacked(caches, 0))}
         if self.layer_norm:  # per-step (K,) sums from the layer-norm kernels
             for k, name in enumerate(("ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias"), 1):
                 grads[name] = stacked(extras, k).sum(0)
         if self.peephole:
-            c_prev, c = stacked(caches, 1), stacked(caches, 2)  # (T, B, H)
-            grads["weight_ci"] = (dxg[..., :H] * c_prev).sum((0, 1))
-            grads["weight_cf"] = (dxg[..., H : 2 * H] * c_prev).sum((0, 1))
-            grads["weight_co"] = (dxg[..., 3 * H :] * c).sum((0, 1))
+            first = 5 if self.layer_norm else 0
+            for k, name in enumerate(("weight_ci", "weight_cf", "weight_co"), first):
+                grads[name] = stacked(extras, k).sum(0)
         return grads
 
     def extra_repr(self) -> str:
