@@ -169,8 +169,13 @@ def variants() -> list[Variant]:
             False,
             BASELINE,
         ),
-        Variant("jordan feedback=hidden", "jordan", rnnkit_layer("jordan", feedback="hidden"),
-                False, None),
+        Variant(
+            "jordan feedback=hidden",
+            "jordan",
+            rnnkit_layer("jordan", feedback="hidden"),
+            False,
+            None,
+        ),
         Variant("nn.GRU", "gru", raw_module(nn.GRU), None, "nn.GRU"),
         Variant("gru auto", "gru", rnnkit_layer("gru"), None, "nn.GRU"),
         Variant("gru loop", "gru", rnnkit_layer("gru", engine="loop"), False, "nn.GRU"),
@@ -245,15 +250,28 @@ def summarize(
     }
 
 
+def paired_ratio(row: dict[str, Any], base: dict[str, Any]) -> float:
+    """Median over rounds of ``row``'s GFLOP/s over ``base``'s in the same round.
+
+    Each round times every variant back to back, so a slow episode of the machine hits both
+    sides of a per-round ratio alike; the median of those ratios is steadier than a ratio of
+    two medians (DESIGN.md, "Noise").
+    """
+    per_round = [tb / tv for tv, tb in zip(row["times_s"], base["times_s"], strict=True)]
+    return row["gflop_per_step"] / base["gflop_per_step"] * statistics.median(per_round)
+
+
 def add_ratios(rows: list[dict[str, Any]]) -> None:
     """Add GFLOP/s and time ratios vs nn.LSTM, and the GFLOP/s ratio vs the own raw module."""
     by_name = {row["variant"]: row for row in rows}
     base = by_name[BASELINE]
     for row in rows:
         own = by_name.get(row["raw"]) if row["raw"] else None
-        row["ratio_gflops_vs_lstm"] = row["gflops"] / base["gflops"]
-        row["ratio_time_vs_lstm"] = row["median_s"] / base["median_s"]
-        row["ratio_gflops_vs_raw"] = row["gflops"] / own["gflops"] if own else None
+        row["ratio_gflops_vs_lstm"] = paired_ratio(row, base)
+        row["ratio_time_vs_lstm"] = statistics.median(
+            tv / tb for tv, tb in zip(row["times_s"], base["times_s"], strict=True)
+        )
+        row["ratio_gflops_vs_raw"] = paired_ratio(row, own) if own else None
 
 
 # ---- output ---------------------------------------------------------------------------------
@@ -292,8 +310,9 @@ def format_table(config: Config, rows: list[dict[str, Any]]) -> str:
 LEGEND = """\
 ms/step: median forward+backward time; spread: (max-min)/median over the timed rounds;
 GFLOP/s: the cell's own matmul FLOPs (3x forward) / median; GF/LSTM: GFLOP/s / nn.LSTM's;
-t/LSTM: median time / nn.LSTM's; GF/raw: GFLOP/s / the same family's raw torch.nn module;
-1st+ms: first (warm-up) call minus the median."""
+t/LSTM: time / nn.LSTM's; GF/raw: GFLOP/s / the same family's raw torch.nn module; the
+three ratios are medians of per-round ratios (each round times every variant back to back);
+1st+ms: first (warm-up) call minus the median: the one-off cost, compilation included."""
 
 
 # ---- driver ---------------------------------------------------------------------------------
@@ -352,11 +371,18 @@ def check_finite(rows: list[dict[str, Any]]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options; ``--rounds`` defaults to 7 (3 with ``--quick``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=None,
-                        help=f"timed rounds per variant (default 7; at least {MIN_ROUNDS})")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help=f"timed rounds per variant (default 7; at least {MIN_ROUNDS})",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
-    parser.add_argument("--quick", action="store_true",
-                        help="one tiny configuration (16, 20, 64, 1), 3 rounds: a smoke run")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one tiny configuration (16, 20, 64, 1), 3 rounds: a smoke run",
+    )
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 7
@@ -369,15 +395,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the tables and optionally write JSON."""
     args = parse_args(argv)
     meta = metadata(args.rounds, args.quick)
-    print(f"torch {meta['torch_version']}, {meta['num_threads']} threads, {args.rounds} rounds, "
-          f"{meta['date']}, load average {meta['load_average_start'][0]:.2f}")
+    print(
+        f"torch {meta['torch_version']}, {meta['num_threads']} threads, {args.rounds} rounds, "
+        f"{meta['date']}, load average {meta['load_average_start'][0]:.2f}"
+    )
     start = time.perf_counter()
     rows = run(QUICK_CONFIGS if args.quick else FULL_CONFIGS, args.rounds)
     meta["total_s"] = time.perf_counter() - start
     meta["load_average_end"] = os.getloadavg()
     check_finite(rows)
-    print(f"\n{LEGEND}\ntotal {meta['total_s']:.1f} s, "
-          f"load average {meta['load_average_end'][0]:.2f}")
+    print(
+        f"\n{LEGEND}\ntotal {meta['total_s']:.1f} s, load average {meta['load_average_end'][0]:.2f}"
+    )
     if args.json is not None:
         args.json.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
         print(f"wrote {args.json}")

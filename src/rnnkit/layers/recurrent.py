@@ -8,6 +8,7 @@ parameters and give the same numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import OrderedDict
 from typing import Any, Literal
@@ -116,9 +117,8 @@ class Recurrent(nn.Module):
     @classmethod
     def from_config(cls, config: RecurrentConfig, engine: Engine = "auto") -> Recurrent:
         """Build from a :class:`~rnnkit.config.RecurrentConfig`."""
-        fields = {k: v for k, v in vars(config).items() if k not in ("cell",)}
-        options = {k: fields.pop(k) for k in config.cell_options()}
-        return cls(config.cell, engine=engine, **_common(fields), **options)
+        fields = dataclasses.asdict(config)
+        return cls(fields.pop("cell"), engine=engine, **fields)
 
     # ---- properties -------------------------------------------------------------------
     @property
@@ -234,18 +234,6 @@ class Recurrent(nn.Module):
 
     def extra_repr(self) -> str:
         return f"engine={self.engine!r}, uses_fused={self.uses_fused}"
-
-
-def _common(fields: dict[str, Any]) -> dict[str, Any]:
-    keep = (
-        "input_size",
-        "hidden_size",
-        "num_layers",
-        "bidirectional",
-        "dropout",
-        "recurrent_dropout",
-    )
-    return {k: fields[k] for k in keep}
 
 
 def _check_lengths(lengths: Tensor | None, x: Tensor) -> Tensor | None:
