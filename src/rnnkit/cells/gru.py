@@ -104,7 +104,7 @@ class GRUCell(Cell):
         else:
             hg = linear(rin, self.weight("weight_hh"), self.bias_hh)  # (B, 3H)
         rz = torch.sigmoid(xg[:, : 2 * H] + hg[:, : 2 * H])  # (B, 2H): [r, z]
-        r, z = rz.split(H, dim=1)
+        r, z = rz.chunk(2, dim=1)
         hg_n = hg[:, 2 * H :]
         n = tanh(torch.addcmul(xg[:, 2 * H :], r, hg_n))
         h = torch.lerp(n, h_prev, z)  # (1 - z) ⊙ n + z ⊙ h_prev
@@ -118,7 +118,7 @@ class GRUCell(Cell):
     ) -> tuple[Tensor, RNNState, Cache]:
         H = self.hidden_size
         _, h_prev, rz, n, hg_n = cache[:5]
-        r, z = rz.split(H, dim=1)
+        r, z = rz.chunk(2, dim=1)
         dh = dy + dstate.h
         dxg = dh.new_empty((dh.size(0), 3 * H))  # (B, 3H)
         tanh_grad(torch.addcmul(dh, dh, z, value=-1), n, into=dxg[:, 2 * H :])  # da_n

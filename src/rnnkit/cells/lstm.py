@@ -122,7 +122,6 @@ class LSTMCell(Cell):
     def step(
         self, xg: Tensor, state: LSTMState, mask: Tensor | None
     ) -> tuple[Tensor, LSTMState, Cache]:
-        H = self.hidden_size
         h_prev, c_prev = state
         r = masked(h_prev, mask)  # (B, H)
         if self.layer_norm:
@@ -133,7 +132,7 @@ class LSTMCell(Cell):
         else:
             gates = linear_add(r, self.weight("weight_hh"), xg)  # (B, 4H); xg holds b_ih + b_hh
         gates, o = self._squash(gates, c_prev)
-        i, f, g, _ = gates.split(H, dim=1)
+        i, f, g, _ = gates.chunk(4, dim=1)
         c = torch.addcmul(f * c_prev, i, g)  # (B, H)
         if self.peephole:  # o peeks at the new cell
             o = torch.sigmoid(torch.addcmul(o, self.weight_co, c))
@@ -156,7 +155,7 @@ class LSTMCell(Cell):
             gates[:, :H].addcmul_(self.weight_ci, c_prev)
             gates[:, H : 2 * H].addcmul_(self.weight_cf, c_prev)
         if torch.is_grad_enabled():  # autograd is recording (a direct call): no in-place
-            a_i, a_f, a_g, a_o = gates.split(H, dim=1)
+            a_i, a_f, a_g, a_o = gates.chunk(4, dim=1)
             o = a_o if self.peephole else torch.sigmoid(a_o)
             return torch.cat((torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), o), 1), o
         # The loop's forward, in place: one sigmoid over the whole block computes every gate,
@@ -170,9 +169,8 @@ class LSTMCell(Cell):
     def step_backward(
         self, cache: Cache, dy: Tensor, dstate: LSTMState, mask: Tensor | None
     ) -> tuple[Tensor, LSTMState, Cache]:
-        H = self.hidden_size
         r, c_prev, c, gates, o, tc = cache[:6]
-        i, f, g, _ = gates.split(H, dim=1)
+        i, f, g, _ = gates.chunk(4, dim=1)
         dh = dy + dstate.h
         dcn = tanh_grad(dh * o, tc)  # through h = o ⊙ tanh(cn)
         if self.layer_norm:
