@@ -12,11 +12,11 @@ layer-norm GRU, any cell with recurrent dropout) runs here. The loop is a single
   per weight over all ``T*B`` rows.
 
 Why by hand: per-step autograd bookkeeping, not arithmetic, is what makes a Python-loop RNN
-slow. Measured on a 2-core CPU (B=64, T=100, H=256, LSTM): autograd through an eager loop ran
-at 0.55-0.75x of ``torch.nn.LSTM``, torch.compile at 0.5-0.85x after 14-90 s of compiling,
-and this hand-written sequence backward at about 0.8x with no compile step at all (see
-docs/benchmarks.md). The input projection ``x W_ihᵀ`` of all steps is done by the caller in one
-matmul, under ordinary autograd.
+slow. On the 2-core development CPU (B=64, T=100, H=256, LSTM training step), autograd through
+an eager loop ran at 0.55-0.75x of ``torch.nn.LSTM``; torch.compile of the step functions at
+0.74-0.76x after 21 s of compiling (TorchScript's CPU fuser is not built into this torch); this
+loop at 0.75-0.79x with nothing to compile (docs/benchmarks.md). The input projection
+``x W_ihᵀ`` of all steps is done by the caller in one matmul, under ordinary autograd.
 
 Variable lengths: ``valid[t]`` (B, 1) is true while step ``t`` is inside a sequence. Past its
 end a sequence's state is carried unchanged and its output is zero, so the final state is
