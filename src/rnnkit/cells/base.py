@@ -167,12 +167,14 @@ class Cell(nn.Module):
 
     @abstractmethod
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: State, mask: Tensor | None
-    ) -> tuple[Tensor, State, Cache]:
-        """Gradient of :meth:`step`: ``(dxg_t, dstate_{t-1}, extras)``.
+        self, cache: Cache, dy: Tensor, dstate: State, mask: Tensor | None, dxg: Tensor
+    ) -> tuple[State, Cache]:
+        """Gradient of :meth:`step`: writes dE/dxg_t into ``dxg`` (B, G), returns
+        ``(dstate_{t-1}, extras)``.
 
-        ``dy`` is dE/dy_t from above, ``dstate`` is dE/dstate_t from step t+1. ``extras`` are
-        per-step tensors (besides ``dxg``) that :meth:`weight_grads` needs.
+        ``dy`` is dE/dy_t from above, ``dstate`` is dE/dstate_t from step t+1; ``dxg`` is step
+        t's row of the loop's (T, B, G) gradient buffer, so no stacking copy is needed after.
+        ``extras`` are per-step tensors that :meth:`weight_grads` needs besides ``dxg``.
         """
 
     @abstractmethod
@@ -269,6 +271,8 @@ def tanh_grad(grad: Tensor, out: Tensor, *, into: Tensor | None = None) -> Tenso
     return _aten.tanh_backward.grad_input(grad, out, grad_input=into)
 
 
-def relu_grad(grad: Tensor, out: Tensor) -> Tensor:
-    """``grad * [out > 0]`` for ``out = relu(a)``."""
-    return _aten.threshold_backward(grad, out, 0)
+def relu_grad(grad: Tensor, out: Tensor, *, into: Tensor | None = None) -> Tensor:
+    """``grad * [out > 0]`` for ``out = relu(a)``, written into ``into`` if given."""
+    if into is None:
+        return _aten.threshold_backward(grad, out, 0)
+    return _aten.threshold_backward.grad_input(grad, out, 0, grad_input=into)

@@ -102,14 +102,15 @@ class ElmanCell(Cell):
         return h, RNNState(h), (r, h)
 
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None
-    ) -> tuple[Tensor, RNNState, Cache]:
+        self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None, dxg: Tensor
+    ) -> tuple[RNNState, Cache]:
         _, h = cache
         dh = dy + dstate.h
         # φ'(a) written with the output: tanh' = 1 - h², relu' = [h > 0]
-        da = tanh_grad(dh, h) if self.nonlinearity == "tanh" else relu_grad(dh, h)
+        grad = tanh_grad if self.nonlinearity == "tanh" else relu_grad
+        da = grad(dh, h, into=dxg)
         dh_prev = masked(matmul(da, self.weight("weight_hh")), mask)
-        return da, RNNState(dh_prev), ()
+        return RNNState(dh_prev), ()
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]

@@ -114,13 +114,12 @@ class GRUCell(Cell):
         return h, RNNState(h), cache
 
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None
-    ) -> tuple[Tensor, RNNState, Cache]:
+        self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None, dxg: Tensor
+    ) -> tuple[RNNState, Cache]:
         H = self.hidden_size
         _, h_prev, rz, n, hg_n = cache[:5]
         r, z = rz.chunk(2, dim=1)
         dh = dy + dstate.h
-        dxg = dh.new_empty((dh.size(0), 3 * H))  # (B, 3H)
         tanh_grad(torch.addcmul(dh, dh, z, value=-1), n, into=dxg[:, 2 * H :])  # da_n
         da_n = dxg[:, 2 * H :]
         drz = torch.empty_like(rz)  # dE/d[r, z] before squashing
@@ -135,7 +134,7 @@ class GRUCell(Cell):
         else:
             dz, extras = dhg, (dhg,)
         dh_prev = torch.addcmul(masked(matmul(dz, self.weight("weight_hh")), mask), dh, z)
-        return dxg, RNNState(dh_prev), extras
+        return RNNState(dh_prev), extras
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]

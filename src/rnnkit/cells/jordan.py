@@ -151,17 +151,18 @@ class JordanCell(Cell):
         return y, JordanState(y), (r, h, y)
 
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: JordanState, mask: Tensor | None
-    ) -> tuple[Tensor, JordanState, Cache]:
+        self, cache: Cache, dy: Tensor, dstate: JordanState, mask: Tensor | None, dxg: Tensor
+    ) -> tuple[JordanState, Cache]:
         _, h, y = cache
         do = self._psi_backward(dy + dstate.y, y)  # (B, O)
         dh = matmul(do, self.weight("weight_hy"))  # (B, H)
-        da = tanh_grad(dh, h) if self.nonlinearity == "tanh" else relu_grad(dh, h)
+        grad = tanh_grad if self.nonlinearity == "tanh" else relu_grad
+        da = grad(dh, h, into=dxg)
         dr = matmul(da, self.weight("weight_oh")) if self.feeds_hidden else None
         if self.feeds_output:
             dr_o = matmul(do, self.weight("weight_oo"))
             dr = dr_o if dr is None else dr.add_(dr_o)
-        return da, JordanState(masked(dr, mask)), (do,)
+        return JordanState(masked(dr, mask)), (do,)
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]

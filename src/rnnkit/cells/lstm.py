@@ -167,8 +167,8 @@ class LSTMCell(Cell):
         return gates, gates[:, 3 * H :]
 
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: LSTMState, mask: Tensor | None
-    ) -> tuple[Tensor, LSTMState, Cache]:
+        self, cache: Cache, dy: Tensor, dstate: LSTMState, mask: Tensor | None, dxg: Tensor
+    ) -> tuple[LSTMState, Cache]:
         r, c_prev, c, gates, o, tc = cache[:6]
         i, f, g, _ = gates.chunk(4, dim=1)
         dh = dy + dstate.h
@@ -185,7 +185,7 @@ class LSTMCell(Cell):
             dc = dc.addcmul_(da_o, self.weight_co)
         da_i = sigmoid_grad(dc * g, i)
         da_f = sigmoid_grad(dc * c_prev, f)
-        da = torch.cat((da_i, da_f, tanh_grad(dc * i, g), da_o), dim=1)
+        da = torch.cat((da_i, da_f, tanh_grad(dc * i, g), da_o), dim=1, out=dxg)
         dc_prev = dc * f
         if self.peephole:
             dc_prev.addcmul_(da_i, self.weight_ci).addcmul_(da_f, self.weight_cf)
@@ -198,7 +198,7 @@ class LSTMCell(Cell):
         if self.peephole:  # this step's share of the peephole gradients, (H,) each
             extras += ((da_i * c_prev).sum(0), (da_f * c_prev).sum(0), (da_o * c).sum(0))
         dh_prev = masked(matmul(dz, self.weight("weight_hh")), mask)
-        return da, LSTMState(dh_prev, dc_prev), extras
+        return LSTMState(dh_prev, dc_prev), extras
 
     def weight_grads(
         self, caches: Sequence[Cache], dxg: Tensor, extras: Sequence[Cache]

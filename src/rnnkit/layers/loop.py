@@ -52,6 +52,7 @@ class _TimeLoop(torch.autograd.Function):
         with cell.packing(xg.size(1), transposed=False):
             outputs, final, caches = _forward_steps(cell, xg, state, valid, mask, keep)
         ctx.cell, ctx.valid, ctx.mask, ctx.caches = cell, valid, mask, caches
+        ctx.width = xg.size(-1)
         return (outputs, *final)
 
     @staticmethod
@@ -60,7 +61,7 @@ class _TimeLoop(torch.autograd.Function):
         cell, caches = ctx.cell, ctx.caches
         with cell.packing(doutputs.size(1), transposed=True):
             dxg, dstate0, extras = _backward_steps(
-                cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask
+                cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
             )
         grads = cell.weight_grads(caches, dxg, extras)
         names = cell.loop_parameter_names
@@ -96,11 +97,14 @@ def _backward_steps(
     dstate: State,
     valid: Tensor | None,
     mask: Tensor | None,
+    xg_width: int,
 ) -> tuple[Tensor, State, list[Cache]]:
     """``for t in reversed(range(T))``: dE/dxg (T, B, G), dE/dstate_0 and each step's extras."""
-    dxg: list[Tensor] = []
+    T, B = doutputs.shape[:2]
+    dxg = doutputs.new_empty((T, B, xg_width))
+    dxg_steps = dxg.unbind(0)
     extras: list[Cache] = []
-    for t in reversed(range(len(caches))):
+    for t in reversed(range(T)):
         dy, dstate_in = doutputs[t], dstate
         if valid is not None:
             # Past a sequence's end the step did nothing: zero its incoming gradient, and let
@@ -108,15 +112,13 @@ def _backward_steps(
             v = valid[t]
             dy = dy * v
             dstate_in = map_state(lambda d, v=v: d * v, dstate)
-        dxg_t, dprev, extras_t = cell.step_backward(caches[t], dy, dstate_in, mask)
+        dprev, extras_t = cell.step_backward(caches[t], dy, dstate_in, mask, dxg_steps[t])
         if valid is not None:
             dprev = map_state(lambda p, d, v=v: torch.where(v, p, d), dprev, dstate)
         dstate = dprev
-        dxg.append(dxg_t)
         extras.append(extras_t)
-    dxg.reverse()  # collected from the last step back
-    extras.reverse()
-    return torch.stack(dxg), dstate, extras
+    extras.reverse()  # collected from the last step back
+    return dxg, dstate, extras
 
 
 def run_loop(
