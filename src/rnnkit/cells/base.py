@@ -91,13 +91,11 @@ class Cell(nn.Module):
         return packs[name] if packs else getattr(self, name)
 
     @contextmanager
-    def packing(self, batch: int, *, transposed: bool) -> Iterator[None]:
-        """Within this block, :meth:`weight` gives the recurrent weights packed for ``batch``
-        rows (``transposed`` for the backward). The loop wraps its forward and backward in it.
-        """
+    def packing(self, batch: int) -> Iterator[None]:
+        """Within this block, :meth:`weight` gives the recurrent weights packed for products
+        with ``batch`` rows. The loop wraps its forward in it."""
         self.__dict__["_packs"] = {
-            n: packed(getattr(self, n), batch, transposed=transposed)
-            for n in self.recurrent_weights
+            n: packed(getattr(self, n), batch) for n in self.recurrent_weights
         }
         try:
             yield

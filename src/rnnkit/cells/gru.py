@@ -133,7 +133,7 @@ class GRUCell(Cell):
             extras = (dz, dg_hh, db_hh)
         else:
             dz, extras = dhg, (dhg,)
-        dh_prev = torch.addcmul(masked(matmul(dz, self.weight("weight_hh")), mask), dh, z)
+        dh_prev = torch.addcmul(masked(matmul(dz, self.weight_hh), mask), dh, z)
         return RNNState(dh_prev), extras
 
     def weight_grads(

@@ -49,7 +49,7 @@ class _TimeLoop(torch.autograd.Function):
     ) -> tuple[Tensor, ...]:
         state = cell.state_type(*tensors[:n_state])
         keep = any(ctx.needs_input_grad)  # inference keeps no activations
-        with cell.packing(xg.size(1), transposed=False):
+        with cell.packing(xg.size(1)):
             outputs, final, caches = _forward_steps(cell, xg, state, valid, mask, keep)
         ctx.cell, ctx.valid, ctx.mask, ctx.caches = cell, valid, mask, caches
         ctx.width = xg.size(-1)
@@ -59,10 +59,9 @@ class _TimeLoop(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: FunctionCtx, doutputs: Tensor, *dfinal: Tensor) -> tuple[Tensor | None, ...]:
         cell, caches = ctx.cell, ctx.caches
-        with cell.packing(doutputs.size(1), transposed=True):
-            dxg, dstate0, extras = _backward_steps(
-                cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
-            )
+        dxg, dstate0, extras = _backward_steps(
+            cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
+        )
         grads = cell.weight_grads(caches, dxg, extras)
         names = cell.loop_parameter_names
         assert set(grads) == set(names), f"weight_grads gave {sorted(grads)}, expected {names}"
