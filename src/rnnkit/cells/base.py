@@ -30,7 +30,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.gemm import PackedWeight, input_linear, packed
+from rnnkit.cells.gemm import PackedWeight, input_linear, packed, weight_grad
 from rnnkit.state import State
 
 Cache = tuple[Tensor, ...]
@@ -229,7 +229,7 @@ def flat(t: Tensor) -> Tensor:
 
 def outer_sum(dz: Tensor, r: Tensor) -> Tensor:
     """Sum over steps and batch of ``dz_tᵀ r_t``: (T, B, N), (T, B, K) -> (N, K), one GEMM."""
-    return flat(dz).t().mm(flat(r))
+    return weight_grad(flat(dz), flat(r))
 
 
 def stacked(per_step: Sequence[Cache], field: int) -> Tensor:

@@ -116,18 +116,14 @@ class GRUCell(Cell):
     def step_backward(
         self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None, dxg: Tensor
     ) -> tuple[RNNState, Cache]:
-        H = self.hidden_size
         _, h_prev, rz, n, hg_n = cache[:5]
         r, z = rz.chunk(2, dim=1)
         dh = dy + dstate.h
-        tanh_grad(torch.addcmul(dh, dh, z, value=-1), n, into=dxg[:, 2 * H :])  # da_n
-        da_n = dxg[:, 2 * H :]
-        drz = torch.empty_like(rz)  # dE/d[r, z] before squashing
-        torch.mul(da_n, hg_n, out=drz[:, :H])
-        torch.mul(dh, h_prev - n, out=drz[:, H:])
-        sigmoid_grad(drz, rz, into=dxg[:, : 2 * H])
-        dhg = dxg.clone()  # same as dxg but for the n part, which r gates on the hg side
-        dhg[:, 2 * H :].mul_(r)
+        da_n = tanh_grad(torch.addcmul(dh, dh, z, value=-1), n)  # through (1 - z) ⊙ n
+        da_r = sigmoid_grad(da_n * hg_n, r)
+        da_z = sigmoid_grad(dh * (h_prev - n), z)
+        torch.cat((da_r, da_z, da_n), dim=1, out=dxg)  # (B, 3H)
+        dhg = torch.cat((da_r, da_z, da_n * r), dim=1)  # r gates the n part on the hg side
         if self.layer_norm:
             dz, dg_hh, db_hh = layer_norm_backward(dhg, self.ln_hh_weight, self.bias_hh, cache[5:])
             extras = (dz, dg_hh, db_hh)
