@@ -1,0 +1,39 @@
+"""rnnkit.reference: the NumPy reference engine, the course's BPTT made executable and exact.
+
+One module per cell family, each with ``forward(params, x, state0, *, options, lengths, mask)
+-> (outputs (B, T, O), final_state, cache)`` and ``backward(params, cache, doutputs, dfinal,
+*, per_step=False) -> (grads, dx, dstate0[, per_step_grads, dh_norm])``. Parameters are dicts
+with the names and shapes of rnnkit's torch cells (:func:`params_from_torch`). NumPy only:
+this package never imports torch (DESIGN.md).
+
+Example:
+    >>> import numpy as np
+    >>> from rnnkit.reference import gru
+    >>> rng = np.random.default_rng(0)
+    >>> params = {"weight_ih": rng.normal(size=(6, 3)), "weight_hh": rng.normal(size=(6, 2)),
+    ...           "bias_ih": np.zeros(6), "bias_hh": np.zeros(6)}
+    >>> out, (h,), cache = gru.forward(params, rng.normal(size=(4, 5, 3)))
+    >>> grads, dx, (dh0,) = gru.backward(params, cache, np.ones_like(out))
+    >>> out.shape, dx.shape, grads["weight_hh"].shape
+    ((4, 5, 2), (4, 5, 3), (6, 2))
+"""
+
+from rnnkit.reference import elman, gru, jordan, losses, lstm
+from rnnkit.reference.convert import params_from_torch, params_to_torch
+from rnnkit.reference.gradcheck import gradcheck, numerical_gradient, relative_error
+
+FAMILIES = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru}
+
+__all__ = [
+    "FAMILIES",
+    "elman",
+    "gradcheck",
+    "gru",
+    "jordan",
+    "losses",
+    "lstm",
+    "numerical_gradient",
+    "params_from_torch",
+    "params_to_torch",
+    "relative_error",
+]
