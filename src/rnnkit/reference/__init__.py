@@ -4,7 +4,10 @@ One module per cell family, each with ``forward(params, x, state0, *, options, l
 -> (outputs (B, T, O), final_state, cache)`` and ``backward(params, cache, doutputs, dfinal,
 *, per_step=False) -> (grads, dx, dstate0[, per_step_grads, dh_norm])``. Parameters are dicts
 with the names and shapes of rnnkit's torch cells (:func:`params_from_torch`). NumPy only:
-this package never imports torch (DESIGN.md).
+this package never imports torch (DESIGN.md). :mod:`~rnnkit.reference.stack` composes the
+families into deep and bidirectional stacks; :mod:`~rnnkit.reference.optim` and
+:mod:`~rnnkit.reference.training` hold SGD, Adam, gradient clipping (Pascanu et al. 2013,
+Algorithm 1), mini-batch averaging, truncated BPTT and a training step.
 
 Example:
     >>> import numpy as np
@@ -24,6 +27,9 @@ from rnnkit.reference.gradcheck import gradcheck, numerical_gradient, relative_e
 
 FAMILIES = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru}
 
+# After FAMILIES: training looks families up by name through it.
+from rnnkit.reference import optim, stack, training  # noqa: E402
+
 __all__ = [
     "FAMILIES",
     "elman",
@@ -33,7 +39,10 @@ __all__ = [
     "losses",
     "lstm",
     "numerical_gradient",
+    "optim",
     "params_from_torch",
     "params_to_torch",
     "relative_error",
+    "stack",
+    "training",
 ]
