@@ -1,15 +1,21 @@
 """Command line: ``rnnkit``. Thin subcommands over the library; the only module that prints.
 
 The task groups (``lm``, ``classify``, ``forecast``, ...) and tools (``datasets``, ``info``,
-``gradcheck``, ``bench``) arrive with their issues; today the entry point reports the
-version and the recurrent cells this installation provides.
+``bench``) arrive with their issues; today the entry point reports the version and the
+recurrent cells this installation provides (``cells``), and checks every gradient three ways
+(``gradcheck``, :mod:`rnnkit.diagnostics.gradcheck`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from typing import Any
+
 import click
 
-from rnnkit import CELLS, __version__, make_cell
+from rnnkit import CELLS, ConfigError, __version__, make_cell
+from rnnkit.diagnostics import gradcheck as gradcheck_lib
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,3 +31,115 @@ def list_cells() -> None:
         kernel = make_cell(name, 1, 1).fused_mode or "none (hand-written BPTT loop)"
         summary = (cls.__doc__ or "").strip().split(":")[0].split(",")[0]
         click.echo(f"{name:7s} fused kernel: {kernel:32s} {summary}")
+
+
+def _fmt(error: float | None) -> str:
+    return "-" if error is None else f"{error:.2e}"
+
+
+def _echo_table(report: gradcheck_lib.GradcheckReport) -> None:
+    click.echo(report.title)
+    header = ("parameter", "ref-vs-FD", "ref-vs-rnnkit", "rnnkit-vs-torch.nn", "ok")
+    width = max(len(header[0]), *(len(row.name) for row in report.rows))
+    line = f"  {{:{width}s}}  {{:>10s}}  {{:>13s}}  {{:>18s}}  {{}}"
+    click.echo(line.format(*header))
+    for row in report.rows:
+        errors = (row.ref_vs_fd, row.ref_vs_rnnkit, row.rnnkit_vs_torch)
+        verdict = "ok" if row.passed else "FAIL"
+        click.echo(line.format(row.name, *map(_fmt, errors), verdict))
+    click.echo(f"  {'passed' if report.passed else 'FAILED'} (max error {_fmt(report.max_error)})")
+    click.echo()
+
+
+def _run_checks(reports: Iterable[gradcheck_lib.GradcheckReport], as_json: bool) -> int:
+    """Show each report as it comes; return the exit code (0 all passed, 1 otherwise)."""
+    count = failed = 0
+    worst = 0.0
+    for report in reports:
+        count += 1
+        failed += not report.passed
+        worst = max(worst, report.max_error)
+        if as_json:
+            click.echo(json.dumps({"type": "check", **report.to_dict()}))
+        else:
+            _echo_table(report)
+    summary = {
+        "type": "summary",
+        "checks": count,
+        "passed": count - failed,
+        "failed": failed,
+        "max_error": worst,
+        "tolerance": gradcheck_lib.TOLERANCE,
+        "ok": failed == 0,
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        verdict = "all passed" if failed == 0 else f"{failed} FAILED"
+        click.echo(
+            f"gradcheck: {count} check{'' if count == 1 else 's'}, {verdict}; "
+            f"max relative error {worst:.2e} "
+            f"(tolerance {gradcheck_lib.TOLERANCE:.0e})"
+        )
+    return 0 if failed == 0 else 1
+
+
+@main.command("gradcheck")
+@click.option("--cell", type=click.Choice(sorted(CELLS)), help="Cell family to check.")
+@click.option("--num-layers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--bidirectional", is_flag=True, help="Check a bidirectional stack.")
+@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), help="elman, jordan.")
+@click.option("--feedback", type=click.Choice(["hidden", "output", "both"]), help="jordan.")
+@click.option(
+    "--output-activation",
+    type=click.Choice(["identity", "tanh", "sigmoid", "softmax"]),
+    help="jordan.",
+)
+@click.option("--output-size", type=click.IntRange(min=1), help="jordan.")
+@click.option("--peephole", is_flag=True, help="lstm: peephole connections.")
+@click.option("--layer-norm", is_flag=True, help="lstm, gru: layer-normalized gates.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line; summary last.")
+@click.option(
+    "--all", "run_all", is_flag=True, help="Every cell and option, 1-2 layers, uni/bidirectional."
+)
+@click.pass_context
+def gradcheck(
+    ctx: click.Context,
+    cell: str | None,
+    num_layers: int,
+    bidirectional: bool,
+    as_json: bool,
+    run_all: bool,
+    **options: Any,
+) -> None:
+    """Check every gradient of a small random float64 model three ways.
+
+    Per parameter (and the input and the initial state), the max relative error of
+    (a) the NumPy reference's BPTT vs central finite differences, (b) the reference vs
+    rnnkit's torch loop (autograd), (c) rnnkit's fused path vs torch.nn where torch has the
+    cell. Exit 0 when all are within 1e-6, 1 when any is above.
+    """
+    options = {k: v for k, v in options.items() if v not in (None, False)}
+    if run_all:
+        given = [
+            name
+            for name, value in (
+                ("--cell", cell),
+                ("--num-layers", num_layers != 1),
+                ("--bidirectional", bidirectional),
+            )
+            if value
+        ] + ["--" + name.replace("_", "-") for name in options]
+        if given:
+            raise click.UsageError(f"--all runs every cell and option; drop {', '.join(given)}")
+        ctx.exit(_run_checks(gradcheck_lib.iter_all(), as_json))
+    if cell is None:
+        raise click.UsageError("Missing option '--cell' (or give --all).")
+    try:
+        report = gradcheck_lib.check(
+            cell, num_layers=num_layers, bidirectional=bidirectional, **options
+        )
+    except ConfigError as err:
+        flag = f"--{err.key.replace('_', '-')}: " if err.key else ""
+        raise click.UsageError(f"{flag}{err.message}") from err
+    ctx.exit(_run_checks([report], as_json))

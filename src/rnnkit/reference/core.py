@@ -11,6 +11,15 @@ textbook sums
 explicitly, one step at a time, so that each contribution can also be returned on its own
 (``per_step=True``).
 
+A family can also have a *sequence-level* fast path (the LSTM: ``forward(..., fast=True)``,
+then ``backward(..., per_step=False)``) that computes the same numbers, up to float
+rounding, the way a fast implementation does: the input projection
+of all steps as one GEMM before the loop, one fused gate matmul per step into preallocated
+time-major buffers, only the state gradient carried through the backward loop, and the weight
+gradients as one large GEMM over all steps after it. Its cache still holds per-step views
+(``Cache.steps``), so ``per_step=True`` runs the explicit per-step loop on it. Tests keep the
+two paths equal.
+
 Variable lengths follow rnnkit exactly: past a sequence's length its state is carried
 unchanged and its output is zero. In the backward, the incoming gradients of such a step are
 zeroed and the carried state gradient passes to the step before untouched.
@@ -137,6 +146,8 @@ class Cache:
         mask: recurrent dropout mask (B, K) or None.
         options: the family's keyword options (e.g. ``nonlinearity``), replayed in backward.
         state_shapes: shape of each state field, (B, K).
+        seq: the fast path's stacked time-major arrays (T, B, ...), or None after the
+            per-step forward; the family's sequence-level backward reads them.
     """
 
     steps: list[Any]
@@ -145,6 +156,7 @@ class Cache:
     mask: np.ndarray | None
     options: dict[str, Any] = field(default_factory=dict)
     state_shapes: tuple[tuple[int, ...], ...] = ()
+    seq: dict[str, Any] | None = None
 
 
 def valid_steps(lengths: np.ndarray | None, batch: int, steps: int) -> np.ndarray | None:
@@ -257,3 +269,36 @@ def zero_state(x: np.ndarray, width: int, fields: int) -> State:
 def masked(v: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """The recurrent input after variational dropout: ``v ⊙ m`` (v itself without a mask)."""
     return v if mask is None else v * mask
+
+
+# ---- helpers of the sequence-level fast path -----------------------------------------------
+
+
+def time_major(a: np.ndarray) -> np.ndarray:
+    """(B, T, ...) -> a contiguous (T, B, ...) copy, so that ``a[t]`` is one contiguous block."""
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+
+def batch_major(a: np.ndarray) -> np.ndarray:
+    """(T, B, ...) -> a contiguous (B, T, ...) copy, the layout of the public API."""
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+
+def common_dtype(x: np.ndarray, state0: State, params: Params) -> np.dtype:
+    """The dtype the per-step path would compute in: that of x, the state and the weights."""
+    return np.result_type(x, *state0, *params.values())
+
+
+def keep_finished(new: np.ndarray, old: np.ndarray, v: np.ndarray | None) -> None:
+    """In place: rows past their sequence's end (``v`` false) keep ``old``."""
+    if v is not None:
+        np.copyto(new, old, where=~v)
+
+
+def sigmoid_(a: np.ndarray) -> np.ndarray:
+    """In place: ``a <- σ(a)``, the same formula (and rounding) as :func:`sigmoid`."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1.0
+    a *= 0.5
+    return a

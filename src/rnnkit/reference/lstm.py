@@ -19,6 +19,12 @@ Backward, with ``dh = dE/dy_t + dE/dh_t|_{t+1}`` and ``dc`` the carried dE/dc_t:
     dc_{t-1} = dc ⊙ f [+ da_i ⊙ w_ci + da_f ⊙ w_cf]
     dW_hh += dzᵀ hm_{t-1}  (dz = da, or LN'(da) with layer norm)   dh_{t-1} = (dz W_hh) ⊙ m
 
+``forward(..., fast=True)`` (opt-in; layer norm always runs step by step) and
+``backward(..., per_step=False)`` take the sequence-level fast path of
+:mod:`rnnkit.reference.core`: the same equations over stacked time-major arrays, with
+``dW_ih = Σ_t da_tᵀ x_t`` and ``dW_hh = Σ_t da_tᵀ hm_{t-1}`` each computed as one GEMM over
+all steps once the loop has produced every ``da_t``.
+
 Peepholes and layer norm are read from the parameters (``weight_ci`` / ``ln_hh_weight``
 present). Parameters: weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H), bias_hh (4H),
 [weight_ci, weight_cf, weight_co (H)], [ln_ih_weight, ln_hh_weight (4H), ln_c_weight,
@@ -33,14 +39,19 @@ from rnnkit.reference.core import (
     Cache,
     Params,
     State,
+    batch_major,
+    common_dtype,
     dlayer_norm,
     dsigmoid,
     dtanh,
+    keep_finished,
     layer_norm,
     masked,
     run_backward,
     run_forward,
     sigmoid,
+    time_major,
+    valid_steps,
     zero_state,
 )
 
@@ -135,6 +146,7 @@ def forward(
     *,
     lengths: np.ndarray | None = None,
     mask: np.ndarray | None = None,
+    fast: bool = False,
 ) -> tuple[np.ndarray, State, Cache]:
     """Run the LSTM over a batch-first sequence.
 
@@ -144,6 +156,8 @@ def forward(
         state0: initial ``(h0, c0)``, each (B, H); zeros when None.
         lengths: (B,) valid steps per sequence, or None.
         mask: recurrent dropout mask (B, H), or None.
+        fast: take the sequence-level fast path (not with layer norm); the default runs
+            :func:`step` one step at a time. Both give the same numbers up to rounding.
 
     Returns:
         ``(outputs (B, T, H), (h_T, c_T), cache)``.
@@ -153,6 +167,8 @@ def forward(
     """
     if state0 is None:
         state0 = zero_state(x, params["weight_hh"].shape[1], 2)
+    if fast and "ln_hh_weight" not in params:
+        return _forward_sequence(params, x, tuple(state0), lengths, mask)
     return run_forward(step, params, x, state0, lengths, mask, {})
 
 
@@ -167,5 +183,153 @@ def backward(
     """BPTT for :func:`forward`: ``(grads, dx (B, T, I), (dh0, dc0))`` [+ per-step extras].
 
     See :func:`rnnkit.reference.elman.backward` for the arguments and the per-step extras.
+    After a fast forward and with ``per_step=False`` it runs the sequence-level backward.
     """
+    if cache.seq is not None and not per_step:
+        return _backward_sequence(params, cache, doutputs, dfinal)
     return run_backward(step_backward, params, cache, doutputs, dfinal, per_step)
+
+
+# ---- the sequence-level fast path (same equations; see the module docstring) ---------------
+
+
+def _forward_sequence(
+    params: Params,
+    x: np.ndarray,
+    state0: State,
+    lengths: np.ndarray | None,
+    mask: np.ndarray | None,
+) -> tuple[np.ndarray, State, Cache]:
+    """:func:`step` over all steps, into time-major buffers; the cache keeps them stacked."""
+    B, T = x.shape[:2]
+    valid = valid_steps(lengths, B, T)
+    dtype = common_dtype(x, state0, params)
+    p = {name: w.astype(dtype, copy=False) for name, w in params.items()}
+    peephole = "weight_ci" in p
+    H = p["weight_hh"].shape[1]
+    X = time_major(x).astype(dtype, copy=False)  # (T, B, I)
+    # The input projection of every step in one GEMM: A[t] = x_t W_ihᵀ + b_ih + b_hh.
+    A = (X.reshape(T * B, -1) @ p["weight_ih"].T).reshape(T, B, 4 * H)
+    A += p["bias_ih"] + p["bias_hh"]
+    Hs = np.empty((T + 1, B, H), dtype)  # Hs[t + 1] = h_t, C[t + 1] = c_t
+    C = np.empty((T + 1, B, H), dtype)
+    Hs[0], C[0] = state0
+    TC = np.empty((T, B, H), dtype)  # tanh(c_t)
+    HM = Hs[:-1] if mask is None else np.empty((T, B, H), dtype)  # hm_{t-1}
+    Y = Hs[1:] if valid is None else np.empty((T, B, H), dtype)
+    # σ(a) = (1 + tanh(a/2)) / 2 and tanh(a) on the fused (B, 4H) block at once: scale, tanh,
+    # then scale and shift (σ's formula, with the same rounding).
+    n = 3 * H if peephole else 4 * H  # with peepholes, o waits for c_t
+    half = np.full(n, 0.5, dtype)
+    half[2 * H : 3 * H] = 1.0
+    shift = np.full(n, 0.5, dtype)
+    shift[2 * H : 3 * H] = 0.0
+    hp = np.empty((B, 4 * H), dtype)
+    ig = np.empty((B, H), dtype)
+    for t in range(T):
+        hm = Hs[t] if mask is None else np.multiply(Hs[t], mask, out=HM[t])
+        a = A[t]
+        a += np.matmul(hm, p["weight_hh"].T, out=hp)  # the one fused gate matmul of step t
+        if peephole:
+            a[:, :H] += p["weight_ci"] * C[t]
+            a[:, H : 2 * H] += p["weight_cf"] * C[t]
+        act = a[:, :n]
+        act *= half
+        np.tanh(act, out=act)
+        act *= half
+        act += shift
+        i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))  # A[t] now holds the gates
+        c = np.multiply(f, C[t], out=C[t + 1])
+        c += np.multiply(i, g, out=ig)
+        if peephole:
+            o += p["weight_co"] * c
+            o *= 0.5
+            np.tanh(o, out=o)
+            o += 1.0
+            o *= 0.5
+        h = np.multiply(o, np.tanh(c, out=TC[t]), out=Hs[t + 1])
+        if valid is not None:
+            np.multiply(h, valid[t], out=Y[t])
+            keep_finished(h, Hs[t], valid[t])
+            keep_finished(c, C[t], valid[t])
+    seq = {"X": X, "G": A, "C": C, "TC": TC, "HM": HM}
+    steps = [
+        {"x": X[t], "hm": HM[t], "c_prev": C[t], "c": C[t + 1], "tc": TC[t]}
+        | {k: A[t, :, j * H : (j + 1) * H] for j, k in enumerate("ifgo")}
+        for t in range(T)
+    ]
+    shapes = ((B, H), (B, H))
+    cache = Cache(steps, x.shape, valid, mask, {}, shapes, seq)
+    return batch_major(Y), (Hs[T].copy(), C[T].copy()), cache
+
+
+def _backward_sequence(
+    params: Params, cache: Cache, doutputs: np.ndarray, dfinal: State | None
+) -> tuple:
+    """:func:`step_backward` over all steps, carrying only ``(dh, dc)``; weight GEMMs after."""
+    seq, valid, mask = cache.seq, cache.valid, cache.mask
+    X, G, C, TC, HM = (seq[k] for k in ("X", "G", "C", "TC", "HM"))
+    T, B, H = TC.shape
+    dtype = np.result_type(G, doutputs)
+    p = {name: w.astype(dtype, copy=False) for name, w in params.items()}
+    peephole = "weight_ci" in p
+    dY = time_major(np.asarray(doutputs))
+    if dfinal is None:
+        dh, dc = np.zeros((B, H), dtype), np.zeros((B, H), dtype)
+    else:
+        dh, dc = (np.array(d, dtype=dtype) for d in dfinal)
+    DA = np.empty((T, B, 4 * H), dtype)  # da_t = [da_i, da_f, da_g, da_o], every step
+    dh_t, dcn = np.empty((B, H), dtype), np.empty((B, H), dtype)
+    deriv = np.empty((B, 4 * H), dtype)
+    for t in reversed(range(T)):
+        gates, tc, v = G[t], TC[t], None if valid is None else valid[t]
+        i, f, g, o = (gates[:, k * H : (k + 1) * H] for k in range(4))
+        np.add(dY[t], dh, out=dh_t)  # h_t is both the output and the state
+        dc_t = dc if v is None else dc * v
+        if v is not None:
+            dh_t *= v
+        # σ' = σ(1-σ) for i, f, o and tanh' = 1 - g² for g, written with the outputs
+        np.subtract(1.0, gates, out=deriv)
+        deriv *= gates
+        np.multiply(g, g, out=deriv[:, 2 * H : 3 * H])
+        np.subtract(1.0, deriv[:, 2 * H : 3 * H], out=deriv[:, 2 * H : 3 * H])
+        da = DA[t]
+        da_i, da_f, da_g, da_o = (da[:, k * H : (k + 1) * H] for k in range(4))
+        np.multiply(dh_t, o, out=dcn)  # through h = o ⊙ tanh(c)
+        dcn *= 1.0 - tc * tc
+        dc_t = dc_t + dcn
+        np.multiply(dh_t, tc, out=da_o)
+        if peephole:
+            da_o *= deriv[:, 3 * H :]
+            dc_t += da_o * p["weight_co"]
+        np.multiply(dc_t, g, out=da_i)
+        np.multiply(dc_t, C[t], out=da_f)
+        np.multiply(dc_t, i, out=da_g)
+        if peephole:
+            da[:, : 3 * H] *= deriv[:, : 3 * H]
+        else:
+            da *= deriv
+        dc_prev = dc_t * f
+        if peephole:
+            dc_prev += da_i * p["weight_ci"] + da_f * p["weight_cf"]
+        dh_prev = da @ p["weight_hh"]
+        if mask is not None:
+            dh_prev *= mask
+        if v is not None:  # past a sequence's end the carried gradient passes unchanged
+            keep_finished(dh_prev, dh, v)
+            keep_finished(dc_prev, dc, v)
+        dh, dc = dh_prev, dc_prev
+    # dE/dW = Σ_t dE/dW|_t, for all steps at once: one GEMM per weight over the T*B rows.
+    DA2 = DA.reshape(T * B, 4 * H)
+    grads: dict[str, np.ndarray] = {
+        "weight_ih": DA2.T @ X.reshape(T * B, -1),
+        "weight_hh": DA2.T @ HM.reshape(T * B, H),
+        "bias_ih": DA2.sum(axis=0),
+    }
+    grads["bias_hh"] = grads["bias_ih"].copy()
+    if peephole:
+        grads["weight_ci"] = np.einsum("tbh,tbh->h", DA[:, :, :H], C[:-1])
+        grads["weight_cf"] = np.einsum("tbh,tbh->h", DA[:, :, H : 2 * H], C[:-1])
+        grads["weight_co"] = np.einsum("tbh,tbh->h", DA[:, :, 3 * H :], C[1:])
+    dx = batch_major((DA2 @ p["weight_ih"]).reshape(T, B, -1))
+    return {name: grads[name] for name in params}, dx, (dh, dc)
