@@ -226,10 +226,13 @@ def _forward_sequence(
     shift[2 * H : 3 * H] = 0.0
     hp = np.empty((B, 4 * H), dtype)
     ig = np.empty((B, H), dtype)
+    # W_hhᵀ copied once: OpenBLAS multiplied by the contiguous copy in 250 µs against 310 µs
+    # through the transposed view ((64, 256) x (256, 1024), 2 threads).
+    weight_hh_t = np.ascontiguousarray(p["weight_hh"].T)
     for t in range(T):
         hm = Hs[t] if mask is None else np.multiply(Hs[t], mask, out=HM[t])
         a = A[t]
-        a += np.matmul(hm, p["weight_hh"].T, out=hp)  # the one fused gate matmul of step t
+        a += np.matmul(hm, weight_hh_t, out=hp)  # the one fused gate matmul of step t
         if peephole:
             a[:, :H] += p["weight_ci"] * C[t]
             a[:, H : 2 * H] += p["weight_cf"] * C[t]
