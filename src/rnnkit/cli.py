@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, get_args
 
 import click
 
-from rnnkit import CELLS, ConfigError, __version__, make_cell
-from rnnkit.diagnostics import gradcheck as gradcheck_lib
+from rnnkit import __version__
+from rnnkit.config import CellType, ConfigError
+
+if TYPE_CHECKING:
+    from rnnkit.diagnostics.gradcheck import GradcheckReport
+
+CELL_NAMES = get_args(CellType)
+
+
+def _gradcheck_lib() -> ModuleType:
+    """Imported on use: torch takes ~2 s to load, and ``rnnkit --version`` needs none of it."""
+    from rnnkit.diagnostics import gradcheck
+
+    return gradcheck
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +40,8 @@ def main() -> None:
 @main.command("cells")
 def list_cells() -> None:
     """List the recurrent cell families and whether torch has a fused kernel for them."""
+    from rnnkit.cells import CELLS, make_cell
+
     for name, cls in CELLS.items():
         kernel = make_cell(name, 1, 1).fused_mode or "none (hand-written BPTT loop)"
         summary = (cls.__doc__ or "").strip().split(":")[0].split(",")[0]
@@ -37,7 +52,7 @@ def _fmt(error: float | None) -> str:
     return "-" if error is None else f"{error:.2e}"
 
 
-def _echo_table(report: gradcheck_lib.GradcheckReport) -> None:
+def _echo_table(report: GradcheckReport) -> None:
     click.echo(report.title)
     header = ("parameter", "ref-vs-FD", "ref-vs-rnnkit", "rnnkit-vs-torch.nn", "ok")
     width = max(len(header[0]), *(len(row.name) for row in report.rows))
@@ -51,7 +66,7 @@ def _echo_table(report: gradcheck_lib.GradcheckReport) -> None:
     click.echo()
 
 
-def _run_checks(reports: Iterable[gradcheck_lib.GradcheckReport], as_json: bool) -> int:
+def _run_checks(reports: Iterable[GradcheckReport], as_json: bool) -> int:
     """Show each report as it comes; return the exit code (0 all passed, 1 otherwise)."""
     count = failed = 0
     worst = 0.0
@@ -69,7 +84,7 @@ def _run_checks(reports: Iterable[gradcheck_lib.GradcheckReport], as_json: bool)
         "passed": count - failed,
         "failed": failed,
         "max_error": worst,
-        "tolerance": gradcheck_lib.TOLERANCE,
+        "tolerance": _gradcheck_lib().TOLERANCE,
         "ok": failed == 0,
     }
     if as_json:
@@ -79,13 +94,13 @@ def _run_checks(reports: Iterable[gradcheck_lib.GradcheckReport], as_json: bool)
         click.echo(
             f"gradcheck: {count} check{'' if count == 1 else 's'}, {verdict}; "
             f"max relative error {worst:.2e} "
-            f"(tolerance {gradcheck_lib.TOLERANCE:.0e})"
+            f"(tolerance {_gradcheck_lib().TOLERANCE:.0e})"
         )
     return 0 if failed == 0 else 1
 
 
 @main.command("gradcheck")
-@click.option("--cell", type=click.Choice(sorted(CELLS)), help="Cell family to check.")
+@click.option("--cell", type=click.Choice(sorted(CELL_NAMES)), help="Cell family to check.")
 @click.option("--num-layers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--bidirectional", is_flag=True, help="Check a bidirectional stack.")
 @click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), help="elman, jordan.")
@@ -132,11 +147,11 @@ def gradcheck(
         ] + ["--" + name.replace("_", "-") for name in options]
         if given:
             raise click.UsageError(f"--all runs every cell and option; drop {', '.join(given)}")
-        ctx.exit(_run_checks(gradcheck_lib.iter_all(), as_json))
+        ctx.exit(_run_checks(_gradcheck_lib().iter_all(), as_json))
     if cell is None:
         raise click.UsageError("Missing option '--cell' (or give --all).")
     try:
-        report = gradcheck_lib.check(
+        report = _gradcheck_lib().check(
             cell, num_layers=num_layers, bidirectional=bidirectional, **options
         )
     except ConfigError as err:
