@@ -32,6 +32,7 @@ demo: venv
 
 bench: venv
 	$(VPY) -m benchmarks.bench_core
+	$(VPY) -m benchmarks.bench_reference
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache src/*.egg-info
