@@ -21,14 +21,10 @@ Example:
     ((4, 5, 2), (4, 5, 3), (6, 2))
 """
 
-from rnnkit.reference import elman, gru, jordan, losses, lstm
+from rnnkit.reference import elman, gru, jordan, losses, lstm, optim, stack, training
 from rnnkit.reference.convert import params_from_torch, params_to_torch
+from rnnkit.reference.families import FAMILIES
 from rnnkit.reference.gradcheck import gradcheck, numerical_gradient, relative_error
-
-FAMILIES = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru}
-
-# After FAMILIES: training looks families up by name through it.
-from rnnkit.reference import optim, stack, training  # noqa: E402
 
 __all__ = [
     "FAMILIES",

@@ -47,15 +47,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.reference import elman, gru, jordan, lstm
 from rnnkit.reference.convert import params_from_torch
 from rnnkit.reference.core import Cache, Params, State, valid_steps
+from rnnkit.reference.families import resolve_family
 
 __all__ = ["StackCache", "backward", "forward", "params_from_layer", "reverse_within_lengths"]
-
-# Looked up here rather than from rnnkit.reference.FAMILIES so that this module never needs
-# the package's __init__ to have finished (it may import this module one day).
-_FAMILIES: dict[str, ModuleType] = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru}
 
 
 @dataclass
@@ -118,14 +114,6 @@ def reverse_within_lengths(x: np.ndarray, lengths: np.ndarray | None) -> np.ndar
     return np.take_along_axis(x, index[:, :, None], axis=1)
 
 
-def _family(family: ModuleType | str) -> ModuleType:
-    if isinstance(family, str):
-        if family not in _FAMILIES:
-            raise ValueError(f"family must be one of {sorted(_FAMILIES)}, got {family!r}")
-        return _FAMILIES[family]
-    return family
-
-
 def _check_list(name: str, items: Sequence | None, count: int) -> None:
     if items is not None and len(items) != count:
         raise ValueError(f"{name} must have {count} entries, got {len(items)}")
@@ -169,7 +157,7 @@ def forward(
     Shapes:
         x (B, T, I) -> outputs (B, T, D*O); state fields (L*D, B, K).
     """
-    fam = _family(family)
+    fam = resolve_family(family)
     D = 2 if bidirectional else 1
     n = num_layers * D
     if num_layers < 1:

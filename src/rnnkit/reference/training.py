@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rnnkit.reference import FAMILIES
+from rnnkit.reference.families import resolve_family
 from rnnkit.reference.optim import clip_by_global_norm, global_norm
 
-__all__ = ["accumulate", "resolve_family", "train_step", "truncated_bptt"]
+__all__ = ["accumulate", "train_step", "truncated_bptt"]
 
 State = tuple[np.ndarray, ...]
 LossFn = Callable[..., tuple[float, np.ndarray]]
@@ -42,16 +42,6 @@ class Optimiser(Protocol):
     def step(
         self, params: MutableMapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
     ) -> Any: ...
-
-
-def resolve_family(family: ModuleType | str) -> ModuleType:
-    """The family module for a module or a name in :data:`rnnkit.reference.FAMILIES`."""
-    if isinstance(family, str):
-        try:
-            return FAMILIES[family]
-        except KeyError:
-            raise ValueError(f"unknown family {family!r}; one of {sorted(FAMILIES)}") from None
-    return family
 
 
 def accumulate(grads_list: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
