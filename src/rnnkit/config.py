@@ -37,6 +37,7 @@ __all__ = [
     "Nonlinearity",
     "OutputActivation",
     "RecurrentConfig",
+    "RnnkitError",
     "apply_overrides",
     "from_dict",
     "from_json",
@@ -59,7 +60,19 @@ _TRUE_WORDS = ("true", "1", "yes")
 _FALSE_WORDS = ("false", "0", "no")
 
 
-class ConfigError(ValueError):
+class RnnkitError(Exception):
+    """Base of the errors a user's input causes (bad data, config, run directory, checkpoint).
+
+    The command line prints the message alone (no traceback unless ``--debug``) and exits
+    with ``exit_code``: 1 for data and file problems, 2 for usage and config problems.
+    Subclasses live beside the code that raises them (``DataError`` in ``rnnkit.data``,
+    ``CheckpointError`` in ``rnnkit.training``).
+    """
+
+    exit_code = 1
+
+
+class ConfigError(RnnkitError, ValueError):
     """A config value, key or override is invalid.
 
     The message starts with the dotted key path when there is one
@@ -74,6 +87,8 @@ class ConfigError(ValueError):
         >>> str(ConfigError("expected int, got 'a' (str)", key="model.hidden_size"))
         "model.hidden_size: expected int, got 'a' (str)"
     """
+
+    exit_code = 2
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(f"{key}: {message}" if key else message)

@@ -1,10 +1,4 @@
-"""Command line: ``rnnkit``. Thin subcommands over the library; the only module that prints.
-
-The task groups (``lm``, ``classify``, ``forecast``, ...) and tools (``datasets``, ``info``,
-``bench``) arrive with their issues; today the entry point reports the version and the
-recurrent cells this installation provides (``cells``), and checks every gradient three ways
-(``gradcheck``, :mod:`rnnkit.diagnostics.gradcheck`).
-"""
+"""``rnnkit cells`` and ``rnnkit gradcheck``: the cell families and their gradients, checked."""
 
 from __future__ import annotations
 
@@ -15,7 +9,6 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import click
 
-from rnnkit import __version__
 from rnnkit.config import CellType, ConfigError
 
 if TYPE_CHECKING:
@@ -31,13 +24,7 @@ def _gradcheck_lib() -> ModuleType:
     return gradcheck
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="rnnkit")
-def main() -> None:
-    """rnnkit: recurrent neural networks, from the textbook equations to production."""
-
-
-@main.command("cells")
+@click.command("cells")
 def list_cells() -> None:
     """List the recurrent cell families and whether torch has a fused kernel for them."""
     from rnnkit.cells import CELLS, make_cell
@@ -99,7 +86,7 @@ def _run_checks(reports: Iterable[GradcheckReport], as_json: bool) -> int:
     return 0 if failed == 0 else 1
 
 
-@main.command("gradcheck")
+@click.command("gradcheck")
 @click.option("--cell", type=click.Choice(sorted(CELL_NAMES)), help="Cell family to check.")
 @click.option("--num-layers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--bidirectional", is_flag=True, help="Check a bidirectional stack.")
