@@ -39,11 +39,13 @@ __all__ = [
     "RecurrentConfig",
     "RnnkitError",
     "apply_overrides",
+    "check_field_types",
     "from_dict",
     "from_json",
     "to_dict",
     "to_json",
     "validate_choice",
+    "validate_fraction",
     "validate_positive",
 ]
 
@@ -166,8 +168,26 @@ def validate_positive(name: str, value: float) -> float:
     return value
 
 
-def _validate_fraction(name: str, value: float) -> None:
-    """Checks 0 <= value < 1 (a dropout probability of 1 would drop everything)."""
+def check_field_types(cfg: Any) -> None:
+    """Checks (and normalizes, e.g. ``0`` -> ``0.0``) every field of a frozen config dataclass.
+
+    Call it first in ``__post_init__``: direct construction bypasses :func:`from_dict`, so
+    this is where a config built in Python gets the same type checks as one read from JSON.
+
+    Raises:
+        ConfigError: A field's value does not match its annotation.
+    """
+    for name, tp in _field_types(type(cfg)).items():
+        value = _convert(tp, getattr(cfg, name), name)
+        object.__setattr__(cfg, name, value)  # frozen: the sanctioned way to normalize
+
+
+def validate_fraction(name: str, value: float) -> None:
+    """Checks ``0 <= value < 1`` (a dropout probability of 1 would drop everything).
+
+    Raises:
+        ConfigError: ``value`` is outside [0, 1).
+    """
     if not 0.0 <= value < 1.0:
         raise ConfigError(f"expected a float in [0, 1), got {_got(value)}", key=name)
 
@@ -720,15 +740,12 @@ class RecurrentConfig:
             validate_positive(name, getattr(self, name))
         if self.output_size is not None:
             validate_positive("output_size", self.output_size)
-        _validate_fraction("dropout", self.dropout)
-        _validate_fraction("recurrent_dropout", self.recurrent_dropout)
+        validate_fraction("dropout", self.dropout)
+        validate_fraction("recurrent_dropout", self.recurrent_dropout)
         self._check_cell_options()
 
     def _check_types(self) -> None:
-        # Direct construction bypasses from_dict, so check (and normalize, e.g. 0 -> 0.0) here.
-        for name, tp in _field_types(type(self)).items():
-            value = _convert(tp, getattr(self, name), name)
-            object.__setattr__(self, name, value)  # frozen: the sanctioned way to normalize
+        check_field_types(self)
 
     def _check_cell_options(self) -> None:
         defaults = {f.name: f.default for f in dataclasses.fields(self)}

