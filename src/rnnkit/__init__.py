@@ -26,6 +26,7 @@ _EXPORTS = {
     "JordanState": "rnnkit.state",
     "LSTMState": "rnnkit.state",
     "RNNState": "rnnkit.state",
+    "load": "rnnkit.tasks",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -10,9 +10,11 @@ from __future__ import annotations
 from rnnkit.cli.app import main
 from rnnkit.cli.datasets import datasets
 from rnnkit.cli.gradcheck import gradcheck, list_cells
+from rnnkit.cli.info import info
 
 main.add_command(datasets)
 main.add_command(list_cells)
 main.add_command(gradcheck)
+main.add_command(info)
 
 __all__ = ["main"]

@@ -1,0 +1,921 @@
+"""Checkpoints for exact resumption: weights, optimizer, scheduler, RNG states and progress.
+
+A checkpoint directory holds *generations*, one directory per save, plus a ``latest`` file
+naming the newest complete one::
+
+    checkpoint/
+      latest                     "step-00001200"
+      step-00001000/  step-00001200/
+        model.safetensors        model weights; a tied weight is stored once
+        optimizer.safetensors    every tensor of optimizer.state_dict()["state"] as
+                                 "state.<param_index>.<name>"
+        optimizer.json           the rest of the optimizer state (param_groups, None buffers)
+        scheduler.json           the scheduler's state_dict, or null
+        rng.safetensors          torch CPU (and CUDA) generator states
+        rng.json                 Python ``random`` and NumPy global generator states
+        progress.json            the caller's progress (epoch, step, ...), rnnkit version, format
+        tensors.safetensors      the caller's extra tensors (carried state, best weights, ...)
+
+A generation is built under a temporary name and renamed into place (see
+:func:`~rnnkit.training.atomic.atomic_directory`), and ``latest`` is replaced atomically only
+afterwards, so ``latest`` always names a complete generation. Nothing is ever unpickled:
+tensors are safetensors, everything else JSON. Values JSON has no type for are tagged:
+``{"__tuple__": [...]}``, ``{"__int_keys__": {"0": ...}}`` (dicts keyed by int, such as the
+optimizer state) and ``{"__tensor__": "state.0.exp_avg"}`` (a reference into the companion
+safetensors file), so that ``load_state_dict`` receives exactly what ``state_dict`` gave.
+
+Loading checks every file before changing anything: a missing, truncated or corrupted file,
+a model of other shapes or parameter names, an optimizer or scheduler of another class, or a
+checkpoint from another rnnkit major version raises :class:`CheckpointError` naming the file
+and the problem.
+
+Example:
+    >>> import tempfile, torch
+    >>> from pathlib import Path
+    >>> model = torch.nn.Linear(3, 2)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     gen = save_checkpoint(Path(d), model=model, optimizer=opt, scheduler=None,
+    ...                           progress={"epoch": 1, "step": 10})
+    ...     fresh = torch.nn.Linear(3, 2)
+    ...     ckpt = load_checkpoint(Path(d), model=fresh)
+    >>> gen.name, ckpt.progress["step"], torch.equal(fresh.weight, model.weight)
+    ('step-00000010', 10, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import os
+import random
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import safetensors
+import safetensors.torch
+import torch
+from torch import nn
+
+from rnnkit.config import RnnkitError
+
+from .atomic import atomic_directory, atomic_save_safetensors, atomic_write_json, atomic_write_text
+
+__all__ = [
+    "FORMAT",
+    "Checkpoint",
+    "CheckpointError",
+    "load_checkpoint",
+    "load_model_weights",
+    "save_checkpoint",
+    "save_model_weights",
+]
+
+FORMAT = 1
+"""Version of the checkpoint layout; bumped when a reader of the old layout would misread."""
+
+LATEST = "latest"
+MODEL = "model.safetensors"
+OPTIMIZER_TENSORS = "optimizer.safetensors"
+OPTIMIZER_JSON = "optimizer.json"
+SCHEDULER_JSON = "scheduler.json"
+RNG_TENSORS = "rng.safetensors"
+RNG_JSON = "rng.json"
+PROGRESS_JSON = "progress.json"
+EXTRA_TENSORS = "tensors.safetensors"
+_FILES = (
+    MODEL,
+    OPTIMIZER_TENSORS,
+    OPTIMIZER_JSON,
+    SCHEDULER_JSON,
+    RNG_TENSORS,
+    RNG_JSON,
+    PROGRESS_JSON,
+    EXTRA_TENSORS,
+)
+
+_GENERATION = re.compile(r"step-(\d{8,})")
+# Leftovers of an interrupted atomic_directory (see its crash windows).
+_LEFTOVER = re.compile(r"step-\d{8,}\.(?:tmp|old)-[0-9a-f]+")
+_NO_TENSORS: Mapping[str, torch.Tensor] = MappingProxyType({})
+_MAX_LISTED = 5  # names listed in one error message before "and N more"
+
+
+class CheckpointError(RnnkitError):
+    """A checkpoint or weights file is missing, corrupted or does not match what loads it.
+
+    Args:
+        problem: What is wrong, with the expected and the actual value where there are two.
+        path: The file (or directory) concerned; the message starts with it.
+
+    Example:
+        >>> str(CheckpointError("missing file", path="ckpt/step-00000010/rng.json"))
+        'ckpt/step-00000010/rng.json: missing file'
+    """
+
+    def __init__(self, problem: str, *, path: str | os.PathLike[str] | None = None) -> None:
+        super().__init__(f"{os.fspath(path)}: {problem}" if path is not None else problem)
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """What :func:`load_checkpoint` returns besides the state it restored in place.
+
+    Attributes:
+        progress: The ``progress`` mapping given to :func:`save_checkpoint`.
+        tensors: The extra ``tensors`` given to :func:`save_checkpoint`, on ``map_location``.
+        path: The generation directory that was loaded.
+    """
+
+    progress: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+    path: Path
+
+
+# ---------------------------------------------------------------------------------------------
+# Model weights (also a run directory's final model.safetensors)
+# ---------------------------------------------------------------------------------------------
+
+
+def save_model_weights(path: str | os.PathLike[str], model: nn.Module) -> Path:
+    """Saves ``model.state_dict()`` to a safetensors file atomically.
+
+    Tensors that are the same tensor under several names (weight tying: an embedding shared
+    with the output layer) are stored once, under the alphabetically first name, as
+    ``safetensors.torch.save_model`` does; the header metadata maps each dropped name to the
+    kept one. Files from ``save_model`` load with :func:`load_model_weights` and vice versa.
+
+    Args:
+        path: The ``.safetensors`` file to create or replace. Its directory must exist.
+        model: The model to save.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from pathlib import Path
+        >>> from safetensors import safe_open
+        >>> emb, out = torch.nn.Embedding(5, 4), torch.nn.Linear(4, 5)
+        >>> out.weight = emb.weight  # tied
+        >>> model = torch.nn.ModuleDict({"emb": emb, "out": out})
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = save_model_weights(Path(d) / "model.safetensors", model)
+        ...     with safe_open(p, "pt") as f:
+        ...         sorted(f.keys())
+        ['emb.weight', 'out.bias']
+    """
+    state = _tensor_state(model)
+    groups = _alias_groups(state)
+    kept = {group[0]: state[group[0]] for group in groups}
+    metadata = {"format": "pt"}
+    metadata.update({alias: group[0] for group in groups for alias in group[1:]})
+    return atomic_save_safetensors(path, kept, metadata=metadata)
+
+
+def load_model_weights(path: str | os.PathLike[str], model: nn.Module) -> None:
+    """Loads a safetensors file written by :func:`save_model_weights` into ``model``, in place.
+
+    Every parameter and buffer of the model must be in the file (a tied weight once, under any
+    of its names) with the model's shape, and the file must have nothing else; values are
+    cast to the model's dtype and copied to its device. Tied weights stay tied.
+
+    Args:
+        path: The ``.safetensors`` file.
+        model: The model to fill; it must have the architecture that was saved.
+
+    Raises:
+        CheckpointError: The file is missing or unreadable, or names or shapes differ; the
+            model is unchanged then.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = save_model_weights(Path(d) / "model.safetensors", torch.nn.Linear(2, 3))
+        ...     try:
+        ...         load_model_weights(p, torch.nn.Linear(2, 4))
+        ...     except CheckpointError as error:
+        ...         print(error.problem.replace("; ", "\\n"))
+        parameter 'weight': expected shape (4, 2) (the model), got (3, 2) (the file)
+        parameter 'bias': expected shape (4,) (the model), got (3,) (the file)
+    """
+    state = _read_model_state(Path(path), model)
+    model.load_state_dict(state, strict=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def save_checkpoint(
+    directory: str | os.PathLike[str],
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: object | None,
+    progress: Mapping[str, Any],
+    tensors: Mapping[str, torch.Tensor] = _NO_TENSORS,
+    keep: int = 2,
+) -> Path:
+    """Writes a new checkpoint generation, points ``latest`` at it and prunes old ones.
+
+    The generation ``directory/step-<8-digit progress["step"]>`` is built under a temporary
+    name and renamed into place; ``latest`` is replaced afterwards; then all but the newest
+    ``keep`` generations up to this step are deleted, as are generations of a *later* step
+    (left by a run that was resumed from an earlier checkpoint, so they belong to an abandoned
+    future) and leftovers of interrupted saves. A crash at any point leaves ``latest`` naming
+    a complete generation. The RNG states are captured at the time of the call.
+
+    Args:
+        directory: The checkpoint directory (created if missing), e.g. ``run/checkpoint``.
+        model: The model; tied weights are stored once (see :func:`save_model_weights`).
+        optimizer: The optimizer.
+        scheduler: Anything with ``state_dict()``/``load_state_dict()`` whose state is JSON
+            (lists, tuples, dicts, numbers, strings, None), e.g. any ``torch.optim.lr_scheduler``;
+            or None.
+        progress: JSON-able progress: must have ``"step"`` (a non-negative int); typically
+            also epoch, best metric, elapsed time.
+        tensors: Extra tensors to keep, e.g. a recurrent state carried across windows or the
+            best weights for early stopping.
+        keep: How many generations to keep (at least 1).
+
+    Returns:
+        The new generation directory.
+
+    Raises:
+        CheckpointError: Some state cannot be stored (the message names the file and the key);
+            nothing is written then.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from pathlib import Path
+        >>> model = torch.nn.Linear(2, 1)
+        >>> opt = torch.optim.Adam(model.parameters())
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     for step in (1, 2, 3):
+        ...         _ = save_checkpoint(Path(d), model=model, optimizer=opt, scheduler=None,
+        ...                             progress={"step": step}, keep=2)
+        ...     sorted(p.name for p in Path(d).iterdir())
+        ['latest', 'step-00000002', 'step-00000003']
+    """
+    step = _validate_save_arguments(optimizer, scheduler, progress, keep)
+    directory = Path(directory)
+    generation = directory / f"step-{step:08d}"
+    files = _checkpoint_payload(generation, model, optimizer, scheduler, progress, tensors)
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_directory(generation) as temp:
+        for name, write in files.items():
+            write(temp / name)
+    atomic_write_text(directory / LATEST, generation.name + "\n")
+    _prune(directory, step, keep)
+    return generation
+
+
+def load_checkpoint(
+    directory: str | os.PathLike[str],
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: object | None = None,
+    restore_rng: bool = True,
+    map_location: str | torch.device = "cpu",
+) -> Checkpoint:
+    """Restores the generation named by ``directory/latest`` into the given objects.
+
+    Every file of the generation is checked before anything is changed; then the weights are
+    copied into ``model``, and the optimizer, scheduler and global RNG states (torch CPU and,
+    when present in both the file and this machine, CUDA; Python ``random``; NumPy) are
+    restored. With the same data order, training continues with the same numbers as if it had
+    never stopped.
+
+    Args:
+        directory: The checkpoint directory given to :func:`save_checkpoint`.
+        model: The model to fill (same architecture as saved).
+        optimizer: The optimizer to restore (same class and parameter groups), or None to
+            load weights only.
+        scheduler: The scheduler to restore (same class), or None.
+        restore_rng: Whether to restore the global RNG states.
+        map_location: Device for the returned extra tensors and the optimizer state read from
+            the file (``optimizer.load_state_dict`` then moves it to the parameters' device).
+
+    Returns:
+        The progress, extra tensors and generation path.
+
+    Raises:
+        CheckpointError: No checkpoint, or a file is missing, corrupted or does not match.
+    """
+    generation = _latest_generation(Path(directory))
+    progress = _read_progress(generation / PROGRESS_JSON)
+    _require_files(generation)
+    device = str(map_location)
+    model_state = _read_model_state(generation / MODEL, model)
+    optimizer_state = _read_optimizer_state(generation, optimizer, device)
+    scheduler_state = _read_scheduler_state(generation / SCHEDULER_JSON, scheduler)
+    rng = _read_rng(generation)
+    extras = _read_safetensors(generation / EXTRA_TENSORS, device)
+
+    model.load_state_dict(model_state, strict=True)
+    if optimizer is not None:
+        _apply(optimizer.load_state_dict, optimizer_state, generation / OPTIMIZER_JSON)
+    if scheduler is not None:
+        _apply(scheduler.load_state_dict, scheduler_state, generation / SCHEDULER_JSON)
+    if restore_rng:
+        _restore_rng(rng)
+    return Checkpoint(progress=progress, tensors=extras, path=generation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving internals
+# ---------------------------------------------------------------------------------------------
+
+
+def _validate_save_arguments(
+    optimizer: object, scheduler: object, progress: object, keep: object
+) -> int:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {_type(optimizer)}")
+    if scheduler is not None and not _has_state_methods(scheduler):
+        raise TypeError(
+            f"scheduler: expected an object with state_dict() and load_state_dict() or None, "
+            f"got {_type(scheduler)}"
+        )
+    if not isinstance(progress, Mapping):
+        raise TypeError(f"progress: expected a mapping, got {_type(progress)}")
+    step = progress.get("step")
+    if type(step) is not int or step < 0:
+        raise ValueError(f"progress['step']: expected a non-negative int, got {step!r}")
+    if type(keep) is not int or keep < 1:
+        raise ValueError(f"keep: expected an int >= 1, got {keep!r}")
+    return step
+
+
+def _has_state_methods(obj: object) -> bool:
+    return callable(getattr(obj, "state_dict", None)) and callable(
+        getattr(obj, "load_state_dict", None)
+    )
+
+
+def _checkpoint_payload(
+    generation: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: object | None,
+    progress: Mapping[str, Any],
+    tensors: Mapping[str, torch.Tensor],
+) -> dict[str, Callable[[Path], Any]]:
+    """One writer per file. All state is captured and encoded here, before anything is
+    written, so that a value that cannot be stored fails the save with nothing on disk."""
+    optimizer_tensors: dict[str, torch.Tensor] = {}
+    optimizer_json = {
+        "class": type(optimizer).__name__,
+        "state_dict": _encode_for(
+            generation / OPTIMIZER_JSON, optimizer.state_dict(), optimizer_tensors
+        ),
+    }
+    scheduler_json = None
+    if scheduler is not None:
+        scheduler_json = {
+            "class": type(scheduler).__name__,
+            "state_dict": _encode_for(generation / SCHEDULER_JSON, scheduler.state_dict(), None),
+        }
+    progress_json = {
+        "format": FORMAT,
+        "rnnkit_version": _rnnkit_version(),
+        "progress": _plain_json_for(generation / PROGRESS_JSON, progress),
+    }
+    rng_tensors, rng_json = _capture_rng()
+    extras = dict(tensors)
+    return {
+        MODEL: lambda p: save_model_weights(p, model),
+        OPTIMIZER_TENSORS: lambda p: atomic_save_safetensors(p, optimizer_tensors),
+        OPTIMIZER_JSON: lambda p: atomic_write_json(p, optimizer_json),
+        SCHEDULER_JSON: lambda p: atomic_write_json(p, scheduler_json),
+        RNG_TENSORS: lambda p: atomic_save_safetensors(p, rng_tensors),
+        RNG_JSON: lambda p: atomic_write_json(p, rng_json),
+        EXTRA_TENSORS: lambda p: atomic_save_safetensors(p, extras),
+        # Last, so that a generation with a progress file was written completely.
+        PROGRESS_JSON: lambda p: atomic_write_json(p, progress_json),
+    }
+
+
+def _prune(directory: Path, step: int, keep: int) -> None:
+    generations = _generations(directory)
+    older_or_same = [path for s, path in generations if s <= step]
+    abandoned = [path for s, path in generations if s > step]
+    for path in older_or_same[:-keep] + abandoned:
+        shutil.rmtree(path, ignore_errors=True)
+    for entry in directory.iterdir():
+        if _LEFTOVER.fullmatch(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _generations(directory: Path) -> list[tuple[int, Path]]:
+    """(step, path) of the generation directories, oldest first."""
+    found = []
+    for entry in directory.iterdir():
+        match = _GENERATION.fullmatch(entry.name)
+        if match and entry.is_dir():
+            found.append((int(match.group(1)), entry))
+    return sorted(found)
+
+
+def _capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors = {"torch.cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"torch.cuda.{index}"] = state
+    name, key, pos, has_gauss, cached_gaussian = np.random.get_state()
+    numpy_state = {
+        "bit_generator": str(name),
+        "key": [int(k) for k in key],
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached_gaussian),
+    }
+    return tensors, {"python": _encode(random.getstate(), "", None), "numpy": numpy_state}
+
+
+def _rnnkit_version() -> str:
+    try:
+        return importlib.metadata.version("rnnkit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"  # running from a source tree that was never installed
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON with tags for tuples, int-keyed dicts and tensors
+# ---------------------------------------------------------------------------------------------
+
+_TUPLE, _INT_KEYS, _TENSOR, _DICT = "__tuple__", "__int_keys__", "__tensor__", "__dict__"
+_TAGS = frozenset({_TUPLE, _INT_KEYS, _TENSOR, _DICT})
+
+
+class _UnstorableError(Exception):
+    """A value at ``key`` (dotted path) has no JSON form."""
+
+    def __init__(self, key: str, what: str) -> None:
+        super().__init__(key, what)
+        self.key = key
+        self.what = what
+
+
+def _encode_for(path: Path, value: Any, tensors: dict[str, torch.Tensor] | None) -> Any:
+    try:
+        return _encode(value, "", tensors)
+    except _UnstorableError as exc:
+        raise CheckpointError(
+            f"cannot store the value at key {exc.key or '<root>'!r} as JSON: {exc.what}",
+            path=path,
+        ) from None
+
+
+def _encode(value: Any, key: str, tensors: dict[str, torch.Tensor] | None) -> Any:
+    """JSON form of ``value``; tensors go into ``tensors`` under their key (None: an error)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [_encode(v, _join(key, i), tensors) for i, v in enumerate(value)]
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encode(v, _join(key, i), tensors) for i, v in enumerate(value)]}
+    if isinstance(value, dict):
+        return _encode_dict(value, key, tensors)
+    if isinstance(value, torch.Tensor):
+        if tensors is None:
+            raise _UnstorableError(key, "a tensor (this state must be plain JSON)")
+        tensors[key] = value.detach()
+        return {_TENSOR: key}
+    what = "a function" if callable(value) else f"a {type(value).__name__}"
+    raise _UnstorableError(key, f"{what}, which has no JSON form")
+
+
+def _encode_dict(value: dict, key: str, tensors: dict[str, torch.Tensor] | None) -> Any:
+    if all(type(k) is int for k in value) and value:
+        items = {str(k): _encode(v, _join(key, k), tensors) for k, v in value.items()}
+        return {_INT_KEYS: items}
+    bad = [k for k in value if not isinstance(k, str)]
+    if bad:
+        raise _UnstorableError(_join(key, bad[0]), f"a dict key of type {type(bad[0]).__name__}")
+    items = {k: _encode(v, _join(key, k), tensors) for k, v in value.items()}
+    # A one-key dict whose key is a tag would read back as a tagged value: escape it.
+    return {_DICT: items} if len(items) == 1 and next(iter(items)) in _TAGS else items
+
+
+def _plain_json_for(path: Path, value: Any) -> Any:
+    """``value`` as plain JSON (tuples become lists), or CheckpointError naming the key."""
+    try:
+        return _plain(value, "")
+    except _UnstorableError as exc:
+        raise CheckpointError(
+            f"cannot store progress key {exc.key!r} as JSON: {exc.what}", path=path
+        ) from None
+
+
+def _plain(value: Any, key: str) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v, _join(key, i)) for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise _UnstorableError(_join(key, bad[0]), f"a key of type {type(bad[0]).__name__}")
+        return {k: _plain(v, _join(key, k)) for k, v in value.items()}
+    what = "a tensor (pass it in tensors=)" if isinstance(value, torch.Tensor) else None
+    raise _UnstorableError(key, what or f"a {type(value).__name__}, which has no JSON form")
+
+
+class _MalformedError(Exception):
+    """The JSON form at ``key`` is not what :func:`_encode` writes."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(key, problem)
+        self.key = key
+        self.problem = problem
+
+
+def _decode(value: Any, key: str, tensors: Mapping[str, torch.Tensor], used: set[str]) -> Any:
+    """Inverse of :func:`_encode`; records the tensor names it takes in ``used``."""
+    if isinstance(value, list):
+        return [_decode(v, _join(key, i), tensors, used) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1 or next(iter(value)) not in _TAGS:
+        return {k: _decode(v, _join(key, k), tensors, used) for k, v in value.items()}
+    tag, inner = next(iter(value.items()))
+    if tag == _TUPLE and isinstance(inner, list):
+        return tuple(_decode(v, _join(key, i), tensors, used) for i, v in enumerate(inner))
+    if tag == _INT_KEYS and isinstance(inner, dict) and all(_is_int_text(k) for k in inner):
+        return {int(k): _decode(v, _join(key, k), tensors, used) for k, v in inner.items()}
+    if tag == _DICT and isinstance(inner, dict):
+        return {k: _decode(v, _join(key, k), tensors, used) for k, v in inner.items()}
+    if tag == _TENSOR and isinstance(inner, str):
+        if inner not in tensors:
+            raise _MalformedError(key, f"names tensor {inner!r}, which is not in the tensor file")
+        used.add(inner)
+        return tensors[inner]
+    raise _MalformedError(key, f"malformed {tag!r} value")
+
+
+def _is_int_text(text: str) -> bool:
+    return re.fullmatch(r"-?\d+", text) is not None
+
+
+def _join(key: str, part: object) -> str:
+    return f"{key}.{part}" if key else str(part)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading internals: read and check everything, change nothing
+# ---------------------------------------------------------------------------------------------
+
+
+def _latest_generation(directory: Path) -> Path:
+    if not directory.is_dir():
+        raise CheckpointError(f"no checkpoint in {directory} (no such directory)")
+    latest = directory / LATEST
+    if not latest.exists():
+        generations = _generations(directory)
+        if not generations:
+            raise CheckpointError(f"no checkpoint in {directory}")
+        # A crash between the first generation's rename and writing `latest`; generations
+        # only ever appear complete, so the newest one is good.
+        return generations[-1][1]
+    try:
+        name = latest.read_bytes().decode("utf-8", errors="replace").strip()
+    except OSError as exc:
+        raise CheckpointError(f"cannot be read ({exc.strerror})", path=latest) from None
+    if not _GENERATION.fullmatch(name):
+        raise CheckpointError(
+            f"expected a generation name such as 'step-00000100', got {name[:80]!r}", path=latest
+        )
+    generation = directory / name
+    if not generation.is_dir():
+        raise CheckpointError(f"names generation {name!r}, which does not exist", path=latest)
+    return generation
+
+
+def _require_files(generation: Path) -> None:
+    missing = [name for name in _FILES if not (generation / name).is_file()]
+    if missing:
+        also = f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""
+        raise CheckpointError(
+            f"missing file (the checkpoint is incomplete){also}", path=generation / missing[0]
+        )
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise CheckpointError("missing file", path=path)
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(
+            f"not UTF-8 text (byte {exc.start}); the file is corrupted", path=path
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
+            "the file is truncated or corrupted",
+            path=path,
+        ) from None
+
+
+def _read_safetensors(path: Path, device: str) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError("missing file", path=path)
+    try:
+        return safetensors.torch.load_file(path, device=device)
+    # safetensors reports a bad header as SafetensorError, a bad device as a Rust panic or
+    # ValueError, and I/O problems as OSError: all mean "this file cannot be used".
+    except (safetensors.SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"not a valid safetensors file ({exc}); the file is truncated or corrupted",
+            path=path,
+        ) from None
+
+
+def _read_progress(path: Path) -> dict[str, Any]:
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise CheckpointError(f"expected a JSON object, got {_type(data)}", path=path)
+    version = data.get("rnnkit_version")
+    if not isinstance(version, str):
+        raise CheckpointError(f"'rnnkit_version': expected a string, got {version!r}", path=path)
+    _check_major_version(version, path)
+    if data.get("format") != FORMAT:
+        raise CheckpointError(
+            f"checkpoint format {data.get('format')!r}, this rnnkit reads format {FORMAT}",
+            path=path,
+        )
+    progress = data.get("progress")
+    if not isinstance(progress, dict):
+        raise CheckpointError(
+            f"'progress': expected a JSON object, got {_type(progress)}", path=path
+        )
+    return progress
+
+
+def _check_major_version(written: str, path: Path) -> None:
+    current = _rnnkit_version()
+    if current == "unknown":
+        return  # nothing to compare against in an uninstalled source tree
+    match = re.match(r"(\d+)\.", written)
+    if match is None:
+        raise CheckpointError(
+            f"'rnnkit_version': expected a version such as '0.1.0', got {written!r}", path=path
+        )
+    major, current_major = int(match.group(1)), int(current.split(".")[0])
+    if major != current_major:
+        raise CheckpointError(
+            f"written by rnnkit {written}, this is {current}; checkpoints do not carry across "
+            f"major versions (resume it with rnnkit {major}.x, or start a new run)",
+            path=path,
+        )
+
+
+def _tensor_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    state = model.state_dict()
+    for name, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(
+                f"model: state entry {name!r} is {_type(value)}, not a tensor "
+                "(get_extra_state); safetensors stores tensors only"
+            )
+    return state
+
+
+def _alias_groups(state: Mapping[str, torch.Tensor]) -> list[list[str]]:
+    """Names grouped by identity of the tensor behind them, each group sorted, in order.
+
+    Two names alias when they are the same view of the same memory (weight tying). Views of
+    different parts of one buffer (cuDNN's flattened RNN weights) are separate tensors.
+    """
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for name, tensor in state.items():
+        if tensor.numel() == 0 or tensor.device.type == "meta":
+            key: tuple[Any, ...] = ("alone", name)  # no memory to share
+        else:
+            key = (
+                tensor.device,
+                tensor.untyped_storage().data_ptr(),
+                tensor.storage_offset(),
+                tuple(tensor.shape),
+                tensor.stride(),
+                tensor.dtype,
+            )
+        groups.setdefault(key, []).append(name)
+    return [sorted(group) for group in groups.values()]
+
+
+def _read_model_state(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
+    """The file's tensors, checked against the model and keyed by every model name."""
+    found = _read_safetensors(path, "cpu")
+    expected = _tensor_state(model)
+    groups = _alias_groups(expected)
+    _check_names(path, found, expected, groups)
+    _check_shapes(path, found, expected)
+    full: dict[str, torch.Tensor] = {}
+    for group in groups:
+        present = [name for name in group if name in found]
+        for other in present[1:]:
+            if not torch.equal(found[present[0]], found[other]):
+                raise CheckpointError(
+                    f"parameters {present[0]!r} and {other!r} are tied in the model "
+                    "but differ in the file",
+                    path=path,
+                )
+        full.update(dict.fromkeys(group, found[present[0]]))
+    return full
+
+
+def _check_names(
+    path: Path,
+    found: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    groups: list[list[str]],
+) -> None:
+    missing = [group[0] for group in groups if not any(name in found for name in group)]
+    unexpected = [name for name in found if name not in expected]
+    problems = []
+    if missing:
+        problems.append(f"missing parameter(s) {_names(missing)} (in the model, not the file)")
+    if unexpected:
+        problems.append(
+            f"unexpected parameter(s) {_names(unexpected)} (in the file, not the model)"
+        )
+    if problems:
+        raise CheckpointError(
+            "the file does not match the model: " + "; ".join(problems), path=path
+        )
+
+
+def _check_shapes(
+    path: Path, found: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]
+) -> None:
+    problems = [
+        f"parameter {name!r}: expected shape {tuple(expected[name].shape)} (the model), "
+        f"got {tuple(found[name].shape)} (the file)"
+        for name in expected  # the model's order, which is the order users know
+        if name in found and found[name].shape != expected[name].shape
+    ]
+    if problems:
+        more = len(problems) - _MAX_LISTED
+        text = "; ".join(problems[:_MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
+        raise CheckpointError(text, path=path)
+
+
+def _read_optimizer_state(
+    generation: Path, optimizer: torch.optim.Optimizer | None, device: str
+) -> dict[str, Any] | None:
+    json_path, tensor_path = generation / OPTIMIZER_JSON, generation / OPTIMIZER_TENSORS
+    info = _read_object(json_path, ("class", "state_dict"))
+    tensors = _read_safetensors(tensor_path, device)
+    if optimizer is None:
+        return None
+    if info["class"] != type(optimizer).__name__:
+        raise CheckpointError(
+            f"written for a {info['class']} optimizer, got {type(optimizer).__name__}",
+            path=json_path,
+        )
+    state = _decode_with(json_path, tensor_path, info["state_dict"], tensors)
+    _check_param_groups(json_path, state, optimizer)
+    return state
+
+
+def _check_param_groups(path: Path, state: Any, optimizer: torch.optim.Optimizer) -> None:
+    if not (
+        isinstance(state, dict)
+        and isinstance(state.get("state"), dict)
+        and isinstance(state.get("param_groups"), list)
+    ):
+        raise CheckpointError("'state_dict': expected 'state' and 'param_groups'", path=path)
+    saved = [
+        len(g["params"]) if isinstance(g, dict) and isinstance(g.get("params"), list) else None
+        for g in state["param_groups"]
+    ]
+    ours = [len(g["params"]) for g in optimizer.param_groups]
+    if saved != ours:
+        raise CheckpointError(
+            f"parameter groups of sizes {saved} in the file, {ours} in the optimizer "
+            "(a different model or optimizer setup)",
+            path=path,
+        )
+
+
+def _read_scheduler_state(path: Path, scheduler: object | None) -> dict[str, Any] | None:
+    info = _read_json(path)
+    if scheduler is None:
+        return None
+    if info is None:
+        raise CheckpointError(
+            f"the checkpoint has no scheduler state, but a {type(scheduler).__name__} was given",
+            path=path,
+        )
+    info = _read_object(path, ("class", "state_dict"), data=info)
+    if info["class"] != type(scheduler).__name__:
+        raise CheckpointError(
+            f"written for a {info['class']} scheduler, got {type(scheduler).__name__}", path=path
+        )
+    return _decode_with(path, None, info["state_dict"], {})
+
+
+def _read_object(path: Path, keys: tuple[str, ...], data: Any = None) -> dict[str, Any]:
+    data = _read_json(path) if data is None else data
+    if not isinstance(data, dict):
+        raise CheckpointError(f"expected a JSON object, got {_type(data)}", path=path)
+    missing = [key for key in keys if key not in data]
+    if missing:
+        raise CheckpointError(f"missing key(s) {_names(missing)}", path=path)
+    return data
+
+
+def _decode_with(
+    json_path: Path,
+    tensor_path: Path | None,
+    value: Any,
+    tensors: Mapping[str, torch.Tensor],
+) -> Any:
+    used: set[str] = set()
+    try:
+        decoded = _decode(value, "", tensors, used)
+    except _MalformedError as exc:
+        raise CheckpointError(f"at key {exc.key!r}: {exc.problem}", path=json_path) from None
+    unused = sorted(set(tensors) - used)
+    if unused and tensor_path is not None:
+        raise CheckpointError(
+            f"tensor(s) {_names(unused)} are not named by {json_path.name}", path=tensor_path
+        )
+    return decoded
+
+
+def _read_rng(generation: Path) -> dict[str, Any]:
+    """The RNG states, each checked by loading it into a scratch generator."""
+    json_path, tensor_path = generation / RNG_JSON, generation / RNG_TENSORS
+    tensors = _read_safetensors(tensor_path, "cpu")
+    if "torch.cpu" not in tensors:
+        raise CheckpointError("missing tensor 'torch.cpu'", path=tensor_path)
+    info = _read_object(json_path, ("python", "numpy"))
+    try:
+        python_state = _decode(info["python"], "python", {}, set())
+        n = info["numpy"]
+        numpy_state = (
+            n["bit_generator"],
+            np.asarray(n["key"], dtype=np.uint32),
+            n["pos"],
+            n["has_gauss"],
+            n["cached_gaussian"],
+        )
+        random.Random().setstate(python_state)
+        np.random.RandomState().set_state(numpy_state)
+    except (_MalformedError, KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"malformed RNG state ({exc!r})", path=json_path) from None
+    try:
+        torch.Generator().set_state(tensors["torch.cpu"])
+    except (RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"malformed torch RNG state ({exc})", path=tensor_path) from None
+    return {"torch": tensors, "python": python_state, "numpy": numpy_state}
+
+
+def _restore_rng(rng: Mapping[str, Any]) -> None:
+    torch.set_rng_state(rng["torch"]["torch.cpu"])
+    if torch.cuda.is_available():
+        # A checkpoint from a machine with other GPUs restores the devices both have.
+        for index in range(torch.cuda.device_count()):
+            state = rng["torch"].get(f"torch.cuda.{index}")
+            if state is not None:
+                torch.cuda.set_rng_state(state, device=index)
+    random.setstate(rng["python"])
+    np.random.set_state(rng["numpy"])
+
+
+def _apply(load_state_dict: Callable[[Any], Any], state: Any, path: Path) -> None:
+    try:
+        load_state_dict(state)
+    # torch validates the structure inside load_state_dict and reports it with these types.
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise CheckpointError(f"cannot restore this state ({exc!r})", path=path) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Message helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_MAX_LISTED])
+    more = len(names) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _type(value: object) -> str:
+    return "None" if value is None else type(value).__name__

@@ -1,0 +1,95 @@
+"""Data-parallel training with ``torch.distributed``, launched by ``torchrun``.
+
+Every process (rank) holds the whole model and trains on its shard of each global batch:
+rows ``tensor_split(world_size)[rank]`` of every tensor in the batch (so a stream's row
+stays on the same rank from window to window, and a carried recurrent state stays valid).
+After the local backward, gradients are summed across ranks weighted by each rank's item
+count and divided by the global count: exactly the gradient of the global batch mean, the
+same number a single process computes on the whole batch. gloo on CPU, nccl on CUDA.
+
+The averaging is an explicit all-reduce over the gradients rather than the
+``DistributedDataParallel`` wrapper, so a task's objective can call any method of its model
+(``DistributedDataParallel`` synchronises only through ``forward``); the numbers are the same.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from rnnkit.training.tree import tree_map
+
+__all__ = ["DistributedContext", "init_distributed"]
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    """Where this process stands: rank, world size, and whether it logs and saves."""
+
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = torch.device("cpu")  # where collectives run (nccl needs CUDA)
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Only rank 0 writes logs, checkpoints and the run directory."""
+        return self.rank == 0
+
+    def shard(self, batch: Any) -> Any:
+        """This rank's rows of every tensor in ``batch`` (dim 0); other leaves unchanged."""
+        if not self.enabled:
+            return batch
+        return tree_map(lambda t: t.tensor_split(self.world_size)[self.rank], batch)
+
+    def broadcast_parameters(self, model: nn.Module) -> None:
+        """Gives every rank rank 0's initial weights (and buffers)."""
+        if self.enabled:
+            for tensor in [*model.parameters(), *model.buffers()]:
+                dist.broadcast(tensor.data, src=0)
+
+    def average_gradients(self, model: nn.Module, local_items: float) -> None:
+        """Replaces each gradient by the item-weighted mean over ranks (see module doc)."""
+        if not self.enabled:
+            return
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        dtype = grads[0].dtype if grads else torch.float32
+        count = torch.tensor([float(local_items)], dtype=dtype, device=self.device)
+        flat = torch.cat([g.reshape(-1) * local_items for g in grads] + [count])
+        dist.all_reduce(flat)
+        total_items = flat[-1]
+        offset = 0
+        for g in grads:
+            g.copy_((flat[offset : offset + g.numel()] / total_items).view_as(g))
+            offset += g.numel()
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is True on any rank (stop decisions agree)."""
+        if not self.enabled:
+            return flag
+        value = torch.tensor([1.0 if flag else 0.0], device=self.device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item() > 0)
+
+
+def init_distributed(device: torch.device) -> DistributedContext:
+    """Joins the process group ``torchrun`` set up (RANK/WORLD_SIZE in the environment).
+
+    Outside ``torchrun`` (no WORLD_SIZE, or 1) it returns a single-process context and
+    initialises nothing.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return DistributedContext()
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return DistributedContext(rank=dist.get_rank(), world_size=dist.get_world_size(), device=device)

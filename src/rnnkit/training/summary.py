@@ -1,0 +1,89 @@
+"""What ``rnnkit info RUN`` reports: a run directory summarised from its files alone.
+
+Nothing is executed or unpickled: the config is JSON, the parameter count comes from the
+safetensors header (shapes, without reading the weights), and the rest from
+``metrics.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+from rnnkit.training.rundir import RunDir, RunDirError
+
+__all__ = ["parameter_count", "summarize_run"]
+
+
+def parameter_count(path: Path) -> int:
+    """Scalars stored in a ``.safetensors`` file, read from its header only.
+
+    Raises:
+        RunDirError: The file is missing or its header is not valid safetensors.
+    """
+    try:
+        with path.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(size))
+    except FileNotFoundError as err:
+        raise RunDirError(f"{path}: missing (the run has not saved weights yet)") from err
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise RunDirError(f"{path}: not a valid safetensors file ({err})") from err
+    return sum(math.prod(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+
+
+def summarize_run(path: Path | str) -> dict[str, Any]:
+    """Config, size, best metrics, training time and gradient-norm summary of a run.
+
+    Returns:
+        A JSON-ready dict: ``path``, ``task``, ``config``, ``parameters`` (None when no
+        weights are saved yet), ``epochs``, ``steps``, ``train_time``, ``best`` (the epoch
+        record with the best monitored value, or the last one), ``last``, ``grad_norm``
+        (``median``, ``p99``, ``max``, ``clipped_share`` over all steps), ``complete``.
+
+    Raises:
+        RunDirError: Not a run directory, or a file in it is unreadable.
+    """
+    run = RunDir.open(path)
+    config = run.read_config()
+    records = run.read_metrics()
+    epochs = [r for r in records if r.get("kind") == "epoch"]
+    steps = [r for r in records if r.get("kind") == "step"]
+    train = config.get("train", {})
+    monitor, mode = train.get("monitor", "val_loss"), train.get("mode", "min")
+    scored = [r for r in epochs if isinstance(r.get(monitor), int | float)]
+    if scored:
+        pick = min if mode == "min" else max
+        best = pick(scored, key=lambda r: r[monitor])
+    else:
+        best = epochs[-1] if epochs else None
+    return {
+        "path": str(run.path),
+        "task": config.get("task"),
+        "config": config,
+        "parameters": parameter_count(run.model_path) if run.model_path.exists() else None,
+        "epochs": len(epochs),
+        "steps": steps[-1]["step"] if steps else 0,
+        "train_time": epochs[-1].get("train_time") if epochs else None,
+        "monitor": monitor,
+        "best": best,
+        "last": epochs[-1] if epochs else None,
+        "grad_norm": _grad_norm_summary(steps),
+        "complete": bool(epochs) and len(epochs) >= int(train.get("epochs", 0) or 0),
+    }
+
+
+def _grad_norm_summary(steps: list[dict[str, Any]]) -> dict[str, float] | None:
+    norms = sorted(r["grad_norm"] for r in steps if "grad_norm" in r)
+    if not norms:
+        return None
+    clipped = sum(1 for r in steps if r.get("clipped"))
+    return {
+        "median": statistics.median(norms),
+        "p99": norms[min(len(norms) - 1, int(0.99 * len(norms)))],
+        "max": norms[-1],
+        "clipped_share": clipped / len(steps),
+    }

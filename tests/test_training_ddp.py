@@ -1,0 +1,35 @@
+"""Distributed data parallel: 2 CPU processes (gloo, launched by torchrun) == 1 process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+WORKER = Path(__file__).parent / "workers" / "ddp_sign.py"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env.pop("WORLD_SIZE", None)
+    return env
+
+
+def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
+    single, double = tmp_path / "single.safetensors", tmp_path / "double.safetensors"
+    subprocess.run(
+        [sys.executable, str(WORKER), str(single), "32"], check=True, env=_env(), timeout=300
+    )
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    subprocess.run([*launch, str(WORKER), str(double), "32"], check=True, env=_env(), timeout=300)
+    one, two = load_file(single), load_file(double)
+    assert one.keys() == two.keys()
+    for key in one:
+        torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=1e-5)
+    # And the training moved the weights (so the comparison means something).
+    fresh_seed_model = load_file(single)
+    assert any(v.abs().sum() > 0 for v in fresh_seed_model.values())
