@@ -8,6 +8,7 @@ traceback.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 import click
@@ -17,7 +18,24 @@ from rnnkit.config import RnnkitError
 
 
 class RnnkitGroup(click.Group):
-    """A click group that turns :class:`RnnkitError` into a clean message and exit code."""
+    """A click group that turns :class:`RnnkitError` into a clean message and exit code.
+
+    Subcommands named in ``lazy`` (``name -> "module:attribute"``) are imported only when
+    used or listed, so ``rnnkit --version`` does not pay for torch.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, _, attribute = self.lazy[name].partition(":")
+            self.add_command(getattr(import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -29,7 +47,11 @@ class RnnkitGroup(click.Group):
             ctx.exit(err.exit_code)
 
 
-@click.group(cls=RnnkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RnnkitGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy={"lm": "rnnkit.cli.lm:lm"},
+)
 @click.version_option(__version__, prog_name="rnnkit")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 def main(debug: bool) -> None:

@@ -24,7 +24,7 @@ import click
 
 from rnnkit.config import ConfigError, apply_overrides, from_dict
 
-__all__ = ["build_config", "config_options", "read_config_file"]
+__all__ = ["build_config", "config_options", "given_overrides", "read_config_file"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -163,19 +163,30 @@ def build_config(cls: type[T], params: dict[str, Any], *, base: dict[str, Any] |
     Raises:
         ConfigError: Unknown key, bad value, or invalid combination, naming the field.
     """
-    leaves = [leaf for leaf in _leaves(cls) if leaf.name in params]
     file = params.pop("config_file", None)
-    overrides = list(params.pop("overrides", ()) or ())
-    given = {leaf.path: params.pop(leaf.name) for leaf in leaves}
+    overrides = given_overrides(cls, params)
     data = dict(base or {})
     if file is not None:
         data = _merge(data, read_config_file(file))
     config = from_dict(cls, data)
-    for path, value in given.items():
+    return apply_overrides(config, overrides) if overrides else config
+
+
+def given_overrides(cls: type, params: dict[str, Any]) -> list[str]:
+    """``dotted.path=value`` for every ``--set`` and every config flag the user gave.
+
+    Pops the config's flags and ``overrides`` from ``params`` (``--set`` items first, so
+    flags win over them).
+    """
+    overrides = list(params.pop("overrides", ()) or ())
+    for leaf in _leaves(cls):
+        if leaf.name not in params:
+            continue
+        value = params.pop(leaf.name)
         if value is not None:
             raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            overrides.append(f"{path}={raw}")
-    return apply_overrides(config, overrides) if overrides else config
+            overrides.append(f"{leaf.path}={raw}")
+    return overrides
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -186,4 +197,3 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-

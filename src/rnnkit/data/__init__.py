@@ -15,6 +15,17 @@ Example:
 
 from __future__ import annotations
 
+from rnnkit.data.corpus import (
+    Level,
+    LMCorpus,
+    batchify,
+    detokenize,
+    lm_corpora,
+    lm_windows,
+    load_lm_corpus,
+    tokenize,
+    unigram_entropy,
+)
 from rnnkit.data.errors import DataError
 from rnnkit.data.readers import (
     Sentence,
@@ -41,6 +52,7 @@ from rnnkit.data.registry import (
     sha256_file,
     verify,
 )
+from rnnkit.data.vocab import Vocabulary
 
 __all__ = [
     "REGISTRY",
@@ -48,13 +60,21 @@ __all__ = [
     "DatasetFile",
     "DatasetSpec",
     "DownloadResult",
+    "LMCorpus",
+    "Level",
     "Sentence",
     "VerifyResult",
+    "Vocabulary",
+    "batchify",
     "cache_dir",
     "data_roots",
+    "detokenize",
     "download",
     "get_spec",
     "iter_lines",
+    "lm_corpora",
+    "lm_windows",
+    "load_lm_corpus",
     "local_files",
     "locate",
     "open_text",
@@ -64,5 +84,7 @@ __all__ = [
     "read_text",
     "read_timeseries_csv",
     "sha256_file",
+    "tokenize",
+    "unigram_entropy",
     "verify",
 ]

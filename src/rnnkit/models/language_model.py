@@ -1,0 +1,152 @@
+"""``LanguageModel``: embedding -> any rnnkit recurrent stack -> dropout -> linear -> vocabulary.
+
+A language model gives the probability of a sequence one token at a time,
+``p(w_1 .. w_T) = Π_t p(w_t | w_<t)``, and ``p(w_t | w_<t) = softmax(W_out h_t + b_out)``
+where ``h_t`` is the recurrent stack's output after reading ``w_1 .. w_{t-1}``.
+
+Regularisation, each from the paper that introduced it for LSTM language models:
+
+- ``dropout`` on the non-recurrent connections (the embedding output, between layers, and
+  before the softmax), the same rate everywhere (Zaremba et al. 2014);
+- ``embedding_dropout``: whole rows of the embedding matrix dropped, so every occurrence of a
+  word in a batch disappears together (Gal & Ghahramani 2016; Merity et al. 2018);
+- ``recurrent_dropout``: one mask per sequence on the recurrent connection, in the cell;
+- ``tie_weights``: the output matrix is the embedding matrix (Press & Wolf 2017; Inan et al.
+  2017). When the stack's output width differs from the embedding size, a linear projection
+  maps it down first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import (
+    RecurrentConfig,
+    check_field_types,
+    validate_fraction,
+    validate_positive,
+)
+from rnnkit.layers import Recurrent
+from rnnkit.state import State
+
+__all__ = ["LMModelConfig", "LanguageModel"]
+
+
+def _default_rnn() -> RecurrentConfig:
+    return RecurrentConfig(cell="lstm", input_size=200, hidden_size=200, num_layers=2)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LMModelConfig:
+    """Sizes and regularisation of a :class:`LanguageModel` (the vocabulary size comes from data).
+
+    Attributes:
+        embedding_size: Width of the token embeddings (the stack's input size).
+        tie_weights: Share the embedding matrix with the output layer (Press & Wolf 2017).
+        embedding_dropout: Probability of dropping a whole word type's embedding in a batch.
+        rnn: The recurrent stack; its ``input_size`` is always ``embedding_size``, and its
+            ``dropout`` also applies to the embedding output and before the softmax.
+
+    Example:
+        >>> cfg = LMModelConfig(embedding_size=32)
+        >>> cfg.rnn.input_size, cfg.rnn.cell
+        (32, 'lstm')
+    """
+
+    embedding_size: int = 200
+    tie_weights: bool = False
+    embedding_dropout: float = 0.0
+    rnn: RecurrentConfig = dataclasses.field(default_factory=_default_rnn)
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        validate_positive("embedding_size", self.embedding_size)
+        validate_fraction("embedding_dropout", self.embedding_dropout)
+        if self.rnn.input_size != self.embedding_size:
+            # The stack reads embeddings: its input size is derived, never set on its own.
+            object.__setattr__(
+                self, "rnn", dataclasses.replace(self.rnn, input_size=self.embedding_size)
+            )
+
+
+class LanguageModel(nn.Module):
+    """Next-token model over a vocabulary of ``vocab_size`` tokens.
+
+    Args:
+        vocab_size: ``V``, number of tokens.
+        config: Sizes and regularisation.
+
+    Shapes:
+        tokens (B, T) int64 ids; lengths (B,) or None; state as :class:`rnnkit.Recurrent`
+        -> logits (B, T, V), final state.
+
+    Example:
+        >>> import torch
+        >>> _ = torch.manual_seed(0)
+        >>> lm = LanguageModel(50, LMModelConfig(embedding_size=16, tie_weights=True,
+        ...     rnn=RecurrentConfig(cell="gru", input_size=16, hidden_size=24)))
+        >>> logits, state = lm(torch.randint(0, 50, (2, 7)))
+        >>> tuple(logits.shape), lm.decoder.weight is lm.embedding.weight
+        ((2, 7, 50), True)
+    """
+
+    def __init__(self, vocab_size: int, config: LMModelConfig) -> None:
+        super().__init__()
+        validate_positive("vocab_size", vocab_size)
+        self.config = config
+        self.vocab_size = vocab_size
+        rnn = config.rnn
+        self.embedding = nn.Embedding(vocab_size, config.embedding_size)
+        self.rnn = Recurrent.from_config(rnn)
+        self.dropout = nn.Dropout(rnn.dropout)
+        width = self.rnn.output_size
+        self.projection: nn.Linear | None = None
+        if config.tie_weights and width != config.embedding_size:
+            self.projection = nn.Linear(width, config.embedding_size)
+            width = config.embedding_size
+        self.decoder = nn.Linear(width, vocab_size)
+        self._init_weights()
+        if config.tie_weights:
+            self.decoder.weight = self.embedding.weight
+
+    def _init_weights(self) -> None:
+        # Uniform(-0.1, 0.1) for the embedding and a zero output bias, as in Zaremba et al.;
+        # the recurrent stack keeps its own (torch-compatible) initialisation.
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+
+    def forward(
+        self, tokens: Tensor, state: State | None = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """Logits of the next token at every position; see the class docstring for shapes."""
+        embedded = self.dropout(self._embed(tokens))  # (B, T, E)
+        outputs, state = self.rnn(embedded, lengths=lengths, state=state)  # (B, T, D*H)
+        outputs = self.dropout(outputs)
+        if self.projection is not None:
+            outputs = self.projection(outputs)  # (B, T, E)
+        return self.decoder(outputs), state  # (B, T, V)
+
+    def _embed(self, tokens: Tensor) -> Tensor:
+        weight = self.embedding.weight
+        p = self.config.embedding_dropout
+        if self.training and p > 0:
+            # One keep/drop decision per word type, scaled so the expectation is unchanged.
+            keep = weight.new_empty(weight.shape[0], 1).bernoulli_(1 - p) / (1 - p)
+            weight = weight * keep
+        return F.embedding(tokens, weight)
+
+    def step(self, tokens: Tensor, state: State | None) -> tuple[Tensor, State]:
+        """One step for decoding: tokens (B,) -> logits (B, V), state."""
+        logits, state = self(tokens[:, None], state)
+        return logits[:, -1], state
+
+    def parameter_count(self) -> int:
+        """Distinct trainable scalars (a tied matrix counts once)."""
+        return sum(p.numel() for p in self.parameters())
+
+    def extra_repr(self) -> str:
+        return f"vocab_size={self.vocab_size}, tie_weights={self.config.tie_weights}"
+

@@ -1,0 +1,249 @@
+"""Language modeling end to end on small real text (this repository's own documentation)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+import rnnkit
+from rnnkit.cli import main
+from rnnkit.config import ConfigError, RecurrentConfig, from_dict, to_dict
+from rnnkit.data.corpus import tokenize, unigram_entropy
+from rnnkit.models import LanguageModel, LMModelConfig
+from rnnkit.tasks import language_modeling as lm
+from rnnkit.training.config import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A few hundred lines of real English: README.md and docs/*.md."""
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))])
+    lines = [line for line in text.splitlines() if line.strip()]
+    path = tmp_path_factory.mktemp("corpus") / "docs.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _config(corpus: Path, level: str, **train) -> lm.LMConfig:
+    return lm.LMConfig(
+        data=lm.LMDataConfig(data=str(corpus), level=level, batch_size=8, eval_batch_size=4),
+        model=LMModelConfig(
+            embedding_size=32, rnn=RecurrentConfig(input_size=32, hidden_size=96, num_layers=1)
+        ),
+        train=TrainConfig(**{"epochs": 4, "lr": 5e-3, "bptt": 40, "device": "cpu", **train}),
+    )
+
+
+@pytest.fixture(scope="module")
+def char_run(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "char"
+    task, result = lm.train(_config(corpus, "char"), out)
+    return out, task, result
+
+
+@pytest.fixture(scope="module")
+def word_run(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "word"
+    config = _config(corpus, "word", epochs=8, lr=1e-2, bptt=20)
+    config = lm.LMConfig(
+        data=lm.LMDataConfig(
+            data=str(corpus), level="word", batch_size=4, eval_batch_size=4, min_freq=2
+        ),
+        model=config.model,
+        train=config.train,
+    )
+    task, result = lm.train(config, out)
+    return out, task, result
+
+
+def test_char_model_beats_the_unigram_entropy(char_run, corpus):
+    _, task, result = char_run
+    valid = lm.split_text(task.config, "valid")
+    ids = task.vocab.encode(tokenize(valid, "char"))
+    entropy = unigram_entropy(torch.tensor(ids), len(task.vocab))
+    assert result.best_metric < entropy - 0.3, (result.best_metric, entropy)
+
+
+def test_eval_of_the_saved_run_reproduces_the_reported_validation_loss(char_run):
+    out, _, result = char_run
+    loaded = rnnkit.load(out)
+    metrics = loaded.evaluate(lm.split_text(loaded.config, "valid"))
+    assert metrics["loss"] == pytest.approx(result.best_metric, rel=1e-5)
+    assert metrics["bpt"] == pytest.approx(metrics["loss"] / math.log(2))
+    cli = CliRunner().invoke(main, ["lm", "eval", str(out), "--split", "valid", "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output)["loss"] == pytest.approx(result.best_metric, rel=1e-5)
+
+
+def test_a_real_sentence_scores_higher_than_its_words_shuffled(word_run, corpus):
+    _, task, _ = word_run
+    lines = [line for line in corpus.read_text().splitlines() if len(line.split()) >= 6]
+    wins = 0
+    rng = random.Random(0)
+    for line in lines[:20]:
+        words = line.split()
+        shuffled = words[:]
+        while shuffled == words:
+            rng.shuffle(shuffled)
+        ranked = task.score([line, " ".join(shuffled)])
+        wins += ranked[0].text == line
+    assert wins >= 18
+    scored = task.score(["the recurrent core"])[0]
+    assert scored.tokens == ["the", "recurrent", "core", "<eos>"]
+    assert scored.logprob == pytest.approx(sum(math.log(p) for p in scored.probabilities))
+
+
+def test_uniform_logits_give_perplexity_equal_to_the_vocabulary_size(char_run):
+    _, task, _ = char_run
+    model = LanguageModel(len(task.vocab), task.model.config)
+    with torch.no_grad():
+        model.decoder.weight.zero_()
+        model.decoder.bias.zero_()
+    uniform = lm.LanguageModelTask(task.config, task.vocab, model, None)
+    metrics = uniform.evaluate("some text to evaluate\nand more\n")
+    assert metrics["ppl"] == pytest.approx(len(task.vocab), rel=1e-5)
+
+
+def test_sampling_is_reproducible_and_honours_the_options(word_run):
+    _, task, _ = word_run
+    a = "".join(task.sample("the", length=30, seed=3))
+    b = "".join(task.sample("the", length=30, seed=3))
+    c = "".join(task.sample("the", length=30, seed=4))
+    assert a == b and a != c
+    greedy = "".join(task.sample("the", length=30, greedy=True))
+    assert "".join(task.sample("the", length=30, top_k=1, seed=9)) == greedy
+    # <eos> ends word-level generation: at most one line comes out.
+    assert "\n" not in a.rstrip("\n")
+    unk = task.vocab.unk_id
+    assert unk is not None
+    for seed in range(20):
+        text = "".join(task.sample("", length=40, no_unk=True, temperature=2.0, seed=seed))
+        assert "<unk>" not in text
+    with_unk = "".join(
+        "".join(task.sample("", length=40, temperature=2.0, seed=s)) for s in range(20)
+    )
+    assert "<unk>" in with_unk  # so the check above means something
+
+
+def test_next_tokens_are_a_probability_ranking(word_run):
+    _, task, _ = word_run
+    top = task.next_tokens("the", top=5)
+    probabilities = [p for _, p in top]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0
+    everything = task.next_tokens("the", top=len(task.vocab))
+    assert sum(p for _, p in everything) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_cli_train_score_next_sample(corpus, tmp_path):
+    out = tmp_path / "cli-run"
+    runner = CliRunner()
+    args = [
+        "lm",
+        "train",
+        "--data",
+        str(corpus),
+        "--level",
+        "word",
+        "--out",
+        str(out),
+        "--hidden-size",
+        "16",
+        "--embedding-size",
+        "8",
+        "--num-layers",
+        "1",
+        "--epochs",
+        "1",
+        "--max-steps",
+        "5",
+        "--progress",
+        "none",
+        "--json",
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.splitlines()[-1])
+    assert summary["steps"] == 5 and summary["level"] == "word"
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["model"]["rnn"]["hidden_size"] == 16 and saved["task"] == "lm"
+    again = runner.invoke(main, args)
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    score = runner.invoke(main, ["lm", "score", str(out), "a b", "c d", "--json"])
+    lines = [json.loads(line) for line in score.output.splitlines()]
+    assert [r["type"] for r in lines] == ["score", "score", "summary"]
+    nxt = runner.invoke(main, ["lm", "next", str(out), "the", "--top", "3", "--json"])
+    assert len(nxt.output.splitlines()) == 4
+    sample = runner.invoke(main, ["lm", "sample", str(out), "--length", "5", "--seed", "1"])
+    assert sample.exit_code == 0 and sample.output.strip()
+    both = runner.invoke(main, ["lm", "sample", str(out), "--greedy", "--top-k", "3"])
+    assert both.exit_code == 2
+
+
+def test_cli_errors_are_clean(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(
+        main, ["lm", "train", "--data", str(tmp_path / "none.txt"), "--out", str(tmp_path / "r")]
+    )
+    assert missing.exit_code == 1 and "none.txt" in missing.output
+    assert "Traceback" not in missing.output
+    no_data = runner.invoke(main, ["lm", "train", "--out", str(tmp_path / "r2")])
+    assert no_data.exit_code == 2 and "--dataset" in no_data.output
+    preset = runner.invoke(main, ["lm", "train", "--preset", "nope", "--out", str(tmp_path / "r")])
+    assert preset.exit_code == 2 and "ptb-small" in preset.output
+    not_a_run = runner.invoke(main, ["lm", "sample", str(tmp_path)])
+    assert not_a_run.exit_code == 1 and "config.json" in not_a_run.output
+
+
+def test_presets_are_valid_configs_and_match_the_papers():
+    small = from_dict(lm.LMConfig, lm.preset_config("ptb-small"))
+    assert (small.model.rnn.hidden_size, small.model.rnn.num_layers) == (200, 2)
+    assert (small.train.bptt, small.data.batch_size, small.train.lr) == (35, 20, 1.0)
+    assert (small.train.epochs, small.train.lr_decay, small.train.decay_after) == (13, 0.5, 4)
+    assert small.train.clip_norm == 5.0
+    for name in lm.PRESETS:
+        assert to_dict(from_dict(lm.LMConfig, lm.preset_config(name)))["task"] == "lm"
+
+
+def test_resume_may_only_change_how_long_and_where(word_run):
+    out, _, _ = word_run
+    from rnnkit.training.rundir import RunDir
+
+    config = lm.resume_config(RunDir.open(out), ["train.epochs=9"])
+    assert config.train.epochs == 9
+    with pytest.raises(ConfigError, match="train.lr: a resumed run keeps its config"):
+        lm.resume_config(RunDir.open(out), ["train.lr=3"])
+
+
+@pytest.mark.parametrize(
+    "cell,options",
+    [
+        ("elman", {}),
+        ("elman", {"nonlinearity": "relu", "identity_init": True}),
+        ("jordan", {"feedback": "both"}),
+        ("lstm", {"peephole": True, "layer_norm": True}),
+        ("gru", {"layer_norm": True}),
+        ("lstm", {"recurrent_dropout": 0.2}),
+    ],
+)
+def test_every_cell_trains_as_a_language_model(corpus, tmp_path, cell, options):
+    config = lm.LMConfig(
+        data=lm.LMDataConfig(data=str(corpus), level="char", batch_size=4, eval_batch_size=2),
+        model=LMModelConfig(
+            embedding_size=8,
+            tie_weights=True,
+            rnn=RecurrentConfig(cell=cell, input_size=8, hidden_size=12, num_layers=2, **options),
+        ),
+        train=TrainConfig(epochs=1, max_steps=3, bptt=12, device="cpu"),
+    )
+    task, result = lm.train(config, tmp_path / cell)
+    assert result.steps == 3 and math.isfinite(result.best_metric)
+    assert task.model.decoder.weight is task.model.embedding.weight
+    assert len("".join(task.sample("a", length=5, seed=0))) == 5
