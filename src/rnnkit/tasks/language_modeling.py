@@ -117,7 +117,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Zaremba et al. 2014, "small" (non-regularised): 2x200 LSTM, 35 steps, batch 20, SGD lr 1,
     # clip 5, 13 epochs, halve the rate after epoch 4. Reported test perplexity 114.5.
     "ptb-small": _preset(
-        {"dataset": "ptb", "level": "word", "batch_size": 20, "eval_batch_size": 1},
+        {"dataset": "ptb", "level": "word", "batch_size": 20, "eval_batch_size": 10},
         {"embedding_size": 200},
         {"cell": "lstm", "hidden_size": 200, "num_layers": 2, "dropout": 0.0},
         {
@@ -134,7 +134,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Zaremba et al. 2014, "medium": 2x650 LSTM, dropout 0.5, 39 epochs, decay 1/1.2 after
     # epoch 6. Reported test perplexity 82.7.
     "ptb-medium": _preset(
-        {"dataset": "ptb", "level": "word", "batch_size": 20, "eval_batch_size": 1},
+        {"dataset": "ptb", "level": "word", "batch_size": 20, "eval_batch_size": 10},
         {"embedding_size": 650},
         {"cell": "lstm", "hidden_size": 650, "num_layers": 2, "dropout": 0.5},
         {
@@ -173,9 +173,9 @@ PRESETS: dict[str, dict[str, Any]] = {
             "optimizer": "adam",
             "lr": 3e-3,
             "clip_norm": 5.0,
-            "epochs": 1,
+            "epochs": 100,
             "bptt": 64,
-            "max_time": "4m",
+            "max_time": "3m",
             "log_every": 50,
         },
     ),

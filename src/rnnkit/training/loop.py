@@ -377,6 +377,7 @@ class _Trainer:
                 "step": self.step,
                 "epoch": self.epoch,
                 "loss": loss_sum / max(items, 1),
+                "items": items,
                 "lr": lr,
                 "grad_norm": grad_norm,
                 "clipped": clipped,
