@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench clean
+.PHONY: venv lint test demo bench bench-lm clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,15 @@ demo: venv
 bench: venv
 	$(VPY) -m benchmarks.bench_core
 	$(VPY) -m benchmarks.bench_reference
+
+# Language-model benchmarks (issue #5): throughput, then 30 minutes of training each for the
+# char-level and PTB presets. Results go to docs/results/; docs/benchmarks.md reports them.
+bench-lm: venv
+	$(VPY) -m benchmarks.bench_lm throughput --rounds 7 --steps 100 --json docs/results/lm-throughput.json
+	$(VPY) -m benchmarks.bench_lm quality shakespeare-char --minutes 30 --out runs/bench-shakespeare \
+		--json docs/results/lm-shakespeare-char.json
+	$(VPY) -m benchmarks.bench_lm quality ptb-small --minutes 30 --out runs/bench-ptb-small \
+		--json docs/results/lm-ptb-small.json
 
 clean:
 	rm -rf $(VENV) runs build dist .pytest_cache .ruff_cache src/*.egg-info

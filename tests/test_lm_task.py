@@ -205,9 +205,10 @@ def test_cli_errors_are_clean(tmp_path):
 def test_presets_are_valid_configs_and_match_the_papers():
     small = from_dict(lm.LMConfig, lm.preset_config("ptb-small"))
     assert (small.model.rnn.hidden_size, small.model.rnn.num_layers) == (200, 2)
-    assert (small.train.bptt, small.data.batch_size, small.train.lr) == (35, 20, 1.0)
+    # lr and clip rescaled for a mean (not summed-over-time) loss: see the preset comment.
+    assert (small.train.bptt, small.data.batch_size, small.train.lr) == (35, 20, 35.0)
     assert (small.train.epochs, small.train.lr_decay, small.train.decay_after) == (13, 0.5, 4)
-    assert small.train.clip_norm == 5.0
+    assert small.train.clip_norm == pytest.approx(5.0 / 35)
     for name in lm.PRESETS:
         assert to_dict(from_dict(lm.LMConfig, lm.preset_config(name)))["task"] == "lm"
 

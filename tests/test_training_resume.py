@@ -105,6 +105,7 @@ def test_info_summarises_the_run(uninterrupted):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["epochs"] == 3 and summary["complete"] is True
+    assert summary["stop_reason"] == "completed"
     assert summary["parameters"] == sum(
         v.numel() for v in load_file(uninterrupted / "model.safetensors").values()
     )

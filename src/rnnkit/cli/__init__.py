@@ -8,10 +8,12 @@ torch-backed code on use, so ``rnnkit --version`` and ``--help`` start fast.
 from __future__ import annotations
 
 from rnnkit.cli.app import main
+from rnnkit.cli.bench import bench
 from rnnkit.cli.datasets import datasets
 from rnnkit.cli.gradcheck import gradcheck, list_cells
 from rnnkit.cli.info import info
 
+main.add_command(bench)
 main.add_command(datasets)
 main.add_command(list_cells)
 main.add_command(gradcheck)

@@ -28,8 +28,8 @@ def _describe(summary: dict[str, Any]) -> list[str]:
     lines = [f"run        {summary['path']}", f"task       {summary['task'] or '-'}"]
     params = summary["parameters"]
     lines.append(f"parameters {params:,}" if params is not None else "parameters - (no weights)")
-    state = "complete" if summary["complete"] else "incomplete (resume with --resume)"
-    lines.append(f"trained    {summary['epochs']} epochs, {summary['steps']} steps, {state}")
+    lines.append(f"trained    {summary['epochs']} epochs, {summary['steps']} steps")
+    lines.append(f"stopped    {_stop_text(summary)}")
     if summary["train_time"] is not None:
         lines.append(f"time       {_duration(summary['train_time'])}")
     for name in ("best", "last"):
@@ -48,6 +48,22 @@ def _describe(summary: dict[str, Any]) -> list[str]:
     lines.append("config")
     lines.extend("  " + line for line in json.dumps(summary["config"], indent=2).splitlines())
     return lines
+
+
+_STOPS = {
+    "completed": "completed all epochs",
+    "early_stopping": "early stopping (no improvement for `patience` epochs)",
+    "max_time": "time budget (max_time) reached; --resume continues it",
+    "max_steps": "step limit (max_steps) reached; --resume continues it",
+    "interrupted": "interrupted (Ctrl-C); --resume continues it",
+}
+
+
+def _stop_text(summary: dict[str, Any]) -> str:
+    reason = summary["stop_reason"]
+    if reason is None:
+        return "not finished (still running, or killed: --resume continues from the checkpoint)"
+    return _STOPS.get(reason, reason)
 
 
 def _duration(seconds: float) -> str:

@@ -217,8 +217,9 @@ class _Trainer:
         self.train_data, self.val_data = train_data, val_data
         self.objective = objective
         self.dist = dist_context or DistributedContext()
+        # Every rank resumes from the run's checkpoint; only rank 0 writes to the run.
+        self.source_run = run
         self.run = run if self.dist.is_main else None
-        self.has_run = run is not None
         self.progress = progress if (progress is not None and self.dist.is_main) else Progress()
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.params, config)
@@ -260,10 +261,10 @@ class _Trainer:
         self.dist.broadcast_parameters(self.model)
 
     def restore(self) -> None:
-        if not self.has_run:
+        if self.source_run is None:
             raise ConfigError("resume needs a run directory", key="resume")
         loaded = ckpt.load_checkpoint(
-            self._run_path().checkpoint_dir,
+            self.source_run.checkpoint_dir,
             model=self.model,
             optimizer=self.optimizer,
             scheduler=self.schedule,
@@ -280,10 +281,6 @@ class _Trainer:
         self.best_weights = best or None
         if self.run is not None:
             self.run.truncate_metrics(after_step=self.step)
-
-    def _run_path(self) -> RunDir:
-        assert self.run is not None or not self.dist.is_main
-        return self.run  # type: ignore[return-value]
 
     # --- the loop -----------------------------------------------------------------------
 
@@ -303,6 +300,18 @@ class _Trainer:
             if stop_reason != "interrupted":
                 self._validate_partial()
         self._finish()
+        if self.run is not None:
+            self.run.log_metrics(
+                {
+                    "kind": "end",
+                    "step": self.step,
+                    "epoch": self.epoch,
+                    "stop_reason": stop_reason,
+                    "train_time": self.train_time,
+                    "best_metric": self.best_metric,
+                    "best_epoch": self.best_epoch,
+                }
+            )
         return FitResult(
             stop_reason=stop_reason,
             best_metric=self.best_metric,

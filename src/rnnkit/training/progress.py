@@ -130,7 +130,7 @@ class BarProgress(Progress):
                 lr=f"{info.lr:.3g}",
                 grad=f"{info.grad_norm:.3g}",
                 rate=f"{info.items_per_s:,.0f}/s",
-                refresh=False,
+                refresh=True,
             )
 
     def end_epoch(self, record: dict[str, Any]) -> None:

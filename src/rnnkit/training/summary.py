@@ -42,7 +42,9 @@ def summarize_run(path: Path | str) -> dict[str, Any]:
         A JSON-ready dict: ``path``, ``task``, ``config``, ``parameters`` (None when no
         weights are saved yet), ``epochs``, ``steps``, ``train_time``, ``best`` (the epoch
         record with the best monitored value, or the last one), ``last``, ``grad_norm``
-        (``median``, ``p99``, ``max``, ``clipped_share`` over all steps), ``complete``.
+        (``median``, ``p99``, ``max``, ``clipped_share`` over all steps), ``stop_reason``
+        (why the last training stopped; None if it did not finish), ``complete`` (all
+        epochs done).
 
     Raises:
         RunDirError: Not a run directory, or a file in it is unreadable.
@@ -52,6 +54,7 @@ def summarize_run(path: Path | str) -> dict[str, Any]:
     records = run.read_metrics()
     epochs = [r for r in records if r.get("kind") == "epoch"]
     steps = [r for r in records if r.get("kind") == "step"]
+    ends = [r for r in records if r.get("kind") == "end"]
     train = config.get("train", {})
     monitor, mode = train.get("monitor", "val_loss"), train.get("mode", "min")
     scored = [r for r in epochs if isinstance(r.get(monitor), int | float)]
@@ -67,13 +70,25 @@ def summarize_run(path: Path | str) -> dict[str, Any]:
         "parameters": parameter_count(run.model_path) if run.model_path.exists() else None,
         "epochs": len(epochs),
         "steps": steps[-1]["step"] if steps else 0,
-        "train_time": epochs[-1].get("train_time") if epochs else None,
+        "train_time": ends[-1]["train_time"] if ends else _last_train_time(epochs),
         "monitor": monitor,
         "best": best,
         "last": epochs[-1] if epochs else None,
         "grad_norm": _grad_norm_summary(steps),
+        # None while training runs (or after a crash): the last fit did not finish.
+        "stop_reason": ends[-1]["stop_reason"]
+        if ends and ends[-1]["step"] == _last_step(records)
+        else None,
         "complete": bool(epochs) and len(epochs) >= int(train.get("epochs", 0) or 0),
     }
+
+
+def _last_train_time(epochs: list[dict[str, Any]]) -> float | None:
+    return epochs[-1].get("train_time") if epochs else None
+
+
+def _last_step(records: list[dict[str, Any]]) -> int:
+    return max((r.get("step", 0) for r in records), default=0)
 
 
 def _grad_norm_summary(steps: list[dict[str, Any]]) -> dict[str, float] | None:
