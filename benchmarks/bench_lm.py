@@ -18,6 +18,7 @@ Usage::
 
     python -m benchmarks.bench_lm quality ptb-small --minutes 30 --out runs/bench-ptb-small
     python -m benchmarks.bench_lm quality shakespeare-char --minutes 30 --out runs/bench-shakespeare
+    python -m benchmarks.bench_lm quality ptb-small --set model.tie_weights=true ...
     python -m benchmarks.bench_lm throughput --rounds 7 --json docs/results/lm-throughput.json
 """
 
@@ -37,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnkit.config import ConfigError, from_dict, to_dict
+from rnnkit.config import ConfigError, apply_overrides, from_dict
 from rnnkit.data.corpus import batchify, load_lm_corpus, tokenize
 from rnnkit.data.vocab import Vocabulary
 from rnnkit.tasks import language_modeling as lm
@@ -51,10 +52,11 @@ def _commit() -> str:
     return result.stdout.strip() or "unknown"
 
 
-def quality(preset: str, minutes: float, out: Path, as_json: Path | None) -> dict[str, Any]:
+def quality(
+    preset: str, minutes: float, out: Path, as_json: Path | None, overrides: list[str]
+) -> dict[str, Any]:
     config = from_dict(lm.LMConfig, lm.preset_config(preset))
-    train = {**to_dict(config)["train"], "max_time": f"{minutes}m"}
-    config = from_dict(lm.LMConfig, {**to_dict(config), "train": train})
+    config = apply_overrides(config, [*overrides, f"train.max_time={minutes}m"])
     wall = time.perf_counter()
     task, result = lm.train(config, out, overwrite=True, progress=make_progress("log", sys.stderr))
     wall = time.perf_counter() - wall
@@ -62,6 +64,7 @@ def quality(preset: str, minutes: float, out: Path, as_json: Path | None) -> dic
     report: dict[str, Any] = {
         "benchmark": f"quality/{preset}",
         "preset": preset,
+        "overrides": overrides,
         "minutes": minutes,
         "commit": _commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -184,13 +187,21 @@ def main() -> None:
     q.add_argument("--minutes", type=float, default=30.0)
     q.add_argument("--out", type=Path, required=True)
     q.add_argument("--json", type=Path)
+    q.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Config override on top of the preset (repeatable).",
+    )
     t = sub.add_parser("throughput")
     t.add_argument("--rounds", type=int, default=7)
     t.add_argument("--steps", type=int, default=150)
     t.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.command == "quality":
-        quality(args.preset, args.minutes, args.out, args.json)
+        quality(args.preset, args.minutes, args.out, args.json, args.overrides)
     else:
         throughput(args.rounds, args.steps, args.json)
 
