@@ -26,6 +26,13 @@ from rnnkit.data.corpus import (
     tokenize,
     unigram_entropy,
 )
+from rnnkit.data.embeddings import (
+    CoverageReport,
+    detect_format,
+    embedding_matrix,
+    load_vectors,
+    save_vectors,
+)
 from rnnkit.data.errors import DataError
 from rnnkit.data.readers import (
     Sentence,
@@ -52,10 +59,12 @@ from rnnkit.data.registry import (
     sha256_file,
     verify,
 )
+from rnnkit.data.text import TextConfig, TextPipeline
 from rnnkit.data.vocab import Vocabulary
 
 __all__ = [
     "REGISTRY",
+    "CoverageReport",
     "DataError",
     "DatasetFile",
     "DatasetSpec",
@@ -63,18 +72,23 @@ __all__ = [
     "LMCorpus",
     "Level",
     "Sentence",
+    "TextConfig",
+    "TextPipeline",
     "VerifyResult",
     "Vocabulary",
     "batchify",
     "cache_dir",
     "data_roots",
+    "detect_format",
     "detokenize",
     "download",
+    "embedding_matrix",
     "get_spec",
     "iter_lines",
     "lm_corpora",
     "lm_windows",
     "load_lm_corpus",
+    "load_vectors",
     "local_files",
     "locate",
     "open_text",
@@ -83,6 +97,7 @@ __all__ = [
     "read_records",
     "read_text",
     "read_timeseries_csv",
+    "save_vectors",
     "sha256_file",
     "tokenize",
     "unigram_entropy",

@@ -324,8 +324,9 @@ class _Trainer:
 
     def _run_epoch(self) -> str | None:
         """Trains one epoch (or the rest of it); returns why it stopped early, if it did."""
-        batches = iter(_epoch_batches(self.train_data, self.epoch))
-        total = _length(_epoch_batches(self.train_data, self.epoch))
+        data = _epoch_batches(self.train_data, self.epoch)
+        total = _length(data)
+        batches = iter(data)
         steps_in_epoch = None if total is None else math.ceil(total / self.config.accumulate)
         self.progress.start_epoch(self.epoch, self.config.epochs, steps_in_epoch)
         # Resuming mid-epoch: skip the batches already trained on (the order is a pure
