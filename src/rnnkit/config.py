@@ -42,6 +42,7 @@ __all__ = [
     "check_field_types",
     "from_dict",
     "from_json",
+    "merge_dicts",
     "to_dict",
     "to_json",
     "validate_choice",
@@ -357,6 +358,22 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ConfigError("duplicate key in JSON object", key=key)
         result[key] = value
     return result
+
+
+def merge_dicts(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``top`` laid over it, nested mappings merged key by key (a new dict).
+
+    How config layers combine: defaults, then a preset, then a config file.
+
+    Example:
+        >>> merge_dicts({"train": {"lr": 1.0, "epochs": 3}}, {"train": {"lr": 0.5}})
+        {'train': {'lr': 0.5, 'epochs': 3}}
+    """
+    merged = dict(base)
+    for key, value in top.items():
+        both = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
+        merged[key] = merge_dicts(merged[key], value) if both else value
+    return merged
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import click
 
-from rnnkit.config import ConfigError, apply_overrides, from_dict
+from rnnkit.config import ConfigError, apply_overrides, from_dict, merge_dicts
 
 __all__ = ["build_config", "config_options", "given_overrides", "read_config_file"]
 
@@ -167,7 +167,7 @@ def build_config(cls: type[T], params: dict[str, Any], *, base: dict[str, Any] |
     overrides = given_overrides(cls, params)
     data = dict(base or {})
     if file is not None:
-        data = _merge(data, read_config_file(file))
+        data = merge_dicts(data, read_config_file(file))
     config = from_dict(cls, data)
     return apply_overrides(config, overrides) if overrides else config
 
@@ -187,13 +187,3 @@ def given_overrides(cls: type, params: dict[str, Any]) -> list[str]:
             raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
             overrides.append(f"{leaf.path}={raw}")
     return overrides
-
-
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

@@ -26,6 +26,7 @@ from rnnkit.config import (
     apply_overrides,
     check_field_types,
     from_dict,
+    merge_dicts,
     to_dict,
     validate_fraction,
     validate_positive,
@@ -187,15 +188,7 @@ def preset_config(name: str | None) -> dict[str, Any]:
         raise ConfigError(
             f"expected one of {', '.join(sorted(PRESETS))}, got {name!r}", key="preset"
         )
-    return _merge(base, PRESETS[name])
-
-
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in top.items():
-        both_dicts = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = _merge(merged[key], value) if both_dicts else value
-    return merged
+    return merge_dicts(base, PRESETS[name])
 
 
 # --- data -------------------------------------------------------------------------------
