@@ -226,6 +226,9 @@ def sample_command(run: Path, prompt: str, as_json: bool, **options: Any) -> Non
         click.echo(json.dumps({"type": "summary", "prompt": prompt, "text": text}))
         return
     click.echo(prompt, nl=False)
+    last = prompt
     for piece in pieces:
         click.echo(piece, nl=False)
-    click.echo()
+        last = piece
+    if not last.endswith("\n"):
+        click.echo()

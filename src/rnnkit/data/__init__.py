@@ -15,91 +15,63 @@ Example:
 
 from __future__ import annotations
 
-from rnnkit.data.corpus import (
-    Level,
-    LMCorpus,
-    batchify,
-    detokenize,
-    lm_corpora,
-    lm_windows,
-    load_lm_corpus,
-    tokenize,
-    unigram_entropy,
-)
-from rnnkit.data.embeddings import (
-    CoverageReport,
-    detect_format,
-    embedding_matrix,
-    load_vectors,
-    save_vectors,
-)
-from rnnkit.data.errors import DataError
-from rnnkit.data.readers import (
-    Sentence,
-    iter_lines,
-    open_text,
-    read_conll,
-    read_pairs,
-    read_records,
-    read_text,
-    read_timeseries_csv,
-)
-from rnnkit.data.registry import (
-    REGISTRY,
-    DatasetFile,
-    DatasetSpec,
-    DownloadResult,
-    VerifyResult,
-    cache_dir,
-    data_roots,
-    download,
-    get_spec,
-    local_files,
-    locate,
-    sha256_file,
-    verify,
-)
-from rnnkit.data.text import TextConfig, TextPipeline
-from rnnkit.data.vocab import Vocabulary
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "REGISTRY",
-    "CoverageReport",
-    "DataError",
-    "DatasetFile",
-    "DatasetSpec",
-    "DownloadResult",
-    "LMCorpus",
-    "Level",
-    "Sentence",
-    "TextConfig",
-    "TextPipeline",
-    "VerifyResult",
-    "Vocabulary",
-    "batchify",
-    "cache_dir",
-    "data_roots",
-    "detect_format",
-    "detokenize",
-    "download",
-    "embedding_matrix",
-    "get_spec",
-    "iter_lines",
-    "lm_corpora",
-    "lm_windows",
-    "load_lm_corpus",
-    "load_vectors",
-    "local_files",
-    "locate",
-    "open_text",
-    "read_conll",
-    "read_pairs",
-    "read_records",
-    "read_text",
-    "read_timeseries_csv",
-    "save_vectors",
-    "sha256_file",
-    "tokenize",
-    "unigram_entropy",
-    "verify",
-]
+# public name -> the module that defines it. Loaded on first use (PEP 562), so the command
+# line (`rnnkit datasets ...`, `rnnkit --version`) does not pay for numpy, nltk or torch.
+_EXPORTS = {
+    "batchify": "rnnkit.data.corpus",
+    "cache_dir": "rnnkit.data.registry",
+    "CoverageReport": "rnnkit.data.embeddings",
+    "data_roots": "rnnkit.data.registry",
+    "DataError": "rnnkit.data.errors",
+    "DatasetFile": "rnnkit.data.registry",
+    "DatasetSpec": "rnnkit.data.registry",
+    "detect_format": "rnnkit.data.embeddings",
+    "detokenize": "rnnkit.data.corpus",
+    "download": "rnnkit.data.registry",
+    "DownloadResult": "rnnkit.data.registry",
+    "embedding_matrix": "rnnkit.data.embeddings",
+    "get_spec": "rnnkit.data.registry",
+    "iter_lines": "rnnkit.data.readers",
+    "Level": "rnnkit.data.corpus",
+    "lm_corpora": "rnnkit.data.corpus",
+    "lm_windows": "rnnkit.data.corpus",
+    "LMCorpus": "rnnkit.data.corpus",
+    "load_lm_corpus": "rnnkit.data.corpus",
+    "load_vectors": "rnnkit.data.embeddings",
+    "local_files": "rnnkit.data.registry",
+    "locate": "rnnkit.data.registry",
+    "open_text": "rnnkit.data.readers",
+    "read_conll": "rnnkit.data.readers",
+    "read_pairs": "rnnkit.data.readers",
+    "read_records": "rnnkit.data.readers",
+    "read_text": "rnnkit.data.readers",
+    "read_timeseries_csv": "rnnkit.data.readers",
+    "REGISTRY": "rnnkit.data.registry",
+    "save_vectors": "rnnkit.data.embeddings",
+    "Sentence": "rnnkit.data.readers",
+    "sha256_file": "rnnkit.data.registry",
+    "TextConfig": "rnnkit.data.text",
+    "TextPipeline": "rnnkit.data.text",
+    "tokenize": "rnnkit.data.corpus",
+    "unigram_entropy": "rnnkit.data.corpus",
+    "verify": "rnnkit.data.registry",
+    "VerifyResult": "rnnkit.data.registry",
+    "Vocabulary": "rnnkit.data.vocab",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'rnnkit.data' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
