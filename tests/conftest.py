@@ -2,9 +2,35 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 # NumPy (OpenBLAS) and torch fight over the 2 cores when one process uses both (DESIGN.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))  # tests/cases.py
 
 # Worker scripts run in subprocesses (torchrun, SIGKILL tests); they are not test modules.
 collect_ignore = ["workers"]
+
+# Read once, before any test changes the environment.
+REAL_DATA = os.environ.get("RNNKIT_DATA")
+
+
+@pytest.fixture
+def real_data(monkeypatch, tmp_path) -> Path:
+    """The benchmark data directory from $RNNKIT_DATA; skips when it is unset or absent.
+
+    Only that directory counts: the user cache is hidden behind an empty temporary one.
+    """
+    if not REAL_DATA or not Path(REAL_DATA).is_dir():
+        pytest.skip("RNNKIT_DATA does not point at the benchmark data directory")
+    monkeypatch.setenv("RNNKIT_DATA", REAL_DATA)
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
+    return Path(REAL_DATA)
+
+
+@pytest.fixture
+def isolated_data_env(tmp_path, monkeypatch) -> None:
+    """No test sees the user's cache, RNNKIT_DATA or RNNKIT_OFFLINE unless it asks."""
+    for name in ("RNNKIT_DATA", "RNNKIT_OFFLINE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))

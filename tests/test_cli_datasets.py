@@ -19,8 +19,6 @@ from rnnkit.cli.app import RnnkitGroup
 from rnnkit.cli.datasets import datasets
 from rnnkit.data import REGISTRY, DatasetFile, DatasetSpec, get_spec
 
-REAL_DATA = os.environ.get("RNNKIT_DATA")
-
 
 @click.group(cls=RnnkitGroup)
 @click.option("--debug", is_flag=True)
@@ -31,21 +29,7 @@ def root(debug: bool) -> None:
 root.add_command(datasets)
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No test sees the user's cache, RNNKIT_DATA or RNNKIT_OFFLINE unless it asks."""
-    for name in ("RNNKIT_DATA", "RNNKIT_OFFLINE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def real_data(monkeypatch):
-    """The benchmark data directory from $RNNKIT_DATA; skips when it is unset or absent."""
-    if not REAL_DATA or not Path(REAL_DATA).is_dir():
-        pytest.skip("RNNKIT_DATA does not point at the benchmark data directory")
-    monkeypatch.setenv("RNNKIT_DATA", REAL_DATA)
-    return Path(REAL_DATA)
+pytestmark = pytest.mark.usefixtures("isolated_data_env")
 
 
 def run(*args: str):

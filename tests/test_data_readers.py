@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -25,16 +24,6 @@ from rnnkit.data import (
     read_text,
     read_timeseries_csv,
 )
-
-REAL_DATA = os.environ.get("RNNKIT_DATA")
-
-
-@pytest.fixture
-def real_data():
-    """The benchmark data directory from $RNNKIT_DATA; skips when it is unset or absent."""
-    if not REAL_DATA or not Path(REAL_DATA).is_dir():
-        pytest.skip("RNNKIT_DATA does not point at the benchmark data directory")
-    return Path(REAL_DATA)
 
 
 def _write(path: Path, text: str | bytes) -> Path:

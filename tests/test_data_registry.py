@@ -30,26 +30,11 @@ from rnnkit.data import (
     verify,
 )
 
-REAL_DATA = os.environ.get("RNNKIT_DATA")
 FORMATS = {"text", "ptb-text", "jsonl", "tsv", "conll", "pairs", "timeseries-csv"}
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No test sees the user's cache, RNNKIT_DATA or RNNKIT_OFFLINE unless it asks."""
-    for name in ("RNNKIT_DATA", "RNNKIT_OFFLINE", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def real_data(monkeypatch):
-    """The benchmark data directory from $RNNKIT_DATA; skips when it is unset or absent."""
-    if not REAL_DATA or not Path(REAL_DATA).is_dir():
-        pytest.skip("RNNKIT_DATA does not point at the benchmark data directory")
-    monkeypatch.setenv("RNNKIT_DATA", REAL_DATA)
-    return Path(REAL_DATA)
+pytestmark = pytest.mark.usefixtures("isolated_data_env")
 
 
 def _toy(monkeypatch, *files: DatasetFile, name: str = "toy") -> DatasetSpec:

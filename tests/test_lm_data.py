@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
 import re
 from pathlib import Path
 
@@ -28,18 +27,7 @@ from rnnkit.data import (
     unigram_entropy,
 )
 
-REAL_DATA = os.environ.get("RNNKIT_DATA")
-
 POEM = "the cat sat\n\n  on the   mat\nthe end\n"
-
-
-@pytest.fixture
-def real_data(monkeypatch, tmp_path):
-    """The benchmark data directory from $RNNKIT_DATA; skips when it is unset or absent."""
-    if not REAL_DATA or not Path(REAL_DATA).is_dir():
-        pytest.skip("RNNKIT_DATA does not point at the benchmark data directory")
-    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))  # only $RNNKIT_DATA counts
-    return Path(REAL_DATA)
 
 
 def _need(root: Path, name: str) -> None:
