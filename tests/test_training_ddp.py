@@ -19,13 +19,17 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, env=_env(), timeout=300, capture_output=True, text=True)
+    # On failure, show what the workers said (a torchrun failure is otherwise opaque).
+    assert done.returncode == 0, f"{command} exited {done.returncode}:\n{done.stderr[-4000:]}"
+
+
 def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     single, double = tmp_path / "single.safetensors", tmp_path / "double.safetensors"
-    subprocess.run(
-        [sys.executable, str(WORKER), str(single), "32"], check=True, env=_env(), timeout=300
-    )
+    _run([sys.executable, str(WORKER), str(single), "32"])
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    subprocess.run([*launch, str(WORKER), str(double), "32"], check=True, env=_env(), timeout=300)
+    _run([*launch, str(WORKER), str(double), "32"])
     one, two = load_file(single), load_file(double)
     assert one.keys() == two.keys()
     for key in one:
