@@ -27,3 +27,4 @@ config = TrainConfig(epochs=2, optimizer="sgd", lr=0.1, momentum=0.9, device="cp
 fit(model, task.train_batches, task.val, config, objective=task, dist_context=context)
 if context.is_main:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out))
+context.close()

@@ -79,6 +79,17 @@ class DistributedContext:
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item() > 0)
 
+    def close(self) -> None:
+        """Waits for every rank, then leaves the process group.
+
+        Call it before the process exits: a rank that exits while gloo's threads still run
+        (e.g. while rank 0 is still saving) aborts with "terminate called without an active
+        exception".
+        """
+        if self.enabled and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
 
 def init_distributed(device: torch.device) -> DistributedContext:
     """Joins the process group ``torchrun`` set up (RANK/WORLD_SIZE in the environment).
