@@ -50,7 +50,12 @@ class RnnkitGroup(click.Group):
 @click.group(
     cls=RnnkitGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
-    lazy={"lm": "rnnkit.cli.lm:lm", "text": "rnnkit.cli.text:text"},
+    lazy={
+        "classify": "rnnkit.cli.classify:classify",
+        "embed": "rnnkit.cli.embed:embed",
+        "lm": "rnnkit.cli.lm:lm",
+        "text": "rnnkit.cli.text:text",
+    },
 )
 @click.version_option(__version__, prog_name="rnnkit")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")

@@ -149,4 +149,3 @@ class LanguageModel(nn.Module):
 
     def extra_repr(self) -> str:
         return f"vocab_size={self.vocab_size}, tie_weights={self.config.tie_weights}"
-

@@ -17,7 +17,10 @@ from rnnkit.training.rundir import RunDir, RunDirError
 __all__ = ["TASKS", "load"]
 
 # task name (as written in config.json) -> module with a ``load(run: RunDir)`` function.
-TASKS: dict[str, str] = {"lm": "rnnkit.tasks.language_modeling"}
+TASKS: dict[str, str] = {
+    "lm": "rnnkit.tasks.language_modeling",
+    "classify": "rnnkit.tasks.classification",
+}
 
 
 def load(path: str | Path) -> Any:

@@ -1,0 +1,165 @@
+"""``rnnkit classify``: train, evaluate and use sequence classifiers (``tasks.classification``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rnnkit.cli.options import build_config, config_options
+from rnnkit.config import ConfigError
+from rnnkit.tasks import classification as clf_task
+from rnnkit.tasks import load
+from rnnkit.training.progress import make_progress
+
+_PROGRESS = click.Choice(["auto", "bar", "log", "none"])
+
+
+@click.group("classify")
+def classify() -> None:
+    """Sequence classifiers (sentiment, topics, sensor traces): train, eval, predict."""
+
+
+@classify.command("train")
+@click.option("--preset", help="Published set-up (see the docs).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Run directory.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run directory.")
+@click.option("--progress", type=_PROGRESS, default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@config_options(clf_task.ClassifyConfig, exclude=("task", "input_size"))
+def train_command(
+    preset: str | None, out: Path, overwrite: bool, progress: str, as_json: bool, **params: Any
+) -> None:
+    """Train a classifier on labelled text or numeric sequences into a run directory."""
+    config = build_config(clf_task.ClassifyConfig, params, base=clf_task.preset_config(preset))
+    if config.data.dataset is None and config.data.data is None:
+        raise ConfigError("give --dataset NAME or --data FILE (or a --preset)", key="data")
+
+    def show_coverage(report: Any) -> None:
+        if not as_json:
+            click.echo(f"pretrained vectors: {report}", err=True)
+
+    task, result = clf_task.train(
+        config,
+        out,
+        overwrite=overwrite,
+        progress=make_progress(progress, sys.stderr),
+        on_coverage=show_coverage,
+    )
+    best = max(
+        (r for r in result.history if "val_acc" in r), key=lambda r: r["val_acc"], default=None
+    )
+    summary = {
+        "run": str(out),
+        "stop_reason": result.stop_reason,
+        "epochs": result.epochs,
+        "steps": result.steps,
+        "train_time": result.train_time,
+        "parameters": sum(p.numel() for p in task.model.parameters()),
+        "classes": task.classes,
+        "best_epoch": None if best is None else best["epoch"],
+        "val_acc": None if best is None else best["val_acc"],
+        "val_loss": None if best is None else best["val_loss"],
+    }
+    if as_json:
+        click.echo(json.dumps({"type": "summary", **summary}))
+    else:
+        click.echo(
+            f"trained {summary['parameters']:,} parameters for {summary['steps']} steps in "
+            f"{summary['train_time']:.0f}s ({summary['stop_reason']}); classes: "
+            f"{', '.join(task.classes)}"
+        )
+        if best is not None:
+            click.echo(
+                f"best validation accuracy {best['val_acc']:.4f} (loss {best['val_loss']:.4f}) "
+                f"at epoch {best['epoch']}"
+            )
+        click.echo(f"run directory: {out}")
+    if result.stop_reason == "interrupted":
+        sys.exit(130)
+
+
+@classify.command("eval")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(path_type=Path),
+    help="Labelled file (default: the test split of the run's dataset or --test file).",
+)
+@click.option("--plot", type=click.Path(path_type=Path), help="Confusion-matrix PNG to write.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_command(run: Path, data_file: Path | None, plot: Path | None, as_json: bool) -> None:
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix."""
+    from rnnkit.tasks.metrics import plot_confusion
+
+    task = _load_classifier(run)
+    examples = task.load_examples(data_file)
+    report, loss = task.evaluate(examples)
+    plot_path = plot if plot is not None else run / "confusion.png"
+    plot_confusion(report, plot_path)
+    low, high = clf_task.accuracy_interval(report.accuracy, report.count)
+    if as_json:
+        summary = {"type": "summary", "source": examples.source, "loss": loss, **report.to_dict()}
+        click.echo(json.dumps({**summary, "accuracy_ci95": [low, high], "plot": str(plot_path)}))
+        return
+    click.echo(f"{examples.source}: {report.count:,} examples, cross-entropy {loss:.4f}")
+    click.echo(report.format())
+    click.echo(f"accuracy 95% interval (Wilson): [{low:.4f}, {high:.4f}]")
+    click.echo(f"confusion matrix: {plot_path}")
+
+
+@classify.command("predict")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="Read inputs from a file ('-' for stdin): one text per line, or the run's format.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
+def predict_command(
+    run: Path, texts: tuple[str, ...], input_file: Path | None, as_json: bool
+) -> None:
+    """Label and class probabilities of each TEXT (or each input of --input)."""
+    task = _load_classifier(run)
+    inputs = _inputs(task, texts, input_file)
+    if not inputs:
+        raise click.UsageError("give TEXT arguments, --input FILE or --input - (stdin)")
+    for given, prediction in zip(inputs, task.predict(inputs), strict=True):
+        if as_json:
+            shown = given if isinstance(given, str) else None
+            click.echo(json.dumps({"input": shown, **prediction._asdict()}))
+            continue
+        probs = "  ".join(f"{k}:{v:.3f}" for k, v in prediction.probabilities.items())
+        text = given if isinstance(given, str) else f"sequence of {len(given)} steps"
+        click.echo(f"{prediction.label}\t{probs}\t{text[:80]}")
+
+
+def _inputs(task: clf_task.ClassifierTask, texts: tuple[str, ...], path: Path | None) -> list:
+    if path is None:
+        if task.inputs == "numeric" and texts:
+            raise click.UsageError("a numeric-sequence classifier reads --input FILE")
+        return list(texts)
+    if texts:
+        raise click.UsageError("give TEXT arguments or --input, not both")
+    if str(path) == "-":
+        if task.inputs == "numeric":
+            raise click.UsageError("a numeric-sequence classifier reads --input FILE, not stdin")
+        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if task.inputs == "text" and path.suffix in (".txt", "") and path.is_file():
+        from rnnkit.data.readers import iter_lines
+
+        return [line for line in iter_lines(path) if line.strip()]
+    return task.load_examples(path, labelled=False).inputs
+
+
+def _load_classifier(run: Path) -> clf_task.ClassifierTask:
+    task = load(run)
+    if not isinstance(task, clf_task.ClassifierTask):
+        raise ConfigError(f"{run} is not a classifier run", key="run")
+    return task

@@ -1,0 +1,453 @@
+"""Sequence classification (many-to-one): ``rnnkit classify train|eval|predict``.
+
+Config -> examples -> preprocessing and vocabulary (or a scaler for numeric sequences) ->
+length-bucketed batches -> :class:`SequenceClassifier` -> ``fit`` -> a run directory. A
+trained run loads back as a :class:`ClassifierTask`, which predicts labels with their
+probabilities and evaluates on labelled files.
+
+The run directory holds, beside the weights and ``config.json`` (whose ``text`` section is the
+preprocessing pipeline, so prediction reads text exactly as training did): ``vocab.json`` or
+``scaler.json``, and ``labels.json`` (the class names in id order).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rnnkit.config import ConfigError, check_field_types, from_dict, merge_dicts, to_dict
+from rnnkit.data import Vocabulary
+from rnnkit.data.batching import LabelledBatch, batch_indices, collate_numeric, collate_tokens
+from rnnkit.data.embeddings import CoverageReport, embedding_matrix, load_vectors
+from rnnkit.data.text import TextConfig
+from rnnkit.data.token_cache import tokenize_many
+from rnnkit.models.classifier import ClassifierModelConfig, SequenceClassifier
+from rnnkit.tasks import classification_data as cdata
+from rnnkit.tasks.classification_data import ClassifyDataConfig, Examples, Scaler
+from rnnkit.tasks.metrics import ClassificationReport, classification_report
+from rnnkit.training.config import TrainConfig
+from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
+from rnnkit.training.progress import Progress
+from rnnkit.training.rundir import RunDir
+
+__all__ = [
+    "ClassifierTask",
+    "ClassifyConfig",
+    "ClassifyInitConfig",
+    "PRESETS",
+    "Prediction",
+    "load",
+    "train",
+]
+
+
+def _train_defaults() -> TrainConfig:
+    # Accuracy decides which epoch's weights are kept (the loss can rise while accuracy
+    # still improves, as the model grows confident).
+    return TrainConfig(epochs=10, lr=2e-3, monitor="val_acc", mode="max")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClassifyInitConfig:
+    """Where the first weights come from.
+
+    Attributes:
+        embeddings: Pretrained word vectors (GloVe, word2vec text/binary, fastText ``.vec``)
+            for the embedding matrix; words without a vector get random rows.
+    """
+
+    embeddings: str | None = None
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClassifyConfig:
+    """A classification run: data, preprocessing, model, training (the run's ``config.json``).
+
+    Attributes:
+        task: Always ``"classify"``.
+        data: Examples, columns, truncation and batching.
+        text: The preprocessing pipeline (text inputs).
+        model: Embedding or input projection, recurrent stack, pooling, head.
+        init: Pretrained embeddings.
+        train: Optimiser, schedule, stopping.
+    """
+
+    task: Literal["classify"] = "classify"
+    data: ClassifyDataConfig = dataclasses.field(default_factory=ClassifyDataConfig)
+    text: TextConfig = dataclasses.field(default_factory=TextConfig)
+    model: ClassifierModelConfig = dataclasses.field(default_factory=ClassifierModelConfig)
+    init: ClassifyInitConfig = dataclasses.field(default_factory=ClassifyInitConfig)
+    train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
+
+
+PRESETS: dict[str, dict[str, Any]] = {}
+
+
+def preset_config(name: str | None) -> dict[str, Any]:
+    """The defaults with preset ``name`` merged in, as a nested dict."""
+    base = to_dict(ClassifyConfig())
+    if name is None:
+        return base
+    if name not in PRESETS:
+        known = ", ".join(sorted(PRESETS)) or "none"
+        raise ConfigError(f"expected one of {known}, got {name!r}", key="preset")
+    return merge_dicts(base, PRESETS[name])
+
+
+# --- batches and the objective --------------------------------------------------------------
+
+
+class Encoded(NamedTuple):
+    """Model-ready examples: token-id lists or scaled (T, F) arrays, and class ids."""
+
+    inputs: list[Any]
+    labels: list[int] | None
+
+
+def make_batches(
+    encoded: Encoded,
+    batch_size: int,
+    *,
+    pad_id: int | None,
+    bucket: bool,
+    shuffle: bool,
+    seed: int = 0,
+) -> list[LabelledBatch]:
+    """Padded batches of ``encoded`` (token ids when ``pad_id`` is set, else numeric)."""
+    groups = batch_indices(
+        [len(x) for x in encoded.inputs], batch_size, bucket=bucket, shuffle=shuffle, seed=seed
+    )
+    batches = []
+    for group in groups:
+        inputs = [encoded.inputs[i] for i in group]
+        labels = None if encoded.labels is None else [encoded.labels[i] for i in group]
+        batches.append(
+            collate_numeric(inputs, labels)
+            if pad_id is None
+            else collate_tokens(inputs, labels, pad_id)
+        )
+    return batches
+
+
+class ClassifyObjective:
+    """Cross-entropy of the true class; validation reports loss and accuracy."""
+
+    def loss(self, model: SequenceClassifier, batch: LabelledBatch, state: Any) -> StepOutput:
+        logits = model(batch.inputs, batch.lengths)
+        return StepOutput(F.cross_entropy(logits, batch.labels), len(batch.labels), None)
+
+    def evaluate(
+        self, model: SequenceClassifier, batches: Iterable[LabelledBatch]
+    ) -> dict[str, float]:
+        total, correct, count = 0.0, 0, 0
+        for batch in batches:
+            logits = model(batch.inputs, batch.lengths).float()
+            total += float(F.cross_entropy(logits, batch.labels, reduction="sum"))
+            correct += int((logits.argmax(-1) == batch.labels).sum())
+            count += len(batch.labels)
+        return {"loss": total / max(count, 1), "acc": correct / max(count, 1)}
+
+
+# --- the task object ------------------------------------------------------------------------
+
+
+class Prediction(NamedTuple):
+    """A predicted label and the probability of every class (in the run's class order)."""
+
+    label: str
+    probabilities: dict[str, float]
+
+
+class ClassifierTask:
+    """A trained classifier with its preprocessing: predict and evaluate.
+
+    Use :func:`train` to make one and :func:`rnnkit.load` to get one back from a run.
+    """
+
+    def __init__(
+        self,
+        config: ClassifyConfig,
+        classes: Sequence[str],
+        model: SequenceClassifier,
+        *,
+        vocab: Vocabulary | None = None,
+        scaler: Scaler | None = None,
+        run: RunDir | None = None,
+    ) -> None:
+        self.config, self.classes, self.model = config, list(classes), model.eval()
+        self.vocab, self.scaler, self.run = vocab, scaler, run
+
+    @property
+    def inputs(self) -> str:
+        return self.config.data.inputs
+
+    def encode(self, inputs: Sequence[Any]) -> list[Any]:
+        """Texts -> truncated token ids, or numeric (T, F) arrays -> scaled, truncated."""
+        data = self.config.data
+        if self.inputs == "numeric":
+            assert self.scaler is not None
+            return cdata.encode_numeric(
+                [_as_steps(x, i) for i, x in enumerate(inputs)], self.scaler, data
+            )
+        assert self.vocab is not None
+        for i, text in enumerate(inputs):
+            if not isinstance(text, str):
+                raise ConfigError(f"expected a string, got {type(text).__name__}", key=f"[{i}]")
+        return cdata.encode_texts(list(inputs), self.config.text, self.vocab, data)
+
+    @torch.no_grad()
+    def predict_proba(self, inputs: Sequence[Any]) -> np.ndarray:
+        """Class probabilities (N, C) of each input, in the run's class order."""
+        return self._probabilities(Encoded(self.encode(inputs), None))
+
+    def _probabilities(self, encoded: Encoded) -> np.ndarray:
+        device = next(self.model.parameters()).device
+        out = np.zeros((len(encoded.inputs), len(self.classes)), dtype=np.float32)
+        groups = batch_indices(
+            [len(x) for x in encoded.inputs],
+            self.config.data.eval_batch_size,
+            bucket=True,
+            shuffle=False,
+        )
+        pad_id = self.vocab.pad_id if self.vocab is not None else None
+        for group in groups:
+            sub = Encoded([encoded.inputs[i] for i in group], None)
+            (batch,) = make_batches(sub, len(group), pad_id=pad_id, bucket=False, shuffle=False)
+            logits = self.model(batch.inputs.to(device), batch.lengths)
+            out[group] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out
+
+    def predict(self, inputs: Sequence[Any]) -> list[Prediction]:
+        """The most likely label of each input, with every class's probability.
+
+        Example (``clf = rnnkit.load("runs/imdb")``)::
+
+            >>> clf.predict(["What a wonderful film"])  # doctest: +SKIP
+            [Prediction(label='positive', probabilities={'negative': 0.04, 'positive': 0.96})]
+        """
+        probs = self.predict_proba(inputs)
+        return [
+            Prediction(
+                self.classes[int(row.argmax())],
+                {name: float(p) for name, p in zip(self.classes, row, strict=True)},
+            )
+            for row in probs
+        ]
+
+    @torch.no_grad()
+    def evaluate(self, examples: Examples) -> tuple[ClassificationReport, float]:
+        """Accuracy, macro-F1, per-class scores and confusion matrix, and the mean loss."""
+        if examples.labels is None or not examples.inputs:
+            raise ConfigError(f"{examples.source}: no labelled examples to evaluate", key="data")
+        labels = cdata.encode_labels(examples.labels, self.classes, examples.source)
+        probs = self._probabilities(Encoded(self.encode(examples.inputs), labels))
+        picked = probs[np.arange(len(labels)), labels]
+        loss = float(-np.log(np.clip(picked, 1e-12, None)).mean())
+        report = classification_report(labels, probs.argmax(1).tolist(), self.classes)
+        return report, loss
+
+    def load_examples(self, path: str | Path | None = None, *, labelled: bool = True) -> Examples:
+        """Examples from ``path`` read as the run's data config says; None: its test split."""
+        data = self.config.data
+        if path is None:
+            path = cdata.test_split_file(data)
+            if path is None:
+                raise ConfigError("the run's data has no test split; give --data FILE", key="data")
+        elif data.dataset is not None:
+            # A user file is read with the dataset's columns, under the file's own format.
+            data = dataclasses.replace(data, dataset=None, **_layout_columns(data.dataset))
+        return cdata.load_split(data, path, labelled=labelled)
+
+
+def _layout_columns(dataset: str) -> dict[str, str]:
+    layout = cdata.DATASETS[dataset]
+    return {"text_col": layout.text_col, "label_col": layout.label_col}
+
+
+def _as_steps(x: Any, index: int) -> np.ndarray:
+    array = np.asarray(x, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or len(array) == 0:
+        raise ConfigError(
+            f"expected a (time, features) array with at least one step, got shape {array.shape}",
+            key=f"[{index}]",
+        )
+    return array
+
+
+# --- train and load -------------------------------------------------------------------------
+
+
+def build_model(
+    config: ClassifyConfig, classes: int, vocab: Vocabulary | None, features: int | None
+) -> SequenceClassifier:
+    if vocab is not None:
+        return SequenceClassifier(
+            classes, config.model, vocab_size=len(vocab), pad_id=vocab.pad_id or 0
+        )
+    return SequenceClassifier(classes, config.model, num_features=features)
+
+
+def train(
+    config: ClassifyConfig,
+    out: Path | str,
+    *,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    on_coverage: Callable[[CoverageReport], None] | None = None,
+) -> tuple[ClassifierTask, FitResult]:
+    """Trains a classifier into the run directory ``out``.
+
+    Returns:
+        The trained task (best weights by validation accuracy) and the training result.
+    """
+    seed = config.train.seed
+    train_ex, valid_ex = cdata.load_splits(config.data, seed)
+    assert train_ex.labels is not None and valid_ex.labels is not None
+    classes = cdata.label_order(train_ex.labels)
+    if len(classes) < 2:
+        raise ConfigError(
+            f"{train_ex.source}: every example has label {classes[0]!r}; a classifier needs "
+            "at least two classes",
+            key="label",
+        )
+    vocab, scaler, features = None, None, None
+    if config.data.inputs == "text":
+        tokens = tokenize_many(train_ex.inputs, config.text)
+        vocab = cdata.build_vocab(tokens, config.data)
+        train_x = cdata.encode_tokens(tokens, vocab, config.data)
+        valid_x = cdata.encode_texts(valid_ex.inputs, config.text, vocab, config.data)
+    else:
+        arrays = [_as_steps(x, i) for i, x in enumerate(train_ex.inputs)]
+        scaler = Scaler.fit(arrays)
+        features = len(scaler.mean)
+        train_x = cdata.encode_numeric(arrays, scaler, config.data)
+        valid_x = cdata.encode_numeric(
+            [_as_steps(x, i) for i, x in enumerate(valid_ex.inputs)], scaler, config.data
+        )
+    train_enc = Encoded(train_x, cdata.encode_labels(train_ex.labels, classes, train_ex.source))
+    valid_enc = Encoded(valid_x, cdata.encode_labels(valid_ex.labels, classes, valid_ex.source))
+
+    run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
+    run.write_extra("labels", {"labels": classes})
+    if vocab is not None:
+        run.write_extra("vocab", vocab.to_dict())
+    else:
+        assert scaler is not None
+        run.write_extra("scaler", scaler.to_dict())
+
+    seed_everything(seed)
+    model = build_model(config, len(classes), vocab, features)
+    if config.init.embeddings is not None and vocab is not None:
+        report = _load_embeddings(model, vocab, config, tokens)
+        run.write_extra("embeddings", _coverage_dict(report))
+        if on_coverage is not None:
+            on_coverage(report)
+
+    data = config.data
+    pad_id = vocab.pad_id if vocab is not None else None
+
+    def train_batches(epoch: int) -> list[LabelledBatch]:
+        return make_batches(
+            train_enc,
+            data.batch_size,
+            pad_id=pad_id,
+            bucket=data.bucket,
+            shuffle=True,
+            seed=seed * 100_003 + epoch,
+        )
+
+    valid_batches = make_batches(
+        valid_enc, data.eval_batch_size, pad_id=pad_id, bucket=True, shuffle=False
+    )
+    result = fit(
+        model,
+        train_batches,
+        valid_batches,
+        config.train,
+        objective=ClassifyObjective(),
+        run=run,
+        progress=progress,
+    )
+    task = ClassifierTask(config, classes, model, vocab=vocab, scaler=scaler, run=run)
+    return task, result
+
+
+def _load_embeddings(
+    model: SequenceClassifier,
+    vocab: Vocabulary,
+    config: ClassifyConfig,
+    tokens: Sequence[Sequence[str]],
+) -> CoverageReport:
+    path = config.init.embeddings
+    assert path is not None and model.embedding is not None
+    wanted = set(vocab.tokens) | {t.lower() for t in vocab.tokens}
+    words, vectors = load_vectors(path, vocab=wanted)
+    if vectors.shape[1] != config.model.embedding_size:
+        raise ConfigError(
+            f"{path} has {vectors.shape[1]}-dimensional vectors but the model's embedding "
+            f"size is {config.model.embedding_size}; pass --embedding-size {vectors.shape[1]}",
+            key="embedding_size",
+        )
+    counts = collections.Counter(t for seq in tokens for t in seq)
+    matrix, report = embedding_matrix(
+        vocab.tokens,
+        words,
+        vectors,
+        pad_index=vocab.pad_id,
+        seed=config.train.seed,
+        token_counts=counts,
+    )
+    with torch.no_grad():
+        model.embedding.weight.copy_(torch.from_numpy(matrix))
+    return report
+
+
+def _coverage_dict(report: CoverageReport) -> dict[str, Any]:
+    return {
+        "vocab_found": report.vocab_found,
+        "vocab_total": report.vocab_total,
+        "token_found": report.token_found,
+        "token_total": report.token_total,
+    }
+
+
+def load(run: RunDir) -> ClassifierTask:
+    """The :class:`ClassifierTask` saved in ``run`` (weights from safetensors, rest JSON)."""
+    config = from_dict(ClassifyConfig, run.read_config())
+    classes = run.read_extra("labels")["labels"]
+    vocab = scaler = None
+    if config.data.inputs == "text":
+        vocab = Vocabulary.from_dict(run.read_extra("vocab"))
+    else:
+        scaler = Scaler.from_dict(run.read_extra("scaler"))
+    model = build_model(config, len(classes), vocab, None if scaler is None else len(scaler.mean))
+    run.load_model(model)
+    return ClassifierTask(config, classes, model, vocab=vocab, scaler=scaler, run=run)
+
+
+def accuracy_interval(accuracy: float, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% for ``z=1.96``) of an accuracy measured on ``count`` items.
+
+    Unlike the normal approximation it stays inside [0, 1] and is not empty at 100%.
+
+    Example:
+        >>> [round(x, 4) for x in accuracy_interval(0.9, 100)]
+        [0.8256, 0.9448]
+    """
+    n = max(count, 1)
+    centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
