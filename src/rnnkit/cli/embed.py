@@ -72,8 +72,8 @@ def train(
 ) -> None:
     """Train word2vec (gensim) on a corpus and write the word vectors to --out.
 
-    Each line or record goes through the same text preprocessing flags as ``rnnkit text
-    preprocess``, so the words match the tokens a classifier with those flags reads.
+    Each line or record goes through the same text preprocessing flags as `rnnkit text
+    preprocess`, so the words match the tokens a classifier with those flags reads.
     """
     config = build_config(_EmbedConfig, params)
     if out.is_dir():
