@@ -261,7 +261,7 @@ class ClassifierTask:
         """Examples from ``path`` read as the run's data config says; None: its test split."""
         data = self.config.data
         if path is None:
-            path = cdata.test_split_file(data)
+            path = cdata.official_test_file(data)
             if path is None:
                 raise ConfigError("the run's data has no test split; give --data FILE", key="data")
         elif data.dataset is not None:

@@ -185,7 +185,7 @@ def load_splits(data: ClassifyDataConfig, seed: int) -> tuple[Examples, Examples
     return hold_out(train, data.valid_fraction, seed)
 
 
-def test_split_file(data: ClassifyDataConfig) -> str | Path | None:
+def official_test_file(data: ClassifyDataConfig) -> str | Path | None:
     """The test file of the config (a dataset's official test split), or None."""
     if data.dataset is not None:
         return locate(data.dataset, "test") if DATASETS[data.dataset].test else None
