@@ -75,7 +75,7 @@ def train_command(
         if best is not None:
             click.echo(
                 f"best validation accuracy {best['val_acc']:.4f} (loss {best['val_loss']:.4f}) "
-                f"at epoch {best['epoch']}"
+                f"at epoch {best['epoch'] + 1}"
             )
         click.echo(f"run directory: {out}")
     if result.stop_reason == "interrupted":

@@ -1,0 +1,336 @@
+"""The classification task end to end: files -> run directory -> predictions, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import rnnkit
+from rnnkit.cli import main
+from rnnkit.config import ConfigError, RecurrentConfig
+from rnnkit.data.embeddings import save_vectors
+from rnnkit.data.text import TextConfig
+from rnnkit.data.token_cache import cache_key, tokenize_many
+from rnnkit.models.classifier import ClassifierModelConfig
+from rnnkit.tasks import classification as clf
+from rnnkit.tasks.classification_data import ClassifyDataConfig, Scaler
+from rnnkit.training.config import TrainConfig
+
+POSITIVE = ["good", "great", "wonderful", "excellent", "superb", "lovely", "enjoyable", "moving"]
+NEGATIVE = ["bad", "awful", "terrible", "boring", "poor", "dull", "horrible", "weak"]
+FILLER = [
+    "the",
+    "movie",
+    "was",
+    "a",
+    "film",
+    "plot",
+    "actors",
+    "and",
+    "it",
+    "really",
+    "quite",
+    "very",
+    "story",
+]
+
+
+def _reviews(count: int, seed: int) -> list[tuple[str, str]]:
+    """Reviews whose label is carried by two sentiment words among filler words."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        label = rng.choice(["pos", "neg"])
+        words = [rng.choice(FILLER) for _ in range(rng.randint(3, 15))]
+        for _ in range(2):
+            cue = rng.choice(POSITIVE if label == "pos" else NEGATIVE)
+            words.insert(rng.randrange(len(words) + 1), cue)
+        rows.append((" ".join(words).capitalize() + ".", label))
+    return rows
+
+
+def _write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "sentiment"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("reviews")
+    return {
+        "train": _write_csv(root / "train.csv", _reviews(400, seed=1)),
+        "test": _write_csv(root / "test.csv", _reviews(120, seed=2)),
+    }
+
+
+def _config(files: dict[str, Path], **model) -> clf.ClassifyConfig:
+    return clf.ClassifyConfig(
+        data=ClassifyDataConfig(
+            data=str(files["train"]),
+            test=str(files["test"]),
+            text_col="review",
+            label_col="sentiment",
+            batch_size=16,
+        ),
+        model=ClassifierModelConfig(
+            embedding_size=16,
+            **model,
+            rnn=RecurrentConfig(cell="gru", input_size=16, hidden_size=24, bidirectional=True),
+        ),
+        train=TrainConfig(epochs=6, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(files, tmp_path_factory) -> clf.ClassifierTask:
+    out = tmp_path_factory.mktemp("runs") / "sentiment"
+    task, result = clf.train(_config(files), out)
+    assert result.stop_reason == "completed"
+    return task
+
+
+def test_learns_far_above_the_majority_baseline(trained, files):
+    report, loss = trained.evaluate(trained.load_examples())  # the --test file
+    majority = max(s.support for s in report.per_class) / report.count
+    assert report.count == 120 and trained.classes == ["neg", "pos"]
+    assert report.accuracy >= 0.9 > majority + 0.2
+    assert loss < 0.4
+
+
+def test_predictions_from_the_saved_run_equal_the_in_process_ones(trained):
+    texts = ["A wonderful and superb film.", "Boring and awful.", "", "zzz unseen words"]
+    loaded = rnnkit.load(trained.run.path)
+    assert isinstance(loaded, clf.ClassifierTask)
+    np.testing.assert_allclose(loaded.predict_proba(texts), trained.predict_proba(texts), 1e-6)
+    labels = [p.label for p in loaded.predict(texts[:2])]
+    assert labels == ["pos", "neg"]
+    probs = loaded.predict(texts[:1])[0].probabilities
+    assert set(probs) == {"neg", "pos"} and abs(sum(probs.values()) - 1) < 1e-6
+
+
+def test_the_run_directory_holds_config_vocab_labels_and_metrics(trained):
+    run = trained.run.path
+    for name in ("config.json", "model.safetensors", "vocab.json", "labels.json", "metrics.jsonl"):
+        assert (run / name).exists(), name
+    assert json.loads((run / "labels.json").read_text())["labels"] == ["neg", "pos"]
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == "classify" and config["text"]["lowercase"] is True
+
+
+def test_an_unknown_label_in_evaluation_is_named(trained, tmp_path):
+    path = _write_csv(tmp_path / "odd.csv", [("fine", "pos"), ("meh", "neutral")])
+    with pytest.raises(ConfigError, match=r"odd.csv: labels \['neutral'\] were not in"):
+        trained.evaluate(trained.load_examples(path))
+
+
+def test_one_class_only_is_a_clear_error(tmp_path):
+    path = _write_csv(tmp_path / "one.csv", [("good", "pos")] * 20)
+    config = clf.ClassifyConfig(
+        data=ClassifyDataConfig(data=str(path), text_col="review", label_col="sentiment")
+    )
+    with pytest.raises(ConfigError, match="every example has label 'pos'"):
+        clf.train(config, tmp_path / "run")
+
+
+def test_pretrained_vectors_fill_the_embedding(files, tmp_path):
+    words = ["wonderful", "awful", "the", "Movie"]
+    vectors = np.arange(len(words) * 16, dtype=np.float32).reshape(len(words), 16) / 100
+    path = save_vectors(tmp_path / "vectors.txt", words, vectors)
+    config = _config(files, freeze_embeddings=True)
+    config = clf.ClassifyConfig(
+        data=config.data,
+        model=config.model,
+        init=clf.ClassifyInitConfig(embeddings=str(path)),
+        train=TrainConfig(epochs=1, log_every=1000),
+    )
+    reports = []
+    task, _ = clf.train(config, tmp_path / "run", on_coverage=reports.append)
+    weight = task.model.embedding.weight.detach().numpy()
+    for word, vector in zip(words, vectors, strict=True):
+        np.testing.assert_array_equal(weight[task.vocab.id(word.lower())], vector)
+    assert reports[0].vocab_found == 4  # "Movie" found through its lower-case form
+    saved = json.loads((tmp_path / "run" / "embeddings.json").read_text())
+    assert saved["vocab_found"] == 4 and saved["vocab_total"] == len(task.vocab) - 1
+
+
+def test_vectors_of_the_wrong_width_are_a_clear_error(files, tmp_path):
+    path = save_vectors(tmp_path / "v.txt", ["good"], np.ones((1, 5)))
+    config = _config(files)
+    config = clf.ClassifyConfig(
+        data=config.data, model=config.model, init=clf.ClassifyInitConfig(embeddings=str(path))
+    )
+    with pytest.raises(ConfigError, match="5-dimensional vectors but the model's embedding size"):
+        clf.train(config, tmp_path / "run")
+
+
+# --- numeric sequences ------------------------------------------------------------------------
+
+
+def _trend_examples(count: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    """Noisy rising or falling traces of 2 features and variable length."""
+    rng = np.random.default_rng(seed)
+    sequences, labels = [], []
+    for _ in range(count):
+        label = rng.choice(["rising", "falling"])
+        T = int(rng.integers(5, 30))
+        slope = 1.0 if label == "rising" else -1.0
+        trend = slope * np.linspace(0, 3, T) + rng.normal(0, 0.5, T)
+        sequences.append(np.stack([trend, rng.normal(0, 1, T)], axis=1) * 10 + 100)
+        labels.append(str(label))
+    return sequences, labels
+
+
+def test_numeric_sequences_from_npz_and_jsonl(tmp_path):
+    sequences, labels = _trend_examples(300, seed=0)
+    T = max(len(s) for s in sequences)
+    padded = np.zeros((len(sequences), T, 2), dtype=np.float32)
+    for i, s in enumerate(sequences):
+        padded[i, : len(s)] = s
+    lengths = np.array([len(s) for s in sequences])
+    np.savez(tmp_path / "train.npz", sequences=padded, lengths=lengths, labels=np.array(labels))
+    test_x, test_y = _trend_examples(60, seed=1)
+    with (tmp_path / "test.jsonl").open("w") as f:
+        for x, y in zip(test_x, test_y, strict=True):
+            f.write(json.dumps({"sequence": x.tolist(), "label": y}) + "\n")
+    config = clf.ClassifyConfig(
+        data=ClassifyDataConfig(
+            data=str(tmp_path / "train.npz"), inputs="numeric", batch_size=16, max_len=None
+        ),
+        model=ClassifierModelConfig(
+            embedding_size=8,
+            pooling="last",
+            rnn=RecurrentConfig(cell="lstm", input_size=8, hidden_size=16),
+        ),
+        train=TrainConfig(epochs=8, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
+    )
+    task, _ = clf.train(config, tmp_path / "run")
+    test = task.load_examples(tmp_path / "test.jsonl")  # JSONL, read as the run reads files
+    report, _ = task.evaluate(test)
+    assert report.count == 60 and report.accuracy >= 0.85
+    scaler = json.loads((tmp_path / "run" / "scaler.json").read_text())
+    assert len(scaler["mean"]) == 2 and 90 < scaler["mean"][0] < 130
+    loaded = rnnkit.load(tmp_path / "run")
+    np.testing.assert_allclose(loaded.predict_proba(test_x), task.predict_proba(test_x), 1e-6)
+
+
+def test_scaler_is_fitted_on_training_steps_and_keeps_constant_features():
+    scaler = Scaler.fit([np.array([[1.0, 5.0], [3.0, 5.0]]), np.array([[2.0, 5.0]])])
+    assert scaler.mean == (2.0, 5.0) and scaler.std[1] == 1.0
+    with pytest.raises(ConfigError, match="expected 2 features per step"):
+        scaler.transform(np.ones((3, 4)))
+
+
+# --- preprocessing cache -----------------------------------------------------------------------
+
+
+def test_token_cache_key_follows_texts_and_settings():
+    texts = ["a b", "c"]
+    assert cache_key(texts, TextConfig()) == cache_key(list(texts), TextConfig())
+    assert cache_key(texts, TextConfig()) != cache_key(texts, TextConfig(lowercase=False))
+    assert cache_key(["a", "b c"], TextConfig()) != cache_key(["a b", "c"], TextConfig())
+
+
+def test_token_cache_round_trip_and_damaged_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr("rnnkit.data.token_cache.CACHE_FROM", 2)
+    texts = ["It's <b>GOOD</b>.", "Not bad at all!"]
+    first = tokenize_many(texts, TextConfig(), workers=1)
+    (entry,) = (tmp_path / "tokens").iterdir()
+    assert tokenize_many(texts, TextConfig(), workers=1) == first
+    entry.write_bytes(b"not gzip")  # damaged: recomputed and rewritten
+    assert tokenize_many(texts, TextConfig(), workers=1) == first
+    assert first[0] == ["it", "'s", "good", "."]
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_cli_train_eval_predict(files, tmp_path):
+    out = tmp_path / "run"
+    common = ["--text-col", "review", "--label-col", "sentiment", "--embedding-size", "16"]
+    result = _cli(
+        "classify", "train", "--data", str(files["train"]), "--test", str(files["test"]),
+        *common, "--hidden-size", "16", "--cell", "gru", "--epochs", "5", "--lr", "0.01",
+        "--out", str(out), "--progress", "none", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["classes"] == ["neg", "pos"] and summary["val_acc"] > 0.8
+
+    result = _cli("classify", "eval", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["count"] == 120 and report["accuracy"] > 0.8
+    assert report["accuracy_ci95"][0] < report["accuracy"] < report["accuracy_ci95"][1]
+    assert (out / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    result = _cli("classify", "eval", str(out))
+    assert "macro-F1" in result.output and "confusion matrix" in result.output
+
+    result = _cli("classify", "predict", str(out), "superb and lovely", "dull, weak plot")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("pos\t") and lines[1].startswith("neg\t")
+
+    result = _cli("classify", "predict", str(out), "--input", "-", "--json", input="awful\ngreat\n")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["label"] for r in rows] == ["neg", "pos"] and rows[0]["input"] == "awful"
+
+
+def test_cli_errors_name_the_problem(files, tmp_path):
+    result = _cli("classify", "train", "--data", str(files["train"]), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 1
+    assert "train.csv" in result.output and "text" in result.output  # no column 'text'
+
+    result = _cli("classify", "train", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2 and "give --dataset NAME or --data FILE" in result.output
+
+    result = _cli("classify", "train", "--dataset", "imdbb", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2 and "imdbb" in result.output
+
+    result = _cli("classify", "predict", str(tmp_path / "nowhere"), "text")
+    assert result.exit_code != 0 and "nowhere" in result.output
+
+
+def test_cli_predict_without_inputs_is_a_usage_error(trained):
+    result = _cli("classify", "predict", str(trained.run.path))
+    assert result.exit_code == 2 and "give TEXT arguments" in result.output
+
+
+def test_sst2_subset_learns_above_the_majority_baseline(real_data, tmp_path):
+    """Real sentences: 3,000 SST-2 training phrases, scored on the official dev set."""
+    from rnnkit.data.registry import locate
+
+    lines = locate("sst2", "train").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "small.tsv").write_text("\n".join(lines[:1] + lines[1:3001]) + "\n")
+    config = clf.ClassifyConfig(
+        data=ClassifyDataConfig(
+            data=str(tmp_path / "small.tsv"),
+            valid=str(locate("sst2", "valid")),
+            text_col="sentence",
+            batch_size=32,
+        ),
+        model=ClassifierModelConfig(
+            embedding_size=32,
+            rnn=RecurrentConfig(cell="gru", input_size=32, hidden_size=32, bidirectional=True),
+        ),
+        train=TrainConfig(epochs=4, lr=5e-3, monitor="val_acc", mode="max", log_every=1000),
+    )
+    torch.manual_seed(0)
+    task, result = clf.train(config, tmp_path / "run")
+    best = max(r["val_acc"] for r in result.history if "val_acc" in r)
+    assert best > 0.6  # dev is 50/50 balanced (444 positive of 872)
