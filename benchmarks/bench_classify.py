@@ -1,13 +1,15 @@
 """Classification benchmarks (issue #6): accuracy within a time budget, and packing throughput.
 
-``quality PRESET --minutes M --out RUN [--embeddings-from-train]``
+``quality PRESET --minutes M --out RUN [--embeddings-from DATASET]``
     Trains ``rnnkit classify train --preset PRESET --max-time Mm`` and evaluates the best
     weights once on the reported split: IMDB's 25k test reviews, SST-2's dev set. Prints the
     accuracy with its 95% (Wilson) interval, macro-F1, the wall time of each phase
-    (preprocessing, word2vec, training, evaluation) and the parameter count; ``--json``
-    writes them. With ``--embeddings-from-train``, word2vec vectors are first trained on the
-    training texts only (``rnnkit embed train``'s code) and loaded with ``--embeddings``;
-    their time counts in the budget (the classifier gets M minutes minus it).
+    (word2vec, training, evaluation) and the parameter count; ``--json`` writes them. With
+    ``--embeddings-from DATASET``, word2vec vectors are first trained (``rnnkit embed
+    train``'s code) on the training texts of DATASET, never its test texts (for the run's
+    own dataset: the training split after the validation share is held out), and loaded
+    with ``--embeddings``; their time counts in the budget (the classifier gets M minutes
+    minus it).
 
 ``packing [--rounds R] [--steps S]``
     Training throughput on IMDB of the same model over three batchings of the same reviews:
@@ -64,12 +66,20 @@ def _environment() -> dict[str, Any]:
     }
 
 
-def _pretrain_vectors(config: clf.ClassifyConfig, out: Path, dim: int) -> tuple[Path, float]:
-    """word2vec on the training split's texts (validation held out first); returns the time."""
+def _pretrain_vectors(
+    config: clf.ClassifyConfig, dataset: str, out: Path, dim: int
+) -> tuple[Path, float]:
+    """word2vec on ``dataset``'s training texts (labels unused); returns the file and time."""
     start = time.perf_counter()
-    train, _ = cdata.load_splits(config.data, config.train.seed)
+    if dataset == config.data.dataset:
+        train, _ = cdata.load_splits(config.data, config.train.seed)
+    else:
+        from rnnkit.data.registry import locate
+
+        data = cdata.ClassifyDataConfig(dataset=dataset)
+        train = cdata.load_split(data, locate(dataset, "train"), labelled=False)
     sentences = tokenize_many(train.inputs, config.text)
-    w2v = Word2VecConfig(dim=dim, min_count=config.data.min_freq, workers=2, epochs=5)
+    w2v = Word2VecConfig(dim=dim, min_count=5, workers=2, epochs=5)
     words, vectors = train_word2vec(sentences, w2v)
     path = save_vectors(out.with_suffix(".vectors.txt"), words, vectors)
     return path, time.perf_counter() - start
@@ -81,15 +91,17 @@ def quality(
     out: Path,
     as_json: Path | None,
     overrides: list[str],
-    embeddings_from_train: bool,
+    embeddings_from: str | None,
 ) -> dict[str, Any]:
     config = from_dict(clf.ClassifyConfig, clf.preset_config(preset))
     config = apply_overrides(config, overrides)
     wall = time.perf_counter()
     w2v_time = 0.0
-    if embeddings_from_train:
+    if embeddings_from is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        vectors, w2v_time = _pretrain_vectors(config, out, config.model.embedding_size)
+        vectors, w2v_time = _pretrain_vectors(
+            config, embeddings_from, out, config.model.embedding_size
+        )
         config = apply_overrides(config, [f"init.embeddings={vectors}"])
     budget = max(minutes * 60 - w2v_time, 60.0)
     config = apply_overrides(config, [f"train.max_time={budget:.0f}s"])
@@ -106,7 +118,7 @@ def quality(
         "benchmark": f"quality/{preset}",
         "preset": preset,
         "overrides": overrides,
-        "embeddings_from_train": embeddings_from_train,
+        "embeddings_from": embeddings_from,
         "minutes": minutes,
         **_environment(),
         "parameters": sum(p.numel() for p in task.model.parameters()),
@@ -208,7 +220,7 @@ def main() -> None:
     q.add_argument("--minutes", type=float, default=20.0)
     q.add_argument("--out", type=Path, required=True)
     q.add_argument("--json", type=Path)
-    q.add_argument("--embeddings-from-train", action="store_true")
+    q.add_argument("--embeddings-from", choices=sorted(cdata.DATASETS))
     q.add_argument(
         "--set",
         dest="overrides",
@@ -229,7 +241,7 @@ def main() -> None:
             args.out,
             args.json,
             args.overrides,
-            args.embeddings_from_train,
+            args.embeddings_from,
         )
     else:
         packing(args.rounds, args.steps, args.json)

@@ -334,3 +334,30 @@ def test_sst2_subset_learns_above_the_majority_baseline(real_data, tmp_path):
     task, result = clf.train(config, tmp_path / "run")
     best = max(r["val_acc"] for r in result.history if "val_acc" in r)
     assert best > 0.6  # dev is 50/50 balanced (444 positive of 872)
+
+
+def test_resume_continues_a_run_to_the_same_weights_as_one_that_never_stopped(files, tmp_path):
+    config = _config(files)
+    short = clf.ClassifyConfig(
+        data=config.data,
+        model=config.model,
+        train=TrainConfig(epochs=2, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
+    )
+    clf.train(short, tmp_path / "resumed")
+    from rnnkit.training.rundir import RunDir
+
+    more = clf.resume_config(RunDir.open(tmp_path / "resumed"), ["train.epochs=3"])
+    resumed, result = clf.train(more, tmp_path / "resumed", resume=True)
+    assert result.epochs == 3
+    straight, _ = clf.train(
+        clf.ClassifyConfig(
+            data=config.data,
+            model=config.model,
+            train=TrainConfig(epochs=3, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
+        ),
+        tmp_path / "straight",
+    )
+    texts = ["great plot", "dull and weak", "the actors"]
+    np.testing.assert_allclose(resumed.predict_proba(texts), straight.predict_proba(texts), 1e-6)
+    with pytest.raises(ConfigError, match="a resumed run keeps its config"):
+        clf.resume_config(RunDir.open(tmp_path / "resumed"), ["train.lr=0.5"])

@@ -31,6 +31,7 @@ from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import tokenize_many
 from rnnkit.models.classifier import ClassifierModelConfig, SequenceClassifier
 from rnnkit.tasks import classification_data as cdata
+from rnnkit.tasks import resume
 from rnnkit.tasks.classification_data import ClassifyDataConfig, Examples, Scaler
 from rnnkit.tasks.metrics import ClassificationReport, classification_report
 from rnnkit.training.config import TrainConfig
@@ -329,68 +330,110 @@ def build_model(
     return SequenceClassifier(classes, config.model, num_features=features)
 
 
-def train(
-    config: ClassifyConfig,
-    out: Path | str,
-    *,
-    overwrite: bool = False,
-    progress: Progress | None = None,
-    on_coverage: Callable[[CoverageReport], None] | None = None,
-) -> tuple[ClassifierTask, FitResult]:
-    """Trains a classifier into the run directory ``out``.
+class _Prepared(NamedTuple):
+    """What training needs besides the model: encoded splits and the saved preprocessing."""
 
-    Returns:
-        The trained task (best weights by validation accuracy) and the training result.
-    """
-    seed = config.train.seed
-    train_ex, valid_ex = cdata.load_splits(config.data, seed)
+    classes: list[str]
+    train: Encoded
+    valid: Encoded
+    vocab: Vocabulary | None
+    scaler: Scaler | None
+    tokens: list[list[str]] | None  # the training tokens (text inputs), for coverage counts
+
+
+def _prepare(config: ClassifyConfig, saved: RunDir | None) -> _Prepared:
+    """Reads and encodes the splits; a resumed run reuses its saved classes and vocabulary."""
+    train_ex, valid_ex = cdata.load_splits(config.data, config.train.seed)
     assert train_ex.labels is not None and valid_ex.labels is not None
-    classes = cdata.label_order(train_ex.labels)
+    if saved is not None:
+        classes = saved.read_extra("labels")["labels"]
+    else:
+        classes = cdata.label_order(train_ex.labels)
     if len(classes) < 2:
         raise ConfigError(
             f"{train_ex.source}: every example has label {classes[0]!r}; a classifier needs "
             "at least two classes",
             key="label",
         )
-    vocab, scaler, features = None, None, None
+    vocab = scaler = tokens = None
     if config.data.inputs == "text":
         tokens = tokenize_many(train_ex.inputs, config.text)
-        vocab = cdata.build_vocab(tokens, config.data)
+        if saved is not None:
+            vocab = Vocabulary.from_dict(saved.read_extra("vocab"))
+        else:
+            vocab = cdata.build_vocab(tokens, config.data)
         train_x = cdata.encode_tokens(tokens, vocab, config.data)
         valid_x = cdata.encode_texts(valid_ex.inputs, config.text, vocab, config.data)
     else:
         arrays = [_as_steps(x, i) for i, x in enumerate(train_ex.inputs)]
-        scaler = Scaler.fit(arrays)
-        features = len(scaler.mean)
+        if saved is not None:
+            scaler = Scaler.from_dict(saved.read_extra("scaler"))
+        else:
+            scaler = Scaler.fit(arrays)
         train_x = cdata.encode_numeric(arrays, scaler, config.data)
         valid_x = cdata.encode_numeric(
             [_as_steps(x, i) for i, x in enumerate(valid_ex.inputs)], scaler, config.data
         )
-    train_enc = Encoded(train_x, cdata.encode_labels(train_ex.labels, classes, train_ex.source))
-    valid_enc = Encoded(valid_x, cdata.encode_labels(valid_ex.labels, classes, valid_ex.source))
+    return _Prepared(
+        classes,
+        Encoded(train_x, cdata.encode_labels(train_ex.labels, classes, train_ex.source)),
+        Encoded(valid_x, cdata.encode_labels(valid_ex.labels, classes, valid_ex.source)),
+        vocab,
+        scaler,
+        tokens,
+    )
 
+
+def _create_run(
+    config: ClassifyConfig, out: Path | str, prep: _Prepared, overwrite: bool
+) -> RunDir:
     run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
-    run.write_extra("labels", {"labels": classes})
-    if vocab is not None:
-        run.write_extra("vocab", vocab.to_dict())
+    run.write_extra("labels", {"labels": prep.classes})
+    if prep.vocab is not None:
+        run.write_extra("vocab", prep.vocab.to_dict())
     else:
-        assert scaler is not None
-        run.write_extra("scaler", scaler.to_dict())
+        assert prep.scaler is not None
+        run.write_extra("scaler", prep.scaler.to_dict())
+    return run
 
-    seed_everything(seed)
-    model = build_model(config, len(classes), vocab, features)
-    if config.init.embeddings is not None and vocab is not None:
-        report = _load_embeddings(model, vocab, config, tokens)
+
+def train(
+    config: ClassifyConfig,
+    out: Path | str,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+    on_coverage: Callable[[CoverageReport], None] | None = None,
+) -> tuple[ClassifierTask, FitResult]:
+    """Trains a classifier into the run directory ``out``.
+
+    With ``resume``, ``out`` is an existing run and ``config`` its own (see
+    :func:`resume_config`): training continues from the last checkpoint with the run's
+    classes and vocabulary or scaler.
+
+    Returns:
+        The trained task (best weights by validation accuracy) and the training result.
+    """
+    saved = RunDir.open(out) if resume else None
+    prep = _prepare(config, saved)
+    run = saved if saved is not None else _create_run(config, out, prep, overwrite)
+    seed_everything(config.train.seed)
+    features = None if prep.scaler is None else len(prep.scaler.mean)
+    model = build_model(config, len(prep.classes), prep.vocab, features)
+    if config.init.embeddings is not None and prep.vocab is not None and not resume:
+        assert prep.tokens is not None
+        report = _load_embeddings(model, prep.vocab, config, prep.tokens)
         run.write_extra("embeddings", _coverage_dict(report))
         if on_coverage is not None:
             on_coverage(report)
-
-    data = config.data
-    pad_id = vocab.pad_id if vocab is not None else None
+    data, seed = config.data, config.train.seed
+    pad_id = prep.vocab.pad_id if prep.vocab is not None else None
 
     def train_batches(epoch: int) -> list[LabelledBatch]:
+        # A pure function of the epoch, so a resumed run sees the same batches.
         return make_batches(
-            train_enc,
+            prep.train,
             data.batch_size,
             pad_id=pad_id,
             bucket=data.bucket,
@@ -399,7 +442,7 @@ def train(
         )
 
     valid_batches = make_batches(
-        valid_enc, data.eval_batch_size, pad_id=pad_id, bucket=True, shuffle=False
+        prep.valid, data.eval_batch_size, pad_id=pad_id, bucket=True, shuffle=False
     )
     result = fit(
         model,
@@ -408,10 +451,23 @@ def train(
         config.train,
         objective=ClassifyObjective(),
         run=run,
+        resume=resume,
         progress=progress,
     )
-    task = ClassifierTask(config, classes, model, vocab=vocab, scaler=scaler, run=run)
+    task = ClassifierTask(
+        config, prep.classes, model, vocab=prep.vocab, scaler=prep.scaler, run=run
+    )
     return task, result
+
+
+def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> ClassifyConfig:
+    """The run's saved config with ``train.<field>=value`` overrides of resumable fields
+    (:data:`rnnkit.tasks.resume.RESUMABLE_CHANGES`).
+
+    Raises:
+        ConfigError: An override touches a field a resumed run must keep.
+    """
+    return resume.resume_config(ClassifyConfig, run, overrides)
 
 
 def _load_embeddings(

@@ -127,6 +127,13 @@ class ClassifyDataConfig:
             validate_choice("dataset", self.dataset, tuple(DATASETS))
             if self.data is not None:
                 raise ConfigError("give --dataset or --data, not both", key="data")
+            for name in ("valid", "test"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(
+                        f"dataset {self.dataset!r} brings its own splits; --{name} goes with "
+                        "--data FILE",
+                        key=name,
+                    )
             if self.inputs != "text":
                 raise ConfigError(f"dataset {self.dataset!r} holds text", key="inputs")
 

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 
 from rnnkit.config import (
     ConfigError,
-    apply_overrides,
     check_field_types,
     from_dict,
     merge_dicts,
@@ -34,6 +33,7 @@ from rnnkit.config import (
 from rnnkit.data import Vocabulary
 from rnnkit.data.corpus import batchify, load_lm_corpus, tokenize
 from rnnkit.models import LanguageModel, LMModelConfig, decoding
+from rnnkit.tasks import resume
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
@@ -470,27 +470,14 @@ def train(
     return LanguageModelTask(config, vocab, model, run), result
 
 
-# Fields a resumed run may change: how long and where it trains, not what it trains.
-RESUMABLE_CHANGES = ("epochs", "max_time", "max_steps", "device", "log_every", "patience")
-
-
 def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> LMConfig:
-    """The run's saved config with ``train.<field>=value`` overrides of resumable fields.
+    """The run's saved config with ``train.<field>=value`` overrides of resumable fields
+    (:data:`rnnkit.tasks.resume.RESUMABLE_CHANGES`).
 
     Raises:
         ConfigError: An override touches a field a resumed run must keep.
     """
-    saved = from_dict(LMConfig, run.read_config())
-    for override in overrides:
-        key = override.partition("=")[0].strip()
-        if key.removeprefix("train.") not in RESUMABLE_CHANGES or not key.startswith("train."):
-            raise ConfigError(
-                "a resumed run keeps its config; only "
-                + ", ".join(RESUMABLE_CHANGES)
-                + " may change",
-                key=key,
-            )
-    return apply_overrides(saved, overrides)
+    return resume.resume_config(LMConfig, run, overrides)
 
 
 def split_text(config: LMConfig, split: Literal["valid", "test"]) -> str:
