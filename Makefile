@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-lm clean
+.PHONY: venv lint test demo bench bench-lm bench-classify clean
 
 venv: $(STAMP)
 
@@ -48,6 +48,15 @@ bench-lm: venv
 		--json docs/results/lm-shakespeare-char.json
 	$(VPY) -m benchmarks.bench_lm quality ptb-small --minutes 30 --out runs/bench-ptb-small \
 		--json docs/results/lm-ptb-small.json
+
+# Classification benchmarks (issue #6): packing throughput, IMDB within 20 minutes, SST-2 with
+# word2vec vectors trained on IMDB's training reviews.
+bench-classify: venv
+	$(VPY) -m benchmarks.bench_classify packing --rounds 5 --steps 20 --json docs/results/classify-packing.json
+	$(VPY) -m benchmarks.bench_classify quality imdb --minutes 20 --out runs/bench-imdb \
+		--json docs/results/classify-imdb.json
+	$(VPY) -m benchmarks.bench_classify quality sst2 --minutes 10 --embeddings-from imdb \
+		--out runs/bench-sst2-w2v --json docs/results/classify-sst2-w2v-imdb.json
 
 clean:
 	rm -rf $(VENV) runs build dist .pytest_cache .ruff_cache src/*.egg-info

@@ -47,10 +47,14 @@ FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "tsv", "folder", "npz")
 
 
 class DatasetLayout(NamedTuple):
-    """Where a registry dataset keeps its splits and columns, and what its labels mean."""
+    """Which registry splits a dataset uses, its columns, and what its labels mean.
 
-    valid: bool
-    test: bool
+    ``valid``: the split that picks the best epoch (None: held out from train);
+    ``test``: the split whose figure is reported, read once at the end (None: none labelled).
+    """
+
+    valid: str | None
+    test: str | None
     text_col: str
     label_col: str
     label_names: dict[str, str]
@@ -59,9 +63,10 @@ class DatasetLayout(NamedTuple):
 _SENTIMENT = {"0": "negative", "1": "positive"}
 DATASETS: dict[str, DatasetLayout] = {
     # Official 25k/25k split; validation is carved from train, the test set is used once.
-    "imdb": DatasetLayout(False, True, "text", "label", _SENTIMENT),
-    # GLUE's SST-2: the dev set is the reported one (test labels are not public).
-    "sst2": DatasetLayout(True, False, "sentence", "label", _SENTIMENT),
+    "imdb": DatasetLayout(None, "test", "text", "label", _SENTIMENT),
+    # GLUE's SST-2: dev is the reported set (test labels are not public), so it is kept out
+    # of model selection too: validation is carved from the training phrases.
+    "sst2": DatasetLayout(None, "valid", "sentence", "label", _SENTIMENT),
 }
 
 
@@ -181,7 +186,8 @@ def load_splits(data: ClassifyDataConfig, seed: int) -> tuple[Examples, Examples
     """Training and validation examples (validation carved from training when not given)."""
     if data.dataset is not None:
         train = load_split(data, locate(data.dataset, "train"))
-        valid_path = locate(data.dataset, "valid") if DATASETS[data.dataset].valid else None
+        split = DATASETS[data.dataset].valid
+        valid_path = locate(data.dataset, split) if split is not None else None
     elif data.data is not None:
         train = load_split(data, data.data)
         valid_path = data.valid
@@ -193,9 +199,10 @@ def load_splits(data: ClassifyDataConfig, seed: int) -> tuple[Examples, Examples
 
 
 def official_test_file(data: ClassifyDataConfig) -> str | Path | None:
-    """The test file of the config (a dataset's official test split), or None."""
+    """The file whose figure is reported (a dataset's test split; SST-2: dev), or --test."""
     if data.dataset is not None:
-        return locate(data.dataset, "test") if DATASETS[data.dataset].test else None
+        split = DATASETS[data.dataset].test
+        return locate(data.dataset, split) if split is not None else None
     return data.test
 
 
