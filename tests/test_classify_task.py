@@ -361,3 +361,33 @@ def test_resume_continues_a_run_to_the_same_weights_as_one_that_never_stopped(fi
     np.testing.assert_allclose(resumed.predict_proba(texts), straight.predict_proba(texts), 1e-6)
     with pytest.raises(ConfigError, match="a resumed run keeps its config"):
         clf.resume_config(RunDir.open(tmp_path / "resumed"), ["train.lr=0.5"])
+
+
+def test_three_classes_from_a_folder_per_label(tmp_path):
+    """Multi-class: the topic of a short text, read from corpus/<label>/*.txt."""
+    words = {
+        "sport": ["goal", "match", "team", "score", "coach"],
+        "weather": ["rain", "sunny", "storm", "cloud", "wind"],
+        "food": ["bread", "cheese", "soup", "salad", "cake"],
+    }
+    rng = random.Random(0)
+    for label, cues in words.items():
+        (tmp_path / "corpus" / label).mkdir(parents=True)
+        for i in range(60):
+            text = " ".join(rng.choice(FILLER) for _ in range(rng.randint(2, 8)))
+            text += " " + " ".join(rng.choice(cues) for _ in range(2))
+            (tmp_path / "corpus" / label / f"{i:03d}.txt").write_text(text)
+    config = clf.ClassifyConfig(
+        data=ClassifyDataConfig(data=str(tmp_path / "corpus"), batch_size=16),
+        model=ClassifierModelConfig(
+            embedding_size=16,
+            pooling="attention",
+            rnn=RecurrentConfig(cell="lstm", input_size=16, hidden_size=16),
+        ),
+        train=TrainConfig(epochs=8, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
+    )
+    task, result = clf.train(config, tmp_path / "run")
+    assert task.classes == ["food", "sport", "weather"]
+    assert result.best_metric >= 0.8  # chance is 1/3
+    predicted = [p.label for p in task.predict(["a storm and rain", "the team scored a goal"])]
+    assert predicted == ["weather", "sport"]
