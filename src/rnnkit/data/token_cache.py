@@ -104,7 +104,10 @@ def _write(path: Path, tokens: list[list[str]]) -> None:
         # Temp file and rename, so a reader never sees half a file; no fsync: a cache entry
         # lost in a crash is only recomputed.
         temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        temp.write_bytes(data)
-        os.replace(temp, path)
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)  # gone after the rename; a leftover after a failure
     except OSError:
         pass  # a read-only or full cache directory only costs the next run some time
