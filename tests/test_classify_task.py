@@ -391,3 +391,74 @@ def test_three_classes_from_a_folder_per_label(tmp_path):
     assert result.best_metric >= 0.8  # chance is 1/3
     predicted = [p.label for p in task.predict(["a storm and rain", "the team scored a goal"])]
     assert predicted == ["weather", "sport"]
+
+
+@pytest.fixture(scope="module")
+def review_lm(files, tmp_path_factory) -> Path:
+    """A word-level LM trained on the training reviews, preprocessed as the classifier reads."""
+    from rnnkit.models import LMModelConfig
+    from rnnkit.tasks import language_modeling as lm
+
+    root = tmp_path_factory.mktemp("lm")
+    corpus = root / "reviews.txt"
+    result = _cli(
+        "text", "preprocess", "--input", str(files["train"]), "--text-col", "review",
+        "--output", str(corpus),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert corpus.read_text().splitlines()[0].endswith(" .")  # tokens, space-separated
+    config = lm.LMConfig(
+        data=lm.LMDataConfig(data=str(corpus), level="word", batch_size=8, eval_batch_size=4),
+        model=LMModelConfig(
+            embedding_size=16,
+            rnn=RecurrentConfig(cell="lstm", input_size=16, hidden_size=20, num_layers=2),
+        ),
+        train=TrainConfig(epochs=1, lr=3e-3, bptt=20, log_every=1000),
+    )
+    lm.train(config, root / "run")
+    return root / "run"
+
+
+def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_path):
+    base = _config(files)
+    lm_task = rnnkit.load(review_lm)
+
+    def train(epochs: int) -> clf.ClassifierTask:
+        config = clf.ClassifyConfig(
+            data=base.data,
+            model=base.model,
+            init=clf.ClassifyInitConfig(init_from=str(review_lm)),
+            train=TrainConfig(epochs=epochs, lr=1e-2, log_every=1000),
+        )
+        task, _ = clf.train(config, tmp_path / f"run{epochs}")
+        return task
+
+    def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+        return torch.equal(a.detach(), b.detach())
+
+    one = train(1)  # epoch 1: only the head trains
+    lm_rnn = lm_task.model.rnn.state_dict()
+    assert one.config.model.rnn.num_layers == 2 and not one.config.model.rnn.bidirectional
+    assert one.vocab.tokens[:-1] == lm_task.vocab.tokens and one.vocab.pad == "<pad>"
+    assert all(same(v, lm_rnn[k]) for k, v in one.model.rnn.state_dict().items())
+    emb = one.model.embedding.weight
+    assert same(emb[:-1], lm_task.model.embedding.weight) and emb[-1].eq(0).all()
+
+    two = train(2)  # epoch 2: + the top recurrent layer; the bottom one and embedding stay
+    rnn = two.model.rnn.state_dict()
+    assert not same(rnn["weight_hh_l1"], lm_rnn["weight_hh_l1"])
+    assert same(rnn["weight_hh_l0"], lm_rnn["weight_hh_l0"])
+    assert same(two.model.embedding.weight[:-1], lm_task.model.embedding.weight)
+    loaded = rnnkit.load(tmp_path / "run2")  # the adopted sizes and vocabulary come back
+    texts = ["great film", "boring plot"]
+    np.testing.assert_allclose(loaded.predict_proba(texts), two.predict_proba(texts), 1e-6)
+
+
+def test_init_from_needs_a_word_level_language_model(files, trained, tmp_path):
+    config = clf.ClassifyConfig(
+        data=_config(files).data, init=clf.ClassifyInitConfig(init_from=str(trained.run.path))
+    )
+    with pytest.raises(ConfigError, match="is not a language-model run"):
+        clf.train(config, tmp_path / "run")
+    with pytest.raises(ConfigError, match="choose one"):
+        clf.ClassifyInitConfig(init_from="a", embeddings="b")

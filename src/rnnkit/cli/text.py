@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,12 +18,41 @@ def text() -> None:
 
 
 @text.command("preprocess")
-@click.argument("texts", nargs=-1, required=True)
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(path_type=Path),
+    help="Preprocess a whole file instead (one text per line, or CSV/TSV/JSONL with "
+    "--text-col); needs --output.",
+)
+@click.option("--text-col", help="Column or key of the text in a CSV/TSV/JSONL --input.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write each text's tokens, space-separated, one text per line (a corpus for "
+    "`rnnkit lm train --level word`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per text, then a summary.")
 @config_options(TextConfig)
-def preprocess(texts: tuple[str, ...], as_json: bool, **params: Any) -> None:
+def preprocess(
+    texts: tuple[str, ...],
+    input_file: Path | None,
+    text_col: str | None,
+    output: Path | None,
+    as_json: bool,
+    **params: Any,
+) -> None:
     """Run the preprocessing pipeline on each TEXT and print every stage's output."""
-    pipeline = TextPipeline(build_config(TextConfig, params))
+    config = build_config(TextConfig, params)
+    if input_file is not None or output is not None:
+        if input_file is None or output is None or texts:
+            raise click.UsageError("--input FILE and --output FILE go together, without TEXT")
+        _preprocess_file(input_file, text_col, output, config, as_json)
+        return
+    if not texts:
+        raise click.UsageError("give TEXT arguments, or --input FILE --output FILE")
+    pipeline = TextPipeline(config)
     for raw in texts:
         stages = pipeline.steps(raw)
         if as_json:
@@ -39,3 +69,24 @@ def preprocess(texts: tuple[str, ...], as_json: bool, **params: Any) -> None:
         click.echo()
     if as_json:
         click.echo(json.dumps({"type": "summary", "texts": len(texts)}))
+
+
+def _preprocess_file(
+    path: Path, text_col: str | None, output: Path, config: TextConfig, as_json: bool
+) -> None:
+    from rnnkit.data.examples import read_text_examples
+    from rnnkit.data.readers import iter_lines
+    from rnnkit.data.token_cache import tokenize_many
+    from rnnkit.training.atomic import atomic_write_text
+
+    if text_col is None:
+        texts = list(iter_lines(path))
+    else:
+        texts, _ = read_text_examples(path, text_col=text_col, label_col=None)
+    tokens = tokenize_many(texts, config)
+    atomic_write_text(output, "".join(" ".join(t) + "\n" for t in tokens))
+    count = sum(len(t) for t in tokens)
+    if as_json:
+        click.echo(json.dumps({"type": "summary", "texts": len(texts), "tokens": count}))
+    else:
+        click.echo(f"{len(texts):,} texts, {count:,} tokens -> {output}")

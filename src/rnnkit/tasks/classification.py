@@ -31,7 +31,7 @@ from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import tokenize_many
 from rnnkit.models.classifier import ClassifierModelConfig, SequenceClassifier
 from rnnkit.tasks import classification_data as cdata
-from rnnkit.tasks import resume
+from rnnkit.tasks import lm_transfer, resume
 from rnnkit.tasks.classification_data import ClassifyDataConfig, Examples, Scaler
 from rnnkit.tasks.metrics import ClassificationReport, classification_report
 from rnnkit.training.config import TrainConfig
@@ -63,12 +63,24 @@ class ClassifyInitConfig:
     Attributes:
         embeddings: Pretrained word vectors (GloVe, word2vec text/binary, fastText ``.vec``)
             for the embedding matrix; words without a vector get random rows.
+        init_from: A word-level language-model run (``rnnkit lm train``) whose vocabulary,
+            embedding and recurrent stack the classifier starts from (ULMFiT-style; the
+            model's sizes and cell come from it). See :mod:`rnnkit.tasks.lm_transfer`.
+        gradual_unfreeze: With ``init_from``, train the head alone in the first epoch and
+            unfreeze one more group, top down, each epoch (Howard & Ruder 2018).
     """
 
     embeddings: str | None = None
+    init_from: str | None = None
+    gradual_unfreeze: bool = True
 
     def __post_init__(self) -> None:
         check_field_types(self)
+        if self.embeddings is not None and self.init_from is not None:
+            raise ConfigError(
+                "--embeddings and --init-from both set the embedding; choose one",
+                key="init_from",
+            )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -341,8 +353,11 @@ class _Prepared(NamedTuple):
     tokens: list[list[str]] | None  # the training tokens (text inputs), for coverage counts
 
 
-def _prepare(config: ClassifyConfig, saved: RunDir | None) -> _Prepared:
-    """Reads and encodes the splits; a resumed run reuses its saved classes and vocabulary."""
+def _prepare(
+    config: ClassifyConfig, saved: RunDir | None, lm_vocab: Vocabulary | None = None
+) -> _Prepared:
+    """Reads and encodes the splits; a resumed run reuses its saved classes and vocabulary,
+    a run that starts from a language model uses the model's vocabulary."""
     train_ex, valid_ex = cdata.load_splits(config.data, config.train.seed)
     assert train_ex.labels is not None and valid_ex.labels is not None
     if saved is not None:
@@ -360,6 +375,8 @@ def _prepare(config: ClassifyConfig, saved: RunDir | None) -> _Prepared:
         tokens = tokenize_many(train_ex.inputs, config.text)
         if saved is not None:
             vocab = Vocabulary.from_dict(saved.read_extra("vocab"))
+        elif lm_vocab is not None:
+            vocab = lm_vocab
         else:
             vocab = cdata.build_vocab(tokens, config.data)
         train_x = cdata.encode_tokens(tokens, vocab, config.data)
@@ -416,11 +433,21 @@ def train(
         The trained task (best weights by validation accuracy) and the training result.
     """
     saved = RunDir.open(out) if resume else None
-    prep = _prepare(config, saved)
+    lm = None
+    if config.init.init_from is not None and saved is None:
+        if config.data.inputs != "text":
+            raise ConfigError("--init-from needs text inputs", key="init_from")
+        lm = lm_transfer.load_lm(config.init.init_from)
+        config = lm_transfer.adopt_lm(config, lm)  # saved as such in config.json
+    lm_vocab = lm_transfer.lm_vocabulary(lm) if lm is not None else None
+    prep = _prepare(config, saved, lm_vocab)
     run = saved if saved is not None else _create_run(config, out, prep, overwrite)
     seed_everything(config.train.seed)
     features = None if prep.scaler is None else len(prep.scaler.mean)
     model = build_model(config, len(prep.classes), prep.vocab, features)
+    if lm is not None:
+        lm_transfer.copy_lm_weights(model, lm)
+    unfreeze = config.init.init_from is not None and config.init.gradual_unfreeze
     if config.init.embeddings is not None and prep.vocab is not None and not resume:
         assert prep.tokens is not None
         report = _load_embeddings(model, prep.vocab, config, prep.tokens)
@@ -431,7 +458,12 @@ def train(
     pad_id = prep.vocab.pad_id if prep.vocab is not None else None
 
     def train_batches(epoch: int) -> list[LabelledBatch]:
-        # A pure function of the epoch, so a resumed run sees the same batches.
+        # A pure function of the epoch, so a resumed run sees the same batches (and, with
+        # gradual unfreezing, trains the same groups: fit asks for each epoch's batches
+        # before its first step).
+        if unfreeze:
+            freeze = config.model.freeze_embeddings
+            lm_transfer.unfreeze_for_epoch(model, epoch, freeze_embeddings=freeze)
         return make_batches(
             prep.train,
             data.batch_size,
