@@ -33,10 +33,10 @@ from rnnkit.data.readers import (
     _check_file,
     _check_names,
     _guess_format,
+    _json_lines,
     _read_table,
     _strip_eol,
     _Table,
-    _text_lines,
     read_text,
 )
 
@@ -69,14 +69,7 @@ def _show(value: Any) -> str:
 
 def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSON-lines file."""
-    for lineno, text in _text_lines(path):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as err:
-            message = f"invalid JSON: {err.msg} (column {err.colno})"
-            raise DataError(message, file=path, line=lineno) from None
+    for lineno, obj in _json_lines(path):
         if not isinstance(obj, dict):
             message = f"expected a JSON object, got {_show(obj)}"
             raise DataError(message, file=path, line=lineno)

@@ -280,17 +280,22 @@ def _guess_format(path: Path) -> str:
     return formats[suffix]
 
 
-def _read_jsonl(path: Path, columns: list[str]) -> list[dict[str, Any]]:
-    records = []
+def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line of a JSON-lines file."""
     for lineno, text in _text_lines(path):
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            yield lineno, json.loads(text)
         except json.JSONDecodeError as err:
             raise DataError(
                 f"invalid JSON: {err.msg} (column {err.colno})", file=path, line=lineno
             ) from None
+
+
+def _read_jsonl(path: Path, columns: list[str]) -> list[dict[str, Any]]:
+    records = []
+    for lineno, obj in _json_lines(path):
         if not isinstance(obj, dict):
             raise DataError(
                 f"expected a JSON object, got {type(obj).__name__}", file=path, line=lineno
