@@ -29,8 +29,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import gzip
-import io
 import os
 import re
 import secrets
@@ -42,6 +40,7 @@ import numpy as np
 
 from rnnkit.config import ConfigError, validate_choice
 from rnnkit.data.errors import DataError
+from rnnkit.data.readers import _check_file, _open_binary
 
 __all__ = [
     "CoverageReport",
@@ -110,7 +109,7 @@ def load_vectors(
         ['cat']
     """
     validate_choice("format", format, _FORMATS)
-    path = _check_file(path)
+    path = _check_file(path, "a vectors file")
     fmt = detect_format(path) if format == "auto" else format
     with _open_binary(path) as stream:
         if fmt == "word2vec-binary":
@@ -136,7 +135,7 @@ def detect_format(path: PathLike) -> VectorFormat:
         >>> detect_format(folder / "a.txt"), detect_format(folder / "b.txt")
         ('word2vec-text', 'glove')
     """
-    path = _check_file(path)
+    path = _check_file(path, "a vectors file")
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".bin"):
         return "word2vec-binary"
@@ -158,24 +157,6 @@ def _looks_like_text_line(sample: bytes, dim: int) -> bool:
     except (UnicodeDecodeError, ValueError):
         return False
     return len(fields) > dim
-
-
-def _check_file(path: PathLike) -> Path:
-    path = Path(path)
-    if path.is_dir():
-        raise DataError("is a directory, expected a vectors file", file=path)
-    if not path.is_file():
-        raise DataError("no such file", file=path)
-    return path
-
-
-def _open_binary(path: Path) -> IO[bytes]:
-    try:
-        if path.suffix.lower() == ".gz":  # buffered: GzipFile's own readline is slow
-            return io.BufferedReader(gzip.open(path, "rb"), buffer_size=_READ_SIZE)  # type: ignore[arg-type]
-        return open(path, "rb")  # noqa: SIM115
-    except OSError as err:
-        raise DataError(f"cannot open: {err.strerror or err}", file=path) from err
 
 
 class _Rows:

@@ -59,11 +59,12 @@ class Sentence(NamedTuple):
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_file(path: PathLike) -> Path:
-    """``path`` as a Path, or a DataError if it is not an existing regular file."""
+def _check_file(path: PathLike, what: str = "a file") -> Path:
+    """``path`` as a Path, or a DataError if it is not an existing regular file (``what``
+    names the kind of file expected in the message)."""
     path = Path(path)
     if path.is_dir():
-        raise DataError("is a directory, expected a file", file=path)
+        raise DataError(f"is a directory, expected {what}", file=path)
     if not path.is_file():
         raise DataError("no such file", file=path)
     return path
