@@ -30,10 +30,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +40,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from benchmarks.common import add_quality_arguments, commit, emit
 from rnnkit.config import apply_overrides, from_dict
 from rnnkit.data.batching import LabelledBatch
 from rnnkit.data.embeddings import save_vectors
@@ -53,14 +52,9 @@ from rnnkit.training.loop import seed_everything
 from rnnkit.training.progress import make_progress
 
 
-def _commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return result.stdout.strip() or "unknown"
-
-
 def _environment() -> dict[str, Any]:
     return {
-        "commit": _commit(),
+        "commit": commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -138,7 +132,7 @@ def quality(
         "macro_f1": report.macro_f1,
         "loss": loss,
     }
-    _emit(summary, as_json)
+    emit(summary, as_json)
     return summary
 
 
@@ -196,35 +190,16 @@ def packing(rounds: int, steps: int, as_json: Path | None) -> dict[str, Any]:
         "speedup_vs_random_lengths": medians["bucketed+lengths"] / medians["random+lengths"],
         "speedup_vs_torch_packed": medians["bucketed+lengths"] / medians["bucketed+torch-packed"],
     }
-    _emit(summary, as_json)
+    emit(summary, as_json)
     return summary
-
-
-def _emit(report: dict[str, Any], path: Path | None) -> None:
-    text = json.dumps(report, indent=2)
-    print(text)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     q = sub.add_parser("quality")
-    q.add_argument("preset", choices=sorted(clf.PRESETS))
-    q.add_argument("--minutes", type=float, default=20.0)
-    q.add_argument("--out", type=Path, required=True)
-    q.add_argument("--json", type=Path)
+    add_quality_arguments(q, sorted(clf.PRESETS), minutes=20.0)
     q.add_argument("--embeddings-from", choices=sorted(cdata.DATASETS))
-    q.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="Config override on top of the preset (repeatable).",
-    )
     p = sub.add_parser("packing")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=20)

@@ -25,10 +25,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.common import add_quality_arguments, commit, emit
 from rnnkit.config import ConfigError, apply_overrides, from_dict
 from rnnkit.data.corpus import batchify, load_lm_corpus, tokenize
 from rnnkit.data.vocab import Vocabulary
@@ -45,11 +44,6 @@ from rnnkit.tasks import language_modeling as lm
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import fit, seed_everything
 from rnnkit.training.progress import make_progress
-
-
-def _commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return result.stdout.strip() or "unknown"
 
 
 def quality(
@@ -66,7 +60,7 @@ def quality(
         "preset": preset,
         "overrides": overrides,
         "minutes": minutes,
-        "commit": _commit(),
+        "commit": commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -89,7 +83,7 @@ def quality(
         report[f"{split}_loss"] = metrics["loss"]
         report[f"{split}_ppl"] = metrics["ppl"]
         report[f"{split}_bits"] = metrics["bpt"]
-    _emit(report, as_json)
+    emit(report, as_json)
     return report
 
 
@@ -156,7 +150,7 @@ def throughput(rounds: int, steps: int, as_json: Path | None) -> dict[str, Any]:
     ]
     report = {
         "benchmark": "throughput/ptb-small",
-        "commit": _commit(),
+        "commit": commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -167,34 +161,15 @@ def throughput(rounds: int, steps: int, as_json: Path | None) -> dict[str, Any]:
         "ratio_per_round": ratios,
         "ratio_median": statistics.median(ratios),
     }
-    _emit(report, as_json)
+    emit(report, as_json)
     return report
-
-
-def _emit(report: dict[str, Any], path: Path | None) -> None:
-    text = json.dumps(report, indent=2)
-    print(text)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     q = sub.add_parser("quality")
-    q.add_argument("preset", choices=sorted(lm.PRESETS))
-    q.add_argument("--minutes", type=float, default=30.0)
-    q.add_argument("--out", type=Path, required=True)
-    q.add_argument("--json", type=Path)
-    q.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="Config override on top of the preset (repeatable).",
-    )
+    add_quality_arguments(q, sorted(lm.PRESETS), minutes=30.0)
     t = sub.add_parser("throughput")
     t.add_argument("--rounds", type=int, default=7)
     t.add_argument("--steps", type=int, default=150)

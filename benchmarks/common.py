@@ -1,0 +1,44 @@
+"""Helpers every task benchmark shares: the code version, printing a report, preset flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_quality_arguments", "commit", "emit"]
+
+
+def commit() -> str:
+    """The short hash of the checked-out commit (``unknown`` outside git)."""
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return result.stdout.strip() or "unknown"
+
+
+def emit(report: dict[str, Any], path: Path | None) -> None:
+    """Prints ``report`` as indented JSON and, with ``path``, writes it there too."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
+def add_quality_arguments(
+    parser: argparse.ArgumentParser, presets: list[str], minutes: float
+) -> None:
+    """``PRESET --minutes M --out RUN [--json FILE] [--set KEY=VALUE ...]``."""
+    parser.add_argument("preset", choices=presets)
+    parser.add_argument("--minutes", type=float, default=minutes)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Config override on top of the preset (repeatable).",
+    )
