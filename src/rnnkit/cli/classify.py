@@ -9,14 +9,12 @@ from typing import Any
 
 import click
 
-from rnnkit.cli.options import build_config, config_options, given_overrides
+from rnnkit.cli.options import config_options
+from rnnkit.cli.runs import run_options, train_config
 from rnnkit.config import ConfigError
 from rnnkit.tasks import classification as clf_task
 from rnnkit.tasks import load
 from rnnkit.training.progress import make_progress
-from rnnkit.training.rundir import RunDir
-
-_PROGRESS = click.Choice(["auto", "bar", "log", "none"])
 
 
 @click.group("classify")
@@ -25,17 +23,7 @@ def classify() -> None:
 
 
 @classify.command("train")
-@click.option("--preset", help="Published set-up (see the docs).")
-@click.option("--out", type=click.Path(path_type=Path), help="Run directory to create.")
-@click.option(
-    "--resume",
-    "resume_run",
-    type=click.Path(path_type=Path),
-    help="Continue this run directory from its last checkpoint.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing run directory.")
-@click.option("--progress", type=_PROGRESS, default="auto", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@run_options(clf_task.PRESETS)
 @config_options(clf_task.ClassifyConfig, exclude=("task", "input_size"))
 def train_command(
     preset: str | None,
@@ -47,20 +35,15 @@ def train_command(
     **params: Any,
 ) -> None:
     """Train a classifier on labelled text or numeric sequences into a run directory."""
-    if resume_run is not None:
-        if out is not None or preset is not None:
-            raise click.UsageError("--resume continues a run: drop --out and --preset")
-        if params.pop("config_file", None) is not None:
-            raise click.UsageError("--config cannot be used with --resume (the run has its own)")
-        overrides = given_overrides(clf_task.ClassifyConfig, params)
-        config = clf_task.resume_config(RunDir.open(resume_run), overrides)
-        out = resume_run
-    else:
-        if out is None:
-            raise click.UsageError("Missing option '--out' (the run directory to create).")
-        config = build_config(clf_task.ClassifyConfig, params, base=clf_task.preset_config(preset))
-        if config.data.dataset is None and config.data.data is None:
-            raise ConfigError("give --dataset NAME or --data FILE (or a --preset)", key="data")
+    config, out = train_config(
+        clf_task.ClassifyConfig,
+        params,
+        preset=preset,
+        out=out,
+        resume_run=resume_run,
+        preset_config=clf_task.preset_config,
+        resume_config=clf_task.resume_config,
+    )
 
     def show_coverage(report: Any) -> None:
         if not as_json:

@@ -9,14 +9,11 @@ from typing import Any
 
 import click
 
-from rnnkit.cli.options import build_config, config_options, given_overrides
-from rnnkit.config import ConfigError
+from rnnkit.cli.options import config_options
+from rnnkit.cli.runs import run_options, train_config
 from rnnkit.tasks import language_modeling as lm_task
 from rnnkit.tasks import load
 from rnnkit.training.progress import make_progress
-from rnnkit.training.rundir import RunDir
-
-_PROGRESS = click.Choice(["auto", "bar", "log", "none"])
 
 
 @click.group("lm")
@@ -25,17 +22,7 @@ def lm() -> None:
 
 
 @lm.command("train")
-@click.option("--preset", help=f"Published set-up: {', '.join(lm_task.PRESETS)}.")
-@click.option("--out", type=click.Path(path_type=Path), help="Run directory to create.")
-@click.option(
-    "--resume",
-    "resume_run",
-    type=click.Path(path_type=Path),
-    help="Continue this run directory from its last checkpoint.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing run directory.")
-@click.option("--progress", type=_PROGRESS, default="auto", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@run_options(lm_task.PRESETS)
 @config_options(lm_task.LMConfig, exclude=("task", "input_size"))
 def train_command(
     preset: str | None,
@@ -47,17 +34,15 @@ def train_command(
     **params: Any,
 ) -> None:
     """Train a language model (character or word level) into a run directory."""
-    if resume_run is not None:
-        if out is not None or preset is not None:
-            raise click.UsageError("--resume continues a run: drop --out and --preset")
-        config = _resume_config(resume_run, params)
-        out = resume_run
-    else:
-        if out is None:
-            raise click.UsageError("Missing option '--out' (the run directory to create).")
-        config = build_config(lm_task.LMConfig, params, base=lm_task.preset_config(preset))
-        if config.data.dataset is None and config.data.data is None:
-            raise ConfigError("give --dataset NAME or --data FILE (or a --preset)", key="data")
+    config, out = train_config(
+        lm_task.LMConfig,
+        params,
+        preset=preset,
+        out=out,
+        resume_run=resume_run,
+        preset_config=lm_task.preset_config,
+        resume_config=lm_task.resume_config,
+    )
     reporter = make_progress(progress, sys.stderr)
     task, result = lm_task.train(
         config, out, overwrite=overwrite, resume=resume_run is not None, progress=reporter
@@ -69,12 +54,6 @@ def train_command(
         _echo_train_summary(summary)
     if result.stop_reason == "interrupted":
         sys.exit(130)
-
-
-def _resume_config(run_dir: Path, params: dict[str, Any]) -> lm_task.LMConfig:
-    if params.pop("config_file", None) is not None:
-        raise click.UsageError("--config cannot be used with --resume (the run has its config)")
-    return lm_task.resume_config(RunDir.open(run_dir), given_overrides(lm_task.LMConfig, params))
 
 
 def _train_summary(task: lm_task.LanguageModelTask, result: Any, out: Path) -> dict[str, Any]:
