@@ -177,16 +177,16 @@ def make_batches(
     groups = batch_indices(
         [len(x) for x in encoded.inputs], batch_size, bucket=bucket, shuffle=shuffle, seed=seed
     )
-    batches = []
-    for group in groups:
-        inputs = [encoded.inputs[i] for i in group]
-        labels = None if encoded.labels is None else [encoded.labels[i] for i in group]
-        batches.append(
-            collate_numeric(inputs, labels)
-            if pad_id is None
-            else collate_tokens(inputs, labels, pad_id)
-        )
-    return batches
+    return [collate(encoded, group, pad_id) for group in groups]
+
+
+def collate(encoded: Encoded, group: Sequence[int], pad_id: int | None) -> LabelledBatch:
+    """One padded batch of the examples ``group`` (token ids when ``pad_id`` is set)."""
+    inputs = [encoded.inputs[i] for i in group]
+    labels = None if encoded.labels is None else [encoded.labels[i] for i in group]
+    if pad_id is None:
+        return collate_numeric(inputs, labels)
+    return collate_tokens(inputs, labels, pad_id)
 
 
 class ClassifyObjective:
@@ -271,8 +271,7 @@ class ClassifierTask:
         )
         pad_id = self.vocab.pad_id if self.vocab is not None else None
         for group in groups:
-            sub = Encoded([encoded.inputs[i] for i in group], None)
-            (batch,) = make_batches(sub, len(group), pad_id=pad_id, bucket=False, shuffle=False)
+            batch = collate(encoded, group, pad_id)
             logits = self.model(batch.inputs.to(device), batch.lengths)
             out[group] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return out
