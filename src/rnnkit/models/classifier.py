@@ -38,6 +38,7 @@ from rnnkit.config import (
     validate_positive,
 )
 from rnnkit.layers import Recurrent
+from rnnkit.models.embedding_dropout import drop_word_types
 
 __all__ = ["POOLINGS", "ClassifierModelConfig", "SequenceClassifier", "pool"]
 
@@ -185,12 +186,9 @@ class SequenceClassifier(nn.Module):
                 f"token inputs must be a (batch, time) integer tensor, got {inputs.dtype} "
                 f"{tuple(inputs.shape)}"
             )
-        weight = self.embedding.weight
-        p = self.config.embedding_dropout
-        if self.training and p > 0:
-            # One keep/drop decision per word type, scaled so the expectation is unchanged.
-            keep = weight.new_empty(weight.shape[0], 1).bernoulli_(1 - p) / (1 - p)
-            weight = weight * keep
+        weight = drop_word_types(
+            self.embedding.weight, self.config.embedding_dropout, self.training
+        )
         return F.embedding(inputs, weight, padding_idx=self.embedding.padding_idx)
 
     def extra_repr(self) -> str:

@@ -30,6 +30,7 @@ from rnnkit.config import (
     validate_positive,
 )
 from rnnkit.layers import Recurrent
+from rnnkit.models.embedding_dropout import drop_word_types
 from rnnkit.state import State
 
 __all__ = ["LMModelConfig", "LanguageModel"]
@@ -130,12 +131,9 @@ class LanguageModel(nn.Module):
         return self.decoder(outputs), state  # (B, T, V)
 
     def _embed(self, tokens: Tensor) -> Tensor:
-        weight = self.embedding.weight
-        p = self.config.embedding_dropout
-        if self.training and p > 0:
-            # One keep/drop decision per word type, scaled so the expectation is unchanged.
-            keep = weight.new_empty(weight.shape[0], 1).bernoulli_(1 - p) / (1 - p)
-            weight = weight * keep
+        weight = drop_word_types(
+            self.embedding.weight, self.config.embedding_dropout, self.training
+        )
         return F.embedding(tokens, weight)
 
     def step(self, tokens: Tensor, state: State | None) -> tuple[Tensor, State]:
