@@ -4,6 +4,7 @@ Each model is an ``nn.Module`` built around :class:`rnnkit.Recurrent`; decoding 
 (sampling, beam search) live in :mod:`rnnkit.models.decoding`.
 """
 
+from rnnkit.models.forecaster import Forecaster, ForecasterModelConfig
 from rnnkit.models.language_model import LanguageModel, LMModelConfig
 
-__all__ = ["LMModelConfig", "LanguageModel"]
+__all__ = ["Forecaster", "ForecasterModelConfig", "LMModelConfig", "LanguageModel"]
