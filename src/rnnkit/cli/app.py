@@ -53,6 +53,7 @@ class RnnkitGroup(click.Group):
     lazy={
         "classify": "rnnkit.cli.classify:classify",
         "embed": "rnnkit.cli.embed:embed",
+        "forecast": "rnnkit.cli.forecast:forecast",
         "lm": "rnnkit.cli.lm:lm",
         "text": "rnnkit.cli.text:text",
     },

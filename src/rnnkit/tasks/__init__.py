@@ -20,6 +20,7 @@ __all__ = ["TASKS", "load"]
 TASKS: dict[str, str] = {
     "lm": "rnnkit.tasks.language_modeling",
     "classify": "rnnkit.tasks.classification",
+    "forecast": "rnnkit.tasks.forecasting",
 }
 
 

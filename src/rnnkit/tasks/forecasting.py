@@ -1,0 +1,674 @@
+"""Time-series forecasting: ``rnnkit forecast train|eval|predict|detect``.
+
+Config -> series (read, resampled, filled, split, scaled on the training part) -> windows of
+``lookback`` steps and the ``horizon`` steps after them -> :class:`Forecaster` -> ``fit`` ->
+a run directory. A trained run loads back as a :class:`ForecasterTask`, which forecasts the
+steps after any recent stretch of the series, evaluates against baselines on the same
+windows, backtests from rolling origins and flags points outside its prediction interval.
+
+Prediction intervals: a Gaussian or quantile model gives its own. A point model gets them
+by split-conformal calibration (Vovk et al. 2005; Lei et al. 2018): after training, the
+absolute errors on the validation windows give, per horizon step and target, the quantile
+that covers a chosen share of them; ``forecast ± that width`` is the interval. (Time series
+are not exchangeable, so the coverage is approximate; ``eval`` reports the coverage reached
+on the test windows.)
+
+The run directory holds, beside the weights and ``config.json``: ``scaler.json`` (fitted on
+the training rows), ``calibration.json`` (the conformal widths) and ``series.json`` (what
+cleaning did: gaps filled, irregular timestamps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnkit.config import ConfigError, from_dict, merge_dicts, to_dict
+from rnnkit.data.timeseries import SeriesScaler, make_windows, window_starts
+from rnnkit.models.forecaster import (
+    Forecaster,
+    ForecasterModelConfig,
+    ForecastOutput,
+    forecast_loss,
+    prediction_interval,
+)
+from rnnkit.tasks import forecasting_data as fdata
+from rnnkit.tasks import resume
+from rnnkit.tasks.forecast_baselines import LinearBaseline, naive, seasonal_naive
+from rnnkit.tasks.forecast_metrics import ForecastScores, forecast_scores
+from rnnkit.tasks.forecasting_data import Cleaned, ForecastDataConfig, Prepared
+from rnnkit.training.config import TrainConfig
+from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
+from rnnkit.training.progress import Progress
+from rnnkit.training.rundir import RunDir
+
+__all__ = [
+    "CALIBRATION_LEVELS",
+    "Evaluation",
+    "ForecastConfig",
+    "ForecasterTask",
+    "PRESETS",
+    "load",
+    "train",
+]
+
+# Coverage levels whose conformal widths are saved for point models.
+CALIBRATION_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99)
+
+
+def _train_defaults() -> TrainConfig:
+    return TrainConfig(epochs=30, lr=1e-3, patience=5, monitor="val_loss", mode="min")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ForecastConfig:
+    """A forecasting run: data, model, training (the run's ``config.json``).
+
+    Attributes:
+        task: Always ``"forecast"``.
+        data: The series, its cleaning, split, scaling and windows.
+        model: Forecaster kind, recurrent stack, normalisation, output distribution.
+        train: Optimiser, schedule, stopping.
+    """
+
+    task: Literal["forecast"] = "forecast"
+    data: ForecastDataConfig = dataclasses.field(default_factory=ForecastDataConfig)
+    model: ForecasterModelConfig = dataclasses.field(default_factory=ForecasterModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
+
+
+def _segment_gru(size: int, segment: int, dropout: float) -> dict[str, Any]:
+    return {
+        "kind": "segment",
+        "segment_length": segment,
+        "channel_independent": True,
+        "normalize": "last",
+        "head_dropout": dropout,
+        "rnn": {"cell": "gru", "hidden_size": size},
+    }
+
+
+# Set-ups for the benchmark series on a 2-core CPU (nested dicts merged over the defaults;
+# flags still win). docs/benchmarks.md has their figures.
+PRESETS: dict[str, dict[str, Any]] = {
+    # LTSF protocol (look-back 336, horizon 96); SegRNN's ETT set-up (Lin et al. 2023:
+    # GRU 512, segments of 48, dropout 0.5, Adam 1e-3, batch 256).
+    "etth1": {
+        "data": {"dataset": "etth1", "lookback": 336, "horizon": 96, "batch_size": 256},
+        "model": _segment_gru(512, 48, 0.5),
+        "train": {"epochs": 30, "lr": 1e-3, "patience": 5, "max_time": "20m"},
+    },
+    # Next week's daily totals from the last four weeks.
+    "household-power-daily": {
+        "data": {"dataset": "household-power-daily", "lookback": 28, "horizon": 7},
+        "model": _segment_gru(64, 7, 0.3),
+        "train": {"epochs": 60, "lr": 1e-3, "patience": 10},
+    },
+    # Monthly passengers, 12 months ahead from 3 years; log scale for the growing seasons.
+    "airline": {
+        "data": {
+            "dataset": "airline",
+            "lookback": 36,
+            "horizon": 12,
+            "transform": "log",
+            "batch_size": 16,
+        },
+        "model": _segment_gru(32, 12, 0.1),
+        "train": {"epochs": 200, "lr": 1e-3, "patience": 30},
+    },
+}
+
+
+def preset_config(name: str | None) -> dict[str, Any]:
+    """The defaults with preset ``name`` merged in, as a nested dict."""
+    base = to_dict(ForecastConfig())
+    if name is None:
+        return base
+    if name not in PRESETS:
+        known = ", ".join(sorted(PRESETS)) or "none"
+        raise ConfigError(f"expected one of {known}, got {name!r}", key="preset")
+    return merge_dicts(base, PRESETS[name])
+
+
+def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> ForecastConfig:
+    """The run's saved config with resumable ``train.<field>=value`` overrides."""
+    return resume.resume_config(ForecastConfig, run, overrides)
+
+
+# --- windows as batches ---------------------------------------------------------------------
+
+
+class ForecastBatch(NamedTuple):
+    """Look-back windows and the target values after them (scaled)."""
+
+    inputs: torch.Tensor  # (B, L, C)
+    targets: torch.Tensor  # (B, H, T)
+
+
+class WindowBatches:
+    """Batches of the windows starting at ``starts`` (re-iterable; shuffled by ``seed``).
+
+    Windows are cut from the series one batch at a time, so memory holds one batch, not
+    every window (ETTm1 has 34k windows of 336 x 7 steps).
+    """
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        starts: np.ndarray,
+        config: ForecastDataConfig,
+        batch_size: int,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        self.values, self.starts, self.config = values, starts, config
+        self.batch_size, self.seed = batch_size, seed
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.starts) / self.batch_size)
+
+    def __iter__(self) -> Iterator[ForecastBatch]:
+        order = self.starts
+        if self.seed is not None:
+            order = np.random.default_rng(self.seed).permutation(self.starts)
+        targets = len(self.config.targets)
+        for i in range(0, len(order), self.batch_size):
+            x, y = make_windows(
+                self.values,
+                order[i : i + self.batch_size],
+                self.config.lookback,
+                self.config.horizon,
+            )
+            yield ForecastBatch(torch.from_numpy(x), torch.from_numpy(y[..., :targets]))
+
+
+class ForecastObjective:
+    """The model's own loss (MSE, Gaussian NLL or pinball); validation also reports MSE and
+    MAE of the point forecast on the scaled series."""
+
+    def loss(self, model: Forecaster, batch: ForecastBatch, state: Any) -> StepOutput:
+        out = model(batch.inputs)
+        return StepOutput(forecast_loss(out, batch.targets), len(batch.inputs), None)
+
+    def evaluate(self, model: Forecaster, batches: Any) -> dict[str, float]:
+        loss = se = ae = 0.0
+        windows = points = 0
+        for batch in batches:
+            out = model(batch.inputs)
+            error = out.mean.float() - batch.targets
+            loss += float(forecast_loss(out, batch.targets)) * len(batch.inputs)
+            se += float(error.square().sum())
+            ae += float(error.abs().sum())
+            windows += len(batch.inputs)
+            points += error.numel()
+        return {
+            "loss": loss / max(windows, 1),
+            "mse": se / max(points, 1),
+            "mae": ae / max(points, 1),
+        }
+
+
+# --- the task object ------------------------------------------------------------------------
+
+
+class Forecasts(NamedTuple):
+    """Forecasts of some windows, scaled like the series: point and interval (W, H, T)."""
+
+    mean: np.ndarray
+    lower: np.ndarray | None
+    upper: np.ndarray | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Model and baselines on the same windows.
+
+    Attributes:
+        source: What was evaluated (file and part).
+        windows: Number of windows.
+        scaled: Scores on the scaled series (the LTSF convention), model first.
+        original: Scores in the data's own units, model first.
+        coverage: Share of actual values inside the prediction interval (None without one).
+        level: The interval's nominal coverage.
+    """
+
+    source: str
+    windows: int
+    scaled: dict[str, ForecastScores]
+    original: dict[str, ForecastScores]
+    coverage: float | None
+    level: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "windows": self.windows,
+            "scaled": {name: s.to_dict() for name, s in self.scaled.items()},
+            "original": {name: s.to_dict() for name, s in self.original.items()},
+            "coverage": self.coverage,
+            "level": self.level,
+        }
+
+
+class ForecasterTask:
+    """A trained forecaster with its data settings, scaler and interval calibration.
+
+    Use :func:`train` to make one and :func:`rnnkit.load` to get one back from a run.
+    """
+
+    def __init__(
+        self,
+        config: ForecastConfig,
+        model: Forecaster,
+        scaler: SeriesScaler,
+        *,
+        calibration: dict[str, Any] | None = None,
+        run: RunDir | None = None,
+    ) -> None:
+        self.config, self.model, self.scaler = config, model.eval(), scaler
+        self.calibration, self.run = calibration, run
+
+    @property
+    def targets(self) -> list[str]:
+        return self.config.data.targets
+
+    # -- forecasting windows (scaled) --
+
+    @torch.no_grad()
+    def forecast_windows(
+        self, values: np.ndarray, starts: np.ndarray, level: float | None = 0.9
+    ) -> Forecasts:
+        """Forecasts of the windows starting at ``starts`` of the scaled series ``values``.
+
+        Shapes:
+            values (N, C) scaled -> mean, lower, upper (W, H, T) scaled.
+        """
+        data = self.config.data
+        device = next(self.model.parameters()).device
+        means, lows, highs = [], [], []
+        batches = WindowBatches(values, starts, data, data.eval_batch_size)
+        for batch in batches:
+            out = self.model(batch.inputs.to(device))
+            means.append(out.mean.float().cpu().numpy())
+            bounds = self._interval(out, level)
+            if bounds is not None:
+                lows.append(bounds[0])
+                highs.append(bounds[1])
+        mean = _stack(means, data, len(self.targets))
+        if level is None or not lows:
+            return Forecasts(mean, None, None)
+        return Forecasts(mean, np.concatenate(lows), np.concatenate(highs))
+
+    def _interval(
+        self, out: ForecastOutput, level: float | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        if level is None:
+            return None
+        if self.config.model.output != "point":
+            bounds = prediction_interval(out, level)
+            assert bounds is not None
+            return bounds[0].float().cpu().numpy(), bounds[1].float().cpu().numpy()
+        width = self.conformal_width(level)
+        if width is None:
+            return None
+        mean = out.mean.float().cpu().numpy()
+        return mean - width, mean + width
+
+    def conformal_width(self, level: float) -> np.ndarray | None:
+        """The calibrated half-width (H, T) of a point model's ``level`` interval (scaled)."""
+        if self.calibration is None:
+            return None
+        levels = self.calibration["levels"]
+        if level not in levels:
+            shown = ", ".join(str(v) for v in levels)
+            raise ConfigError(
+                f"expected one of the calibrated levels {shown}, got {level}", key="level"
+            )
+        return np.asarray(self.calibration["width"][levels.index(level)], dtype=np.float32)
+
+    def to_original(self, scaled: np.ndarray) -> np.ndarray:
+        """Target values (..., T) from the scaled series back in the data's units."""
+        return fdata.untransform(
+            self.scaler.inverse(scaled, columns=self.targets), self.config.data
+        )
+
+    # -- prediction --
+
+    def clean(self, frame: pd.DataFrame) -> Cleaned:
+        """A recent stretch of the series, cleaned as the training data was."""
+        return fdata.clean_frame(frame, self.config.data)
+
+    def predict(self, frame: pd.DataFrame | Cleaned, level: float | None = 0.9) -> pd.DataFrame:
+        """Forecasts the ``horizon`` steps after the end of ``frame``.
+
+        Args:
+            frame: At least ``lookback`` recent rows with the run's target and covariate
+                columns (a DatetimeIndex gives the forecasts timestamps).
+            level: Coverage of the prediction interval (None: point forecasts only).
+
+        Returns:
+            One row per future step, indexed by timestamp (or position): each target's
+            forecast, and ``<target>_lower`` / ``<target>_upper`` when there is an interval.
+
+        Example (``fc = rnnkit.load("runs/sine")``)::
+
+            >>> fc.predict(recent).head(2)  # doctest: +SKIP
+                      value  value_lower  value_upper
+            time
+            200    0.481152     0.301027     0.661277
+        """
+        cleaned = frame if isinstance(frame, Cleaned) else self.clean(frame)
+        data = self.config.data
+        n = len(cleaned.frame)
+        if n < data.lookback:
+            raise ConfigError(
+                f"the model reads {data.lookback} steps; the data has {n} rows", key="data"
+            )
+        values = self.scaler.transform(cleaned.frame.to_numpy(dtype=np.float64))
+        padded = np.concatenate([values, np.zeros((data.horizon, values.shape[1]), np.float32)])
+        got = self.forecast_windows(padded, np.array([n - data.lookback]), level)
+        index = future_index(cleaned.frame.index, data.horizon, cleaned.timing)
+        out = pd.DataFrame(self.to_original(got.mean[0]), index=index, columns=self.targets)
+        if got.lower is not None and got.upper is not None:
+            lower, upper = self.to_original(got.lower[0]), self.to_original(got.upper[0])
+            for j, name in enumerate(self.targets):
+                out[f"{name}_lower"], out[f"{name}_upper"] = lower[:, j], upper[:, j]
+        return out
+
+    # -- evaluation --
+
+    def prepared(self, path: str | None = None) -> Prepared:
+        """The run's series (or the file ``path`` read the same way), split and scaled with
+        the run's scaler."""
+        return fdata.prepare(self.config.data, self.scaler, path)
+
+    def evaluate(
+        self, prep: Prepared, part: Literal["valid", "test"] = "test", level: float = 0.9
+    ) -> Evaluation:
+        """Model, naive, seasonal-naive and linear forecasts scored on the same windows."""
+        data = self.config.data
+        bounds = getattr(prep.bounds, part)
+        starts = window_starts(bounds, data.lookback, data.horizon, data.eval_step)
+        if len(starts) == 0:
+            raise ConfigError(
+                f"the {part} part (rows {bounds[0]}-{bounds[1]}) is too short for one window of "
+                f"{data.lookback} + {data.horizon} steps",
+                key="split",
+            )
+        x, y = make_windows(prep.values, starts, data.lookback, data.horizon)
+        t = len(self.targets)
+        got = self.forecast_windows(prep.values, starts, level)
+        preds = {"model": got.mean, **self.baselines(prep, x)}
+        actual = y[..., :t]
+        scaled = {name: forecast_scores(pred, actual) for name, pred in preds.items()}
+        actual_raw = self.to_original(actual)
+        original = {
+            name: forecast_scores(self.to_original(pred), actual_raw)
+            for name, pred in preds.items()
+        }
+        coverage = None
+        if got.lower is not None and got.upper is not None:
+            inside = (actual >= got.lower) & (actual <= got.upper)
+            coverage = float(inside.mean())
+        source = f"{fdata.data_path(data)} ({part}: rows {bounds[0]}-{bounds[1]})"
+        return Evaluation(
+            source, len(starts), scaled, original, coverage, level if coverage is not None else None
+        )
+
+    def baselines(self, prep: Prepared, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Naive, seasonal-naive (when the season fits in the look-back) and linear forecasts
+        of the target channels of windows ``x`` (W, L, C), scaled."""
+        data = self.config.data
+        t = len(self.targets)
+        out = {"naive": naive(x, data.horizon)[..., :t]}
+        season = data.season_steps
+        if season is not None and season <= data.lookback:
+            out["seasonal_naive"] = seasonal_naive(x, data.horizon, season)[..., :t]
+        starts = window_starts(prep.bounds.train, data.lookback, data.horizon, data.stride)
+        if len(starts):
+            train_x, train_y = make_windows(prep.values, starts, data.lookback, data.horizon)
+            linear = LinearBaseline().fit(train_x[..., :t], train_y[..., :t])
+            out["linear"] = linear.predict(x[..., :t])
+        return out
+
+    def backtest(self, prep: Prepared, folds: int, level: float = 0.9) -> list[dict[str, Any]]:
+        """Rolling-origin evaluation: the last ``folds`` non-overlapping horizons of the
+        series, each forecast from the ``lookback`` steps before it (the model is not
+        refitted between origins).
+
+        Returns:
+            One record per fold (oldest first): ``start`` (first forecast row), ``scores``
+            (model and baselines, original units), and the arrays for plotting.
+        """
+        data = self.config.data
+        n = len(prep.values)
+        starts = np.array(
+            [n - data.lookback - data.horizon * k for k in range(folds, 0, -1)], dtype=np.int64
+        )
+        if folds < 1 or starts[0] < 0:
+            most = (n - data.lookback) // data.horizon
+            raise ConfigError(
+                f"expected 1 to {most} folds for {n} rows, got {folds}", key="backtest"
+            )
+        x, y = make_windows(prep.values, starts, data.lookback, data.horizon)
+        t = len(self.targets)
+        got = self.forecast_windows(prep.values, starts, level)
+        base = self.baselines(prep, x)
+        records = []
+        for i, start in enumerate(starts):
+            actual = self.to_original(y[i : i + 1, :, :t])
+            preds = {"model": got.mean[i : i + 1], **{k: v[i : i + 1] for k, v in base.items()}}
+            scores = {k: forecast_scores(self.to_original(v), actual) for k, v in preds.items()}
+            records.append(
+                {
+                    "start": int(start + data.lookback),
+                    "scores": scores,
+                    "forecast": self.to_original(got.mean[i]),
+                    "lower": None if got.lower is None else self.to_original(got.lower[i]),
+                    "upper": None if got.upper is None else self.to_original(got.upper[i]),
+                }
+            )
+        return records
+
+    # -- anomaly flags --
+
+    def detect(self, frame: pd.DataFrame | Cleaned, level: float = 0.99) -> pd.DataFrame:
+        """Flags points outside the one-step-ahead prediction interval.
+
+        Every point after the first ``lookback`` rows is forecast from the ``lookback`` rows
+        before it; the score is the distance from the forecast in units of the interval's
+        half-width (above 1: outside the interval, flagged).
+
+        Returns:
+            One row per (time, target): ``actual``, ``expected``, ``lower``, ``upper``,
+            ``score``, ``anomaly`` (bool), in the data's units.
+        """
+        cleaned = frame if isinstance(frame, Cleaned) else self.clean(frame)
+        data = self.config.data
+        n = len(cleaned.frame)
+        if n <= data.lookback:
+            raise ConfigError(
+                f"detection needs more than {data.lookback} rows (the look-back); got {n}",
+                key="data",
+            )
+        values = self.scaler.transform(cleaned.frame.to_numpy(dtype=np.float64))
+        padded = np.concatenate([values, np.zeros((data.horizon, values.shape[1]), np.float32)])
+        starts = np.arange(0, n - data.lookback, dtype=np.int64)
+        got = self.forecast_windows(padded, starts, level)
+        if got.lower is None or got.upper is None:
+            raise ConfigError("this run has no prediction interval to detect with", key="level")
+        t = len(self.targets)
+        actual = values[data.lookback :, :t]
+        expected, lower, upper = got.mean[:, 0], got.lower[:, 0], got.upper[:, 0]
+        half = np.maximum((upper - lower) / 2, 1e-12)
+        score = np.abs(actual - expected) / half
+        times = cleaned.frame.index[data.lookback :]
+        rows = []
+        for j, name in enumerate(self.targets):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "time": times,
+                        "target": name,
+                        "actual": self.to_original(actual)[:, j],
+                        "expected": self.to_original(expected)[:, j],
+                        "lower": self.to_original(lower)[:, j],
+                        "upper": self.to_original(upper)[:, j],
+                        "score": score[:, j],
+                        "anomaly": score[:, j] > 1.0,
+                    }
+                )
+            )
+        return pd.concat(rows, ignore_index=True)
+
+
+def _stack(parts: list[np.ndarray], data: ForecastDataConfig, targets: int) -> np.ndarray:
+    if parts:
+        return np.concatenate(parts)
+    return np.zeros((0, data.horizon, targets), dtype=np.float32)
+
+
+def future_index(index: pd.Index, horizon: int, timing: Any) -> pd.Index:
+    """The ``horizon`` timestamps (or positions) after the end of ``index``."""
+    if isinstance(index, pd.DatetimeIndex):
+        freq = (
+            getattr(timing, "freq", None) or pd.infer_freq(index[-3:]) if len(index) >= 3 else None
+        )
+        if freq is None:
+            step = index[-1] - index[-2] if len(index) >= 2 else pd.Timedelta(1, "D")
+            return pd.DatetimeIndex(
+                [index[-1] + step * (h + 1) for h in range(horizon)], name=index.name
+            )
+        return pd.date_range(index[-1], periods=horizon + 1, freq=freq, name=index.name)[1:]
+    start = int(index[-1]) + 1 if len(index) else 0
+    return pd.RangeIndex(start, start + horizon, name=index.name)
+
+
+# --- train and load -------------------------------------------------------------------------
+
+
+def build_model(config: ForecastConfig, num_inputs: int) -> Forecaster:
+    data = config.data
+    return Forecaster(num_inputs, len(data.targets), data.lookback, data.horizon, config.model)
+
+
+def calibrate(task: ForecasterTask, prep: Prepared) -> dict[str, Any] | None:
+    """Split-conformal half-widths (levels x H x T, scaled) from the validation windows (or,
+    without any, the last fifth of the training windows)."""
+    data = task.config.data
+    starts = window_starts(prep.bounds.valid, data.lookback, data.horizon, 1)
+    if len(starts) == 0:
+        train = window_starts(prep.bounds.train, data.lookback, data.horizon, 1)
+        starts = train[-max(len(train) // 5, 1) :]
+    if len(starts) == 0:
+        return None
+    _, y = make_windows(prep.values, starts, data.lookback, data.horizon)
+    got = task.forecast_windows(prep.values, starts, level=None)
+    errors = np.abs(got.mean - y[..., : len(task.targets)])  # (W, H, T)
+    n = len(errors)
+    widths = []
+    for level in CALIBRATION_LEVELS:
+        # The ceil((n+1) level)-th smallest error: the finite-sample conformal quantile.
+        q = min(math.ceil((n + 1) * level) / n, 1.0)
+        widths.append(np.quantile(errors, q, axis=0, method="higher").tolist())
+    return {"levels": list(CALIBRATION_LEVELS), "width": widths, "windows": n}
+
+
+def train(
+    config: ForecastConfig,
+    out: Path | str,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> tuple[ForecasterTask, FitResult, Prepared]:
+    """Trains a forecaster into the run directory ``out``.
+
+    With ``resume``, ``out`` is an existing run and ``config`` its own (see
+    :func:`resume_config`); training continues from the last checkpoint with the run's scaler.
+
+    Returns:
+        The trained task (best weights by validation loss), the training result, and the
+        prepared series (for evaluating right away).
+    """
+    saved = RunDir.open(out) if resume else None
+    data = config.data
+    scaler = SeriesScaler.from_dict(saved.read_extra("scaler")) if saved is not None else None
+    prep = fdata.prepare(data, scaler)
+    train_starts = window_starts(prep.bounds.train, data.lookback, data.horizon, data.stride)
+    if len(train_starts) == 0:
+        raise ConfigError(
+            f"the training part ({prep.bounds.train[1] - prep.bounds.train[0]} rows) is too "
+            f"short for one window of {data.lookback} + {data.horizon} steps",
+            key="lookback",
+        )
+    valid_starts = window_starts(prep.bounds.valid, data.lookback, data.horizon, data.eval_step)
+    run = saved
+    if run is None:
+        run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
+        run.write_extra("scaler", prep.scaler.to_dict())
+        run.write_extra("series", series_report(prep))
+    seed_everything(config.train.seed)
+    model = build_model(config, len(data.columns))
+    seed = config.train.seed
+
+    def train_batches(epoch: int) -> WindowBatches:
+        return WindowBatches(
+            prep.values, train_starts, data, data.batch_size, seed=seed * 100_003 + epoch
+        )
+
+    valid = None
+    if len(valid_starts):
+        valid = WindowBatches(prep.values, valid_starts, data, data.eval_batch_size)
+    result = fit(
+        model,
+        train_batches,
+        valid,
+        config.train,
+        objective=ForecastObjective(),
+        run=run,
+        resume=resume,
+        progress=progress,
+    )
+    task = ForecasterTask(config, model, prep.scaler, run=run)
+    if config.model.output == "point":
+        task.calibration = calibrate(task, prep)
+        if task.calibration is not None:
+            run.write_extra("calibration", task.calibration)
+    return task, result, prep
+
+
+def series_report(prep: Prepared) -> dict[str, Any]:
+    """What cleaning did and how the series was split (the run's ``series.json``)."""
+    timing = prep.cleaned.timing
+    index = prep.cleaned.frame.index
+    return {
+        "rows": len(index),
+        "first": str(index[0]),
+        "last": str(index[-1]),
+        "freq": None if timing is None else timing.freq,
+        "irregular": None if timing is None else timing.irregular,
+        "duplicates": None if timing is None else timing.duplicates,
+        "filled": prep.cleaned.filled.filled,
+        "fill": prep.cleaned.filled.method,
+        "split": {name: list(getattr(prep.bounds, name)) for name in ("train", "valid", "test")},
+    }
+
+
+def load(run: RunDir) -> ForecasterTask:
+    """The :class:`ForecasterTask` saved in ``run`` (weights from safetensors, rest JSON)."""
+    config = from_dict(ForecastConfig, run.read_config())
+    scaler = SeriesScaler.from_dict(run.read_extra("scaler"))
+    model = build_model(config, len(config.data.columns))
+    run.load_model(model)
+    calibration = None
+    if (run.path / "calibration.json").is_file():
+        calibration = run.read_extra("calibration")
+    return ForecasterTask(config, model, scaler, calibration=calibration, run=run)
