@@ -184,7 +184,7 @@ def test_compare_errors_and_zero_reference():
 def test_format_table_has_names_and_numbers():
     text = format_table(_scores())
     lines = text.splitlines()
-    assert lines[0].split() == ["model", *METRICS]
+    assert lines[0].split() == ["forecaster", *METRICS]
     assert lines[1].split()[:4] == ["lstm", "0.2500", "0.5000", "0.5000"]
     assert lines[2].split()[:4] == ["naive", "1.0000", "1.0000", "1.0000"]
     assert lines[3].split()[0] == "seasonal"
@@ -198,8 +198,8 @@ def test_format_table_metric_subset_and_scientific_numbers():
     actual = np.zeros((1, 2, 1))
     tiny = {"tiny": forecast_scores(np.full((1, 2, 1), 1e-4), actual)}
     assert format_table(tiny, metrics=["mse"]).splitlines() == [
-        "model         mse",
-        "tiny   1.0000e-08",
+        "forecaster         mse",
+        "tiny        1.0000e-08",
     ]
     huge = {"huge": forecast_scores(np.full((1, 2, 1), 1e4), actual)}
     assert "1.0000e+08" in format_table(huge, metrics=("mse",))
@@ -213,7 +213,7 @@ def test_format_table_metric_subset_and_scientific_numbers():
 def test_format_per_step_default_and_chosen_steps():
     text = format_per_step(_scores(), "mae")
     lines = text.splitlines()
-    assert lines[0].split() == ["model", "h=1", "h=2", "h=3", "h=4"]  # H <= 8: every step
+    assert lines[0].split() == ["forecaster", "h=1", "h=2", "h=3", "h=4"]  # H <= 8: every step
     assert lines[2].split() == ["naive", "1.0000", "1.0000", "1.0000", "1.0000"]
     actual = np.zeros((2, 720, 1))
     pred = np.broadcast_to(np.arange(1.0, 721.0)[None, :, None], (2, 720, 1))

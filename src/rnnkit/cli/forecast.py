@@ -103,7 +103,7 @@ def _describe_series(report: dict[str, Any]) -> str:
     parts = ", ".join(f"{k} {v[1] - v[0]}" for k, v in split.items())
     text = f"series: {report['rows']:,} rows, {report['first']} to {report['last']}"
     if report["freq"]:
-        text += f", every {report['freq']}"
+        text += f", frequency {report['freq']}"
     if report["irregular"]:
         text += f"; {report['irregular']} irregular gaps ({report['duplicates']} duplicates)"
     filled = sum(report["filled"].values())

@@ -226,14 +226,14 @@ def format_table(scores: Mapping[str, ForecastScores], metrics: Sequence[str] = 
         ...     "naive": forecast_scores(np.ones((1, 2, 1)), truth),
         ... }
         >>> print(format_table(scores, metrics=("mse", "mae", "smape")))
-        model     mse     mae    smape
-        gru    0.2500  0.5000  31.1111
-        naive  0.5000  0.5000  33.3333
+        forecaster     mse     mae    smape
+        gru         0.2500  0.5000  31.1111
+        naive       0.5000  0.5000  33.3333
     """
     _check_scores(scores)
     columns = _check_metrics(metrics)
     rows = [[name, *(_number(s.overall[m]) for m in columns)] for name, s in scores.items()]
-    return "\n".join(_table(["model", *columns], rows))
+    return "\n".join(_table(["forecaster", *columns], rows))
 
 
 def format_per_step(
@@ -261,11 +261,11 @@ def format_per_step(
         >>> truth = np.zeros((1, 96, 1))
         >>> pred = np.arange(1.0, 97.0).reshape(1, 96, 1)  # error h at step h
         >>> print(format_per_step({"naive": forecast_scores(pred, truth)}, "mae"))
-        model     h=1     h=15     h=28     h=42     h=55     h=69     h=82     h=96
-        naive  1.0000  15.0000  28.0000  42.0000  55.0000  69.0000  82.0000  96.0000
+        forecaster     h=1     h=15     h=28     h=42     h=55     h=69     h=82     h=96
+        naive       1.0000  15.0000  28.0000  42.0000  55.0000  69.0000  82.0000  96.0000
         >>> print(format_per_step({"naive": forecast_scores(pred, truth)}, "mae", steps=[1, 24]))
-        model     h=1     h=24
-        naive  1.0000  24.0000
+        forecaster     h=1     h=24
+        naive       1.0000  24.0000
     """
     _check_scores(scores)
     _check_metric(metric)
@@ -293,7 +293,7 @@ def format_per_step(
         [name, *(_number(s.per_step[metric][step - 1]) for step in columns)]
         for name, s in scores.items()
     ]
-    return "\n".join(_table(["model", *(f"h={step}" for step in columns)], rows))
+    return "\n".join(_table(["forecaster", *(f"h={step}" for step in columns)], rows))
 
 
 # ---------------------------------------------------------------------------------------------

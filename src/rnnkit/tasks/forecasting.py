@@ -103,19 +103,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     "etth1": {
         "data": {"dataset": "etth1", "lookback": 336, "horizon": 96, "batch_size": 256},
         "model": _segment_gru(512, 48, 0.5),
-        "train": {"epochs": 30, "lr": 1e-3, "patience": 5, "max_time": "20m"},
+        "train": {"epochs": 30, "lr": 1e-3, "patience": 5, "max_time": "10m"},
     },
-    # Next week's daily totals from the last four weeks.
+    # Next week's daily totals from the last four weeks: a GRU read of the four weeks and a
+    # linear head for the seven days (the segment model and an LSTM were 1-2% worse here).
     "household-power-daily": {
         "data": {"dataset": "household-power-daily", "lookback": 28, "horizon": 7},
-        "model": _segment_gru(64, 7, 0.3),
+        "model": {**_segment_gru(64, 7, 0.3), "kind": "direct", "normalize": "mean"},
         "train": {"epochs": 60, "lr": 1e-3, "patience": 10},
     },
-    # Monthly passengers, 12 months ahead from 3 years; log scale for the growing seasons.
+    # Monthly passengers, 12 months ahead from 2 years; log scale for the growing seasons.
     "airline": {
         "data": {
             "dataset": "airline",
-            "lookback": 36,
+            "lookback": 24,
             "horizon": 12,
             "transform": "log",
             "batch_size": 16,
@@ -616,7 +617,7 @@ def train(
         run.write_extra("scaler", prep.scaler.to_dict())
         run.write_extra("series", series_report(prep))
     seed_everything(config.train.seed)
-    model = build_model(config, len(data.columns))
+    model = build_model(config, prep.values.shape[1])
     seed = config.train.seed
 
     def train_batches(epoch: int) -> WindowBatches:
@@ -666,7 +667,7 @@ def load(run: RunDir) -> ForecasterTask:
     """The :class:`ForecasterTask` saved in ``run`` (weights from safetensors, rest JSON)."""
     config = from_dict(ForecastConfig, run.read_config())
     scaler = SeriesScaler.from_dict(run.read_extra("scaler"))
-    model = build_model(config, len(config.data.columns))
+    model = build_model(config, len(scaler.columns))
     run.load_model(model)
     calibration = None
     if (run.path / "calibration.json").is_file():
