@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-lm bench-classify clean
+.PHONY: venv lint test demo bench bench-lm bench-classify bench-forecast clean
 
 venv: $(STAMP)
 
@@ -59,6 +59,18 @@ bench-classify: venv
 		--embeddings-from imdb --set model.freeze_embeddings=true --set train.epochs=16 \
 		--set train.seed=$$seed --out runs/bench-sst2-e16-seed$$seed \
 		--json docs/results/classify-sst2-w2v-imdb-frozen-e16-seed$$seed.json || exit 1; done
+
+# Forecasting benchmarks (issue #7): ETTh1 under the LTSF protocol (4 horizons, then 2 more
+# seeds at 96), household power weekly forecasts and airline passengers (5 seeds each).
+bench-forecast: venv
+	$(VPY) -m benchmarks.bench_forecast quality etth1 --horizons 96,192,336,720 --seeds 0 \
+		--out runs/bench-etth1 --json docs/results/forecast-etth1.json
+	$(VPY) -m benchmarks.bench_forecast quality etth1 --horizons 96 --seeds 1,2 \
+		--out runs/bench-etth1-seeds --json docs/results/forecast-etth1-h96-seeds.json
+	$(VPY) -m benchmarks.bench_forecast quality household-power-daily --seeds 0,1,2,3,4 \
+		--out runs/bench-power --json docs/results/forecast-power.json
+	$(VPY) -m benchmarks.bench_forecast quality airline --seeds 0,1,2,3,4 \
+		--out runs/bench-airline --json docs/results/forecast-airline.json
 
 clean:
 	rm -rf $(VENV) runs build dist .pytest_cache .ruff_cache src/*.egg-info
