@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 from rnnkit.config import ConfigError, from_dict, merge_dicts, to_dict
-from rnnkit.data.timeseries import SeriesScaler, make_windows, window_starts
+from rnnkit.data.timeseries import SeriesScaler, TimingReport, make_windows, window_starts
 from rnnkit.models.forecaster import (
     Forecaster,
     ForecasterModelConfig,
@@ -275,6 +275,7 @@ class ForecasterTask:
     ) -> None:
         self.config, self.model, self.scaler = config, model.eval(), scaler
         self.calibration, self.run = calibration, run
+        self._linear: tuple[np.ndarray, LinearBaseline | None] | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -432,12 +433,23 @@ class ForecasterTask:
         season = data.season_steps
         if season is not None and season <= data.lookback:
             out["seasonal_naive"] = seasonal_naive(x, data.horizon, season)[..., :t]
-        starts = window_starts(prep.bounds.train, data.lookback, data.horizon, data.stride)
-        if len(starts):
-            train_x, train_y = make_windows(prep.values, starts, data.lookback, data.horizon)
-            linear = LinearBaseline().fit(train_x[..., :t], train_y[..., :t])
+        linear = self._linear_baseline(prep)
+        if linear is not None:
             out["linear"] = linear.predict(x[..., :t])
         return out
+
+    def _linear_baseline(self, prep: Prepared) -> LinearBaseline | None:
+        """The linear baseline fitted on ``prep``'s training windows (kept for the last
+        series asked about, so evaluation, plots and backtests fit it once)."""
+        if self._linear is None or self._linear[0] is not prep.values:
+            data, t = self.config.data, len(self.targets)
+            starts = window_starts(prep.bounds.train, data.lookback, data.horizon, data.stride)
+            fitted = None
+            if len(starts):
+                x, y = make_windows(prep.values, starts, data.lookback, data.horizon)
+                fitted = LinearBaseline().fit(x[..., :t], y[..., :t])
+            self._linear = (prep.values, fitted)
+        return self._linear[1]
 
     def backtest(self, prep: Prepared, folds: int, level: float = 0.9) -> list[dict[str, Any]]:
         """Rolling-origin evaluation: the last ``folds`` non-overlapping horizons of the
@@ -450,14 +462,14 @@ class ForecasterTask:
         """
         data = self.config.data
         n = len(prep.values)
-        starts = np.array(
-            [n - data.lookback - data.horizon * k for k in range(folds, 0, -1)], dtype=np.int64
-        )
-        if folds < 1 or starts[0] < 0:
-            most = (n - data.lookback) // data.horizon
+        most = (n - data.lookback) // data.horizon
+        if not 1 <= folds <= most:
             raise ConfigError(
                 f"expected 1 to {most} folds for {n} rows, got {folds}", key="backtest"
             )
+        starts = np.array(
+            [n - data.lookback - data.horizon * k for k in range(folds, 0, -1)], dtype=np.int64
+        )
         x, y = make_windows(prep.values, starts, data.lookback, data.horizon)
         t = len(self.targets)
         got = self.forecast_windows(prep.values, starts, level)
@@ -536,20 +548,22 @@ def _stack(parts: list[np.ndarray], data: ForecastDataConfig, targets: int) -> n
     return np.zeros((0, data.horizon, targets), dtype=np.float32)
 
 
-def future_index(index: pd.Index, horizon: int, timing: Any) -> pd.Index:
-    """The ``horizon`` timestamps (or positions) after the end of ``index``."""
-    if isinstance(index, pd.DatetimeIndex):
-        freq = (
-            getattr(timing, "freq", None) or pd.infer_freq(index[-3:]) if len(index) >= 3 else None
-        )
-        if freq is None:
-            step = index[-1] - index[-2] if len(index) >= 2 else pd.Timedelta(1, "D")
-            return pd.DatetimeIndex(
-                [index[-1] + step * (h + 1) for h in range(horizon)], name=index.name
-            )
-        return pd.date_range(index[-1], periods=horizon + 1, freq=freq, name=index.name)[1:]
-    start = int(index[-1]) + 1 if len(index) else 0
-    return pd.RangeIndex(start, start + horizon, name=index.name)
+def future_index(index: pd.Index, horizon: int, timing: TimingReport | None) -> pd.Index:
+    """The ``horizon`` timestamps (or positions) after the end of ``index``.
+
+    Timestamps continue at the series' regular frequency (``timing.freq``: calendar months
+    stay month starts), else at its last step. Positions continue an integer index, else
+    count on from its length.
+    """
+    if not isinstance(index, pd.DatetimeIndex):
+        last = int(index[-1]) if pd.api.types.is_integer_dtype(index) else len(index) - 1
+        return pd.RangeIndex(last + 1, last + 1 + horizon, name=index.name)
+    if timing is not None and timing.freq is not None:
+        return pd.date_range(index[-1], periods=horizon + 1, freq=timing.freq, name=index.name)[1:]
+    if len(index) < 2:
+        raise ConfigError("one timestamp does not tell the series' step", key="data")
+    step = index[-1] - index[-2]
+    return pd.DatetimeIndex([index[-1] + step * (h + 1) for h in range(horizon)], name=index.name)
 
 
 # --- train and load -------------------------------------------------------------------------
