@@ -45,6 +45,8 @@ def _describe(summary: dict[str, Any]) -> list[str]:
             f"grad norm  median {grad['median']:.3g}  p99 {grad['p99']:.3g}  "
             f"max {grad['max']:.3g}  clipped {grad['clipped_share']:.1%} of steps"
         )
+    if summary.get("grad_warning"):
+        lines.append(f"warning    {summary['grad_warning']}")
     lines.append("config")
     lines.extend("  " + line for line in json.dumps(summary["config"], indent=2).splitlines())
     return lines

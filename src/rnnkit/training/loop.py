@@ -34,6 +34,7 @@ from rnnkit.config import ConfigError, RnnkitError
 from rnnkit.training import checkpoint as ckpt
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.distributed import DistributedContext
+from rnnkit.training.grad_health import GradientWatch
 from rnnkit.training.optim import clip_gradients, make_optimizer, make_schedule
 from rnnkit.training.progress import Progress, StepInfo
 from rnnkit.training.rundir import RunDir
@@ -226,6 +227,7 @@ class _Trainer:
         self.schedule = make_schedule(self.optimizer, config, self._total_steps())
         self.interrupted = False
         self.max_seconds = config.max_seconds
+        self.grad_watch = GradientWatch()  # exploding/vanishing norms, warned once each
         # Everything below is checkpointed ("progress").
         self.epoch = 0
         self.batch_in_epoch = 0  # mini-batches consumed in the current epoch
@@ -404,6 +406,9 @@ class _Trainer:
             items_per_s=window.rate(),
         )
         self.progress.step(info, report)
+        warning = self.grad_watch.add(grad_norm, self.step)
+        if warning is not None:
+            self.progress.warn(warning)
         if report:
             window.reset()
             self._flush_records()

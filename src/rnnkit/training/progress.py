@@ -3,7 +3,9 @@
 The library never writes to the terminal by itself: the command line (or a notebook) builds a
 reporter with the stream to write to and hands it to ``fit``. On a terminal, a tqdm bar shows
 loss, tokens/s, the gradient norm and the ETA; when the stream is not a terminal (CI, a log
-file), one plain line every ``log_every`` steps says the same.
+file), one plain line every ``log_every`` steps says the same. Warnings (``warn``), such as
+exploding or vanishing gradient norms (:mod:`rnnkit.training.grad_health`, shown once each),
+appear as ``warning: ...`` lines in both.
 """
 
 from __future__ import annotations

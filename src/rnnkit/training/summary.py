@@ -13,6 +13,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from rnnkit.training.grad_health import gradient_warning
 from rnnkit.training.rundir import RunDir, RunDirError
 
 __all__ = ["parameter_count", "summarize_run"]
@@ -42,7 +43,9 @@ def summarize_run(path: Path | str) -> dict[str, Any]:
         A JSON-ready dict: ``path``, ``task``, ``config``, ``parameters`` (None when no
         weights are saved yet), ``epochs``, ``steps``, ``train_time``, ``best`` (the epoch
         record with the best monitored value, or the last one), ``last``, ``grad_norm``
-        (``median``, ``p99``, ``max``, ``clipped_share`` over all steps), ``stop_reason``
+        (``median``, ``p99``, ``max``, ``clipped_share`` over all steps), ``grad_warning``
+        (exploding or vanishing norms with the remedy, see
+        :mod:`rnnkit.training.grad_health`; None when the norms look healthy), ``stop_reason``
         (why the last training stopped; None if it did not finish), ``complete`` (all
         epochs done).
 
@@ -75,6 +78,7 @@ def summarize_run(path: Path | str) -> dict[str, Any]:
         "best": best,
         "last": epochs[-1] if epochs else None,
         "grad_norm": _grad_norm_summary(steps),
+        "grad_warning": _grad_warning(steps),
         # None while training runs (or after a crash): the last fit did not finish.
         "stop_reason": ends[-1]["stop_reason"]
         if ends and ends[-1]["step"] == _last_step(records)
@@ -89,6 +93,11 @@ def _last_train_time(epochs: list[dict[str, Any]]) -> float | None:
 
 def _last_step(records: list[dict[str, Any]]) -> int:
     return max((r.get("step", 0) for r in records), default=0)
+
+
+def _grad_warning(steps: list[dict[str, Any]]) -> str | None:
+    recorded = [r for r in steps if isinstance(r.get("grad_norm"), int | float)]
+    return gradient_warning([r["grad_norm"] for r in recorded], [r["step"] for r in recorded])
 
 
 def _grad_norm_summary(steps: list[dict[str, Any]]) -> dict[str, float] | None:
