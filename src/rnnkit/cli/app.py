@@ -52,6 +52,7 @@ class RnnkitGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
     lazy={
         "classify": "rnnkit.cli.classify:classify",
+        "diagnose": "rnnkit.cli.diagnose:diagnose",
         "embed": "rnnkit.cli.embed:embed",
         "forecast": "rnnkit.cli.forecast:forecast",
         "lm": "rnnkit.cli.lm:lm",
