@@ -176,7 +176,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "schedule": "plateau",
             "lr_decay": 0.5,
             "plateau_patience": 0,
-            "max_time": "45m",
+            "max_time": "30m",
         },
     ),
     # A few minutes on 2 CPU cores: a 1x256 LSTM on tinyshakespeare, stopped by time.
