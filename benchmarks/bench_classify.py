@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -40,7 +39,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from benchmarks.common import add_quality_arguments, commit, emit
+from benchmarks.common import add_quality_arguments, emit, environment
 from rnnkit.config import apply_overrides, from_dict
 from rnnkit.data.batching import LabelledBatch
 from rnnkit.data.embeddings import save_vectors
@@ -50,16 +49,6 @@ from rnnkit.tasks import classification as clf
 from rnnkit.tasks import classification_data as cdata
 from rnnkit.training.loop import seed_everything
 from rnnkit.training.progress import make_progress
-
-
-def _environment() -> dict[str, Any]:
-    return {
-        "commit": commit(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-    }
 
 
 def _pretrain_vectors(
@@ -114,7 +103,7 @@ def quality(
         "overrides": overrides,
         "embeddings_from": embeddings_from,
         "minutes": minutes,
-        **_environment(),
+        **environment(),
         "parameters": sum(p.numel() for p in task.model.parameters()),
         "epochs": result.epochs,
         "steps": result.steps,
@@ -180,7 +169,7 @@ def packing(rounds: int, steps: int, as_json: Path | None) -> dict[str, Any]:
     medians = {name: statistics.median(v) for name, v in rates.items()}
     summary = {
         "benchmark": "packing/imdb",
-        **_environment(),
+        **environment(),
         "batch_size": size,
         "steps_per_round": steps,
         "rounds": rounds,

@@ -21,29 +21,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from benchmarks.common import commit, emit
+from benchmarks.common import emit, environment
 from rnnkit.config import apply_overrides, from_dict
 from rnnkit.tasks import forecasting as fc
 from rnnkit.training.progress import make_progress
-
-
-def _environment() -> dict[str, Any]:
-    return {
-        "commit": commit(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-    }
 
 
 def _one_run(config: fc.ForecastConfig, out: Path) -> dict[str, Any]:
@@ -84,7 +71,7 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
     base = from_dict(fc.ForecastConfig, fc.preset_config(args.preset))
     horizons = [int(h) for h in args.horizons.split(",")] if args.horizons else [base.data.horizon]
     seeds = [int(s) for s in args.seeds.split(",")]
-    report: dict[str, Any] = {"preset": args.preset, "environment": _environment(), "horizons": {}}
+    report: dict[str, Any] = {"preset": args.preset, "environment": environment(), "horizons": {}}
     for horizon in horizons:
         runs = []
         for seed in seeds:

@@ -22,32 +22,20 @@ M is the training time of *each* run (validation and testing come on top).
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from benchmarks.common import commit, emit
+from benchmarks.common import emit, environment
 from rnnkit.diagnostics import memory
 from rnnkit.training.progress import make_progress
 
 # Issue #8: "Adding problem, T = 200: LSTM or GRU test MSE <= 0.01 within 10 minutes".
 GOAL_MSE = 0.01
 GOAL_CELLS = ("lstm", "gru")
-
-
-def _environment() -> dict[str, Any]:
-    return {
-        "commit": commit(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-    }
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,7 +68,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     report: dict[str, Any] = {
         "benchmark": "memory",
-        "environment": _environment(),
+        "environment": environment(),
         "settings": settings,
         "cells": {},
     }

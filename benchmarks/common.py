@@ -8,13 +8,29 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_quality_arguments", "commit", "emit"]
+__all__ = ["add_quality_arguments", "commit", "emit", "environment"]
 
 
 def commit() -> str:
     """The short hash of the checked-out commit (``unknown`` outside git)."""
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return result.stdout.strip() or "unknown"
+
+
+def environment() -> dict[str, Any]:
+    """Where a figure was measured: commit, UTC time, torch version and threads, machine."""
+    import platform
+    import time
+
+    import torch
+
+    return {
+        "commit": commit(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+    }
 
 
 def emit(report: dict[str, Any], path: Path | None) -> None:

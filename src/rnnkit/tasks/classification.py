@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rnnkit.config import ConfigError, check_field_types, from_dict, merge_dicts, to_dict
+from rnnkit.config import ConfigError, check_field_types, from_dict, to_dict
 from rnnkit.data import Vocabulary
 from rnnkit.data.batching import LabelledBatch, batch_indices, collate_numeric, collate_tokens
 from rnnkit.data.embeddings import CoverageReport, embedding_matrix, load_vectors
@@ -34,6 +34,7 @@ from rnnkit.tasks import classification_data as cdata
 from rnnkit.tasks import lm_transfer, resume
 from rnnkit.tasks.classification_data import ClassifyDataConfig, Examples, Scaler
 from rnnkit.tasks.metrics import ClassificationReport, classification_report
+from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
@@ -145,13 +146,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset_config(name: str | None) -> dict[str, Any]:
     """The defaults with preset ``name`` merged in, as a nested dict."""
-    base = to_dict(ClassifyConfig())
-    if name is None:
-        return base
-    if name not in PRESETS:
-        known = ", ".join(sorted(PRESETS)) or "none"
-        raise ConfigError(f"expected one of {known}, got {name!r}", key="preset")
-    return merge_dicts(base, PRESETS[name])
+    return preset_dict(ClassifyConfig(), PRESETS, name)
 
 
 # --- batches and the objective --------------------------------------------------------------

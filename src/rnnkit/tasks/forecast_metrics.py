@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.config import ConfigError
+from rnnkit.tasks.text_table import table_lines
 
 __all__ = [
     "METRICS",
@@ -233,7 +234,7 @@ def format_table(scores: Mapping[str, ForecastScores], metrics: Sequence[str] = 
     _check_scores(scores)
     columns = _check_metrics(metrics)
     rows = [[name, *(_number(s.overall[m]) for m in columns)] for name, s in scores.items()]
-    return "\n".join(_table(["forecaster", *columns], rows))
+    return "\n".join(table_lines(["forecaster", *columns], rows))
 
 
 def format_per_step(
@@ -293,7 +294,7 @@ def format_per_step(
         [name, *(_number(s.per_step[metric][step - 1]) for step in columns)]
         for name, s in scores.items()
     ]
-    return "\n".join(_table(["forecaster", *(f"h={step}" for step in columns)], rows))
+    return "\n".join(table_lines(["forecaster", *(f"h={step}" for step in columns)], rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,14 +369,3 @@ def _number(value: float) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e6:
         return f"{value:.4f}"
     return f"{value:.4e}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Lines of a text table: first column left-aligned, the others right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  ".join(cells))
-    return lines

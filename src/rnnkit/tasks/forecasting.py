@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.config import ConfigError, from_dict, merge_dicts, to_dict
+from rnnkit.config import ConfigError, from_dict, to_dict
 from rnnkit.data.timeseries import SeriesScaler, TimingReport, make_windows, window_starts
 from rnnkit.models.forecaster import (
     Forecaster,
@@ -44,6 +44,7 @@ from rnnkit.tasks import resume
 from rnnkit.tasks.forecast_baselines import LinearBaseline, naive, seasonal_naive
 from rnnkit.tasks.forecast_metrics import ForecastScores, forecast_scores
 from rnnkit.tasks.forecasting_data import Cleaned, ForecastDataConfig, Prepared
+from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
@@ -129,13 +130,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset_config(name: str | None) -> dict[str, Any]:
     """The defaults with preset ``name`` merged in, as a nested dict."""
-    base = to_dict(ForecastConfig())
-    if name is None:
-        return base
-    if name not in PRESETS:
-        known = ", ".join(sorted(PRESETS)) or "none"
-        raise ConfigError(f"expected one of {known}, got {name!r}", key="preset")
-    return merge_dicts(base, PRESETS[name])
+    return preset_dict(ForecastConfig(), PRESETS, name)
 
 
 def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> ForecastConfig:

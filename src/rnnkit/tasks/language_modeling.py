@@ -24,7 +24,6 @@ from rnnkit.config import (
     ConfigError,
     check_field_types,
     from_dict,
-    merge_dicts,
     to_dict,
     validate_fraction,
     validate_positive,
@@ -33,6 +32,7 @@ from rnnkit.data import Vocabulary
 from rnnkit.data.corpus import batchify, load_lm_corpus, tokenize
 from rnnkit.models import LanguageModel, LMModelConfig, decoding
 from rnnkit.tasks import resume
+from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
@@ -199,14 +199,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset_config(name: str | None) -> dict[str, Any]:
     """The defaults with preset ``name`` merged in, as a nested dict."""
-    base = to_dict(LMConfig())
-    if name is None:
-        return base
-    if name not in PRESETS:
-        raise ConfigError(
-            f"expected one of {', '.join(sorted(PRESETS))}, got {name!r}", key="preset"
-        )
-    return merge_dicts(base, PRESETS[name])
+    return preset_dict(LMConfig(), PRESETS, name)
 
 
 # --- data -------------------------------------------------------------------------------

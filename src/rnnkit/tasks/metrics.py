@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnkit.config import ConfigError
+from rnnkit.tasks.text_table import table_lines
 from rnnkit.training.atomic import atomic_write_bytes
 
 __all__ = ["ClassScore", "ClassificationReport", "classification_report", "plot_confusion"]
@@ -119,12 +120,12 @@ class ClassificationReport:
             [s.label, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", str(s.support)]
             for s in self.per_class
         ]
-        lines += _table(["label", "precision", "recall", "f1", "support"], scores)
+        lines += table_lines(["label", "precision", "recall", "f1", "support"], scores)
         lines += ["", "confusion matrix (rows: true, columns: predicted)"]
         counts = [
             [label, *map(str, row)] for label, row in zip(self.labels, self.confusion, strict=True)
         ]
-        lines += _table(["true \\ predicted", *self.labels], counts)
+        lines += table_lines(["true \\ predicted", *self.labels], counts)
         return "\n".join(lines)
 
 
@@ -300,14 +301,3 @@ def _check_indices(name: str, values: Sequence[int], num_classes: int) -> np.nda
             f"expected a class index in [0, {num_classes}), got {array[i]}", key=f"{name}[{i}]"
         )
     return array.astype(np.int64, copy=False)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Lines of a text table: first column left-aligned, the others right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  ".join(cells))
-    return lines
