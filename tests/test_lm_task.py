@@ -83,9 +83,21 @@ def test_eval_of_the_saved_run_reproduces_the_reported_validation_loss(char_run)
     assert json.loads(cli.output)["loss"] == pytest.approx(result.best_metric, rel=1e-5)
 
 
+def _prose(text: str) -> list[str]:
+    """Lines outside code blocks that read as prose: a shuffled table row, shell command or
+    generated sample is about as likely as the original, so those prove nothing."""
+    lines, in_code = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line[:1].isalpha() and not set("|`$=#") & set(line):
+            lines.append(line)
+    return lines
+
+
 def test_a_real_sentence_scores_higher_than_its_words_shuffled(word_run, corpus):
     _, task, _ = word_run
-    lines = [line for line in corpus.read_text().splitlines() if len(line.split()) >= 6]
+    lines = [line for line in _prose(corpus.read_text()) if len(line.split()) >= 6]
     wins = 0
     rng = random.Random(0)
     for line in lines[:20]:
@@ -247,7 +259,7 @@ def test_every_cell_trains_as_a_language_model(corpus, tmp_path, cell, options):
     task, result = lm.train(config, tmp_path / cell)
     assert result.steps == 3 and math.isfinite(result.best_metric)
     assert task.model.decoder.weight is task.model.embedding.weight
-    assert len("".join(task.sample("a", length=5, seed=0))) == 5
+    assert len(list(task.sample("a", length=5, seed=0))) == 5  # five tokens (maybe <unk>)
 
 
 # --- adaptive softmax -------------------------------------------------------------------------
