@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.config import ConfigError
+from rnnkit.tasks.forecast_metrics import check_windows
 
 __all__ = ["LinearBaseline", "naive", "seasonal_naive"]
 
@@ -50,7 +51,7 @@ def naive(x: np.ndarray, horizon: int) -> np.ndarray:
         >>> naive(x, 2).tolist()
         [[[2.0, 20.0], [2.0, 20.0]]]
     """
-    windows = _check_windows("x", x)
+    windows = check_windows("x", x, "W, L, C")
     steps = _check_horizon(horizon)
     return np.repeat(windows[:, -1:, :], steps, axis=1)  # (W, H, C)
 
@@ -86,7 +87,7 @@ def seasonal_naive(x: np.ndarray, horizon: int, season: int) -> np.ndarray:
             ...
         rnnkit.config.ConfigError: season: expected an int in [1, L=6], got 7
     """
-    windows = _check_windows("x", x)
+    windows = check_windows("x", x, "W, L, C")
     steps = _check_horizon(horizon)
     length = windows.shape[1]
     if isinstance(season, bool) or not isinstance(season, int | np.integer):
@@ -209,8 +210,8 @@ class LinearBaseline:
         Shapes:
             x_train: (W, L, C); y_train: (W, H, C); weight: (L, H); intercept: (H,).
         """
-        x = _check_windows("x_train", x_train)
-        y = _check_windows("y_train", y_train)
+        x = check_windows("x_train", x_train, "W, L, C")
+        y = check_windows("y_train", y_train, "W, H, C")
         if y.shape[0] != x.shape[0] or y.shape[2] != x.shape[2]:
             raise ConfigError(
                 f"expected shape (W={x.shape[0]}, H, C={x.shape[2]}) to match x_train "
@@ -282,7 +283,7 @@ class LinearBaseline:
         """
         if self.weight is None or self.intercept is None:
             raise RuntimeError("LinearBaseline.predict: call fit() first")
-        windows = _check_windows("x", x)
+        windows = check_windows("x", x, "W, L, C")
         length = self.weight.shape[0]
         if windows.shape[1] != length:
             raise ConfigError(
@@ -311,22 +312,6 @@ class LinearBaseline:
 # ---------------------------------------------------------------------------------------------
 # Internals
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_windows(name: str, value: np.ndarray) -> np.ndarray:
-    """``value`` as a non-empty 3-D float array (W, L, C); ints become float64."""
-    array = np.asarray(value)
-    if array.ndim != 3:
-        raise ConfigError(f"expected a 3-D array (W, L, C), got shape {array.shape}", key=name)
-    if 0 in array.shape:
-        raise ConfigError(
-            f"expected a non-empty array (W, L, C), got shape {array.shape}", key=name
-        )
-    if array.dtype.kind not in "iuf":  # bools, complex and objects are mistakes
-        raise ConfigError(f"expected real numbers, got dtype {array.dtype}", key=name)
-    if array.dtype.kind != "f":
-        array = array.astype(np.float64)
-    return array
 
 
 def _check_horizon(horizon: int) -> int:

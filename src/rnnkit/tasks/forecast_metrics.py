@@ -43,6 +43,7 @@ from rnnkit.tasks.text_table import table_lines
 __all__ = [
     "METRICS",
     "ForecastScores",
+    "check_windows",
     "compare",
     "forecast_scores",
     "format_per_step",
@@ -123,8 +124,8 @@ def forecast_scores(pred: np.ndarray, actual: np.ndarray) -> ForecastScores:
             ...
         rnnkit.config.ConfigError: pred: expected the shape of actual (2, 4, 1), got (2, 3, 1)
     """
-    p = _check_3d("pred", pred)
-    a = _check_3d("actual", actual)
+    p = check_windows("pred", pred).astype(np.float64, copy=False)
+    a = check_windows("actual", actual).astype(np.float64, copy=False)
     if p.shape != a.shape:
         raise ConfigError(f"expected the shape of actual {a.shape}, got {p.shape}", key="pred")
     present = ~np.isnan(a)  # (W, H, C)
@@ -302,18 +303,21 @@ def format_per_step(
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_3d(name: str, value: np.ndarray) -> np.ndarray:
-    """``value`` as a non-empty 3-D float64 array."""
+def check_windows(name: str, value: np.ndarray, axes: str = "W, H, C") -> np.ndarray:
+    """``value`` as a non-empty 3-D real array with axes ``axes`` (for messages); floats keep
+    their dtype, ints become float64.
+
+    Raises:
+        ConfigError: Another rank, an empty axis, or bools, complex numbers or objects.
+    """
     array = np.asarray(value)
     if array.ndim != 3:
-        raise ConfigError(f"expected a 3-D array (W, H, C), got shape {array.shape}", key=name)
+        raise ConfigError(f"expected a 3-D array ({axes}), got shape {array.shape}", key=name)
     if 0 in array.shape:
-        raise ConfigError(
-            f"expected a non-empty array (W, H, C), got shape {array.shape}", key=name
-        )
-    if array.dtype.kind not in "iuf":
+        raise ConfigError(f"expected a non-empty array ({axes}), got shape {array.shape}", key=name)
+    if array.dtype.kind not in "iuf":  # bools, complex and objects are mistakes
         raise ConfigError(f"expected real numbers, got dtype {array.dtype}", key=name)
-    return array.astype(np.float64, copy=False)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
 def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
