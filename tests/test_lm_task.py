@@ -100,14 +100,16 @@ def test_a_real_sentence_scores_higher_than_its_words_shuffled(word_run, corpus)
     lines = [line for line in _prose(corpus.read_text()) if len(line.split()) >= 6]
     wins = 0
     rng = random.Random(0)
-    for line in lines[:20]:
+    # 80 sentences, 90% won: with 20, one unlucky sentence after any edit of the docs (the
+    # corpus) decided the test (17 to 20 of 20 over training seeds; 75 to 80 of 80).
+    for line in lines[:80]:
         words = line.split()
         shuffled = words[:]
         while shuffled == words:
             rng.shuffle(shuffled)
         ranked = task.score([line, " ".join(shuffled)])
         wins += ranked[0].text == line
-    assert wins >= 18
+    assert wins >= 72
     scored = task.score(["the recurrent core"])[0]
     assert scored.tokens == ["the", "recurrent", "core", "<eos>"]
     assert scored.logprob == pytest.approx(sum(math.log(p) for p in scored.probabilities))

@@ -33,7 +33,7 @@ def train_command(
     as_json: bool,
     **params: Any,
 ) -> None:
-    """Train a language model (character or word level) into a run directory."""
+    """Train a language model (character, word or subword level) into a run directory."""
     config, out = train_config(
         lm_task.LMConfig,
         params,
@@ -78,8 +78,13 @@ def _train_summary(task: lm_task.LanguageModelTask, result: Any, out: Path) -> d
     }
 
 
+def _unit(level: str) -> str:
+    """What one token is called in reports: a char, a (word-level) token, a subword piece."""
+    return {"char": "char", "subword": "piece"}.get(level, "token")
+
+
 def _echo_train_summary(summary: dict[str, Any]) -> None:
-    unit = "char" if summary["level"] == "char" else "token"
+    unit = _unit(summary["level"])
     click.echo(
         f"trained {summary['parameters']:,} parameters (vocabulary {summary['vocab_size']}) "
         f"for {summary['steps']} steps in {summary['train_time']:.0f}s "
@@ -112,7 +117,11 @@ def _echo_train_summary(summary: dict[str, Any]) -> None:
 def eval_command(
     run: Path, data_file: Path | None, split: str | None, batch_size: int | None, as_json: bool
 ) -> None:
-    """Cross-entropy (nats/token), perplexity and bits per character on a text."""
+    """Cross-entropy (nats/token), perplexity and bits per character on a text.
+
+    A subword-level run also reports a word-level perplexity (per whitespace word, line ends
+    counted), comparable with a word-level model's.
+    """
     task = load(run)
     if (data_file is None) == (split is None):
         raise click.UsageError("give exactly one of --data FILE or --split valid|test")
@@ -126,11 +135,16 @@ def eval_command(
     if as_json:
         click.echo(json.dumps({"type": "summary", "source": source, **metrics}))
         return
-    unit = "char" if task.level == "char" else "token"
+    unit = _unit(task.level)
     click.echo(f"{source}: {metrics['tokens']:,} {unit}s")
     click.echo(f"cross-entropy {metrics['loss']:.4f} nats/{unit}  perplexity {metrics['ppl']:.2f}")
     if task.level == "char":
         click.echo(f"bits per char {metrics['bpt']:.4f}")
+    if task.level == "subword":
+        click.echo(
+            f"word-level perplexity {metrics['word_ppl']:.2f} "
+            f"({metrics['words']:,} words, line ends included)"
+        )
 
 
 @lm.command("score")
@@ -183,7 +197,7 @@ def next_command(run: Path, prefix: str, top: int, as_json: bool) -> None:
     type=click.IntRange(min=1),
     default=200,
     show_default=True,
-    help="Tokens to generate (characters or words).",
+    help="Tokens to generate (characters, words or subword pieces).",
 )
 @click.option(
     "--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True

@@ -64,6 +64,7 @@ _EXPORTS = {
     "sha256_file": "rnnkit.data.registry",
     "split_rows": "rnnkit.data.timeseries",
     "SplitBounds": "rnnkit.data.timeseries",
+    "SubwordTokenizer": "rnnkit.data.subword",
     "TextConfig": "rnnkit.data.text",
     "TextPipeline": "rnnkit.data.text",
     "TimingReport": "rnnkit.data.timeseries",

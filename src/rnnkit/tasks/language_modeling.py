@@ -5,9 +5,13 @@ with truncated BPTT (the state carried across windows) -> a run directory. A tra
 loads back as a :class:`LanguageModelTask`, which scores text, ranks alternatives, predicts
 the next token and samples.
 
-Probabilities are conditioned on a start context: the ``<eos>`` token for word-level models
-(every line of the corpus ended with one, so it marks "a sentence begins here") and a newline
-for character-level models.
+Three levels of tokens: ``char``, ``word`` (whitespace words) and ``subword`` (pieces of a
+sentencepiece model trained on the training text, :mod:`rnnkit.data.subword`; the run keeps
+it as ``tokenizer.model`` next to ``vocab.json``). Word and subword lines end with ``<eos>``.
+
+Probabilities are conditioned on a start context: the ``<eos>`` token for word- and
+subword-level models (every line of the corpus ended with one, so it marks "a sentence begins
+here") and a newline for character-level models.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ from rnnkit.config import (
     validate_positive,
 )
 from rnnkit.data import Vocabulary
-from rnnkit.data.corpus import batchify, load_lm_corpus, tokenize
+from rnnkit.data.corpus import LMCorpus, batchify, load_lm_corpus, tokenize
+from rnnkit.data.subword import ModelType, SubwordTokenizer
 from rnnkit.models import LanguageModel, LMModelConfig, decoding
 from rnnkit.tasks import resume
 from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import RunDir
+from rnnkit.training.rundir import RunDir, RunDirError
 from rnnkit.training.tbptt import Window, run_window, windows
 
 __all__ = [
@@ -46,12 +51,14 @@ __all__ = [
     "PRESETS",
     "ScoredText",
     "load",
+    "text_tokens",
     "train",
 ]
 
-Level = Literal["char", "word"]
+Level = Literal["char", "word", "subword"]
 EOS = "<eos>"
 UNK = "<unk>"
+TOKENIZER_FILE = "tokenizer.model"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -63,9 +70,14 @@ class LMDataConfig:
         data: A UTF-8 text file instead of a dataset.
         valid: Validation text file for ``data`` (default: its last ``valid_fraction``).
         test: Test text file for ``data``.
-        level: ``char`` or ``word`` (whitespace tokens, ``<eos>`` at every line end).
-        min_freq: Words seen fewer times in training become ``<unk>``.
-        max_vocab: Keep at most this many tokens (specials included); None keeps all.
+        level: ``char``, ``word`` (whitespace tokens, ``<eos>`` at every line end) or
+            ``subword`` (sentencepiece pieces of the words, ``<eos>`` at every line end).
+        min_freq: Words seen fewer times in training become ``<unk>`` (char and word levels).
+        max_vocab: Keep at most this many tokens (specials included); None keeps all (char
+            and word levels).
+        subword_vocab: Pieces of the subword model trained on the training text (subword
+            level only).
+        subword_model: ``unigram`` or ``bpe``, the subword model (subword level only).
         batch_size: Parallel streams in training (the text is cut into this many rows).
         eval_batch_size: Parallel streams for validation and evaluation.
         valid_fraction: Share of a single text held out for validation.
@@ -78,17 +90,40 @@ class LMDataConfig:
     level: Level = "char"
     min_freq: int = 1
     max_vocab: int | None = None
+    subword_vocab: int = 8000
+    subword_model: ModelType = "unigram"
     batch_size: int = 20
     eval_batch_size: int = 10
     valid_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         check_field_types(self)
-        for name in ("min_freq", "batch_size", "eval_batch_size"):
+        for name in ("min_freq", "subword_vocab", "batch_size", "eval_batch_size"):
             validate_positive(name, getattr(self, name))
         if self.max_vocab is not None:
             validate_positive("max_vocab", self.max_vocab)
         validate_fraction("valid_fraction", self.valid_fraction)
+        self._check_level_options()
+
+    def _check_level_options(self) -> None:
+        """Options of one level are errors at another (never accepted and ignored).
+
+        A field counts as set when it differs from its default.
+        """
+        subword = self.level == "subword"
+        others = ("min_freq", "max_vocab") if subword else ("subword_vocab", "subword_model")
+        for name in others:
+            if getattr(self, name) != _DATA_DEFAULTS[name]:
+                flag = "--" + name.replace("_", "-")
+                hint = " (its vocabulary size is --subword-vocab)" if subword else ""
+                raise ConfigError(
+                    f"{flag} does not apply to --level {self.level}{hint}; "
+                    f"got {getattr(self, name)!r}",
+                    key=name,
+                )
+
+
+_DATA_DEFAULTS = {f.name: f.default for f in dataclasses.fields(LMDataConfig)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -260,7 +295,7 @@ class ScoredText(NamedTuple):
 
     Attributes:
         text: The text as given.
-        tokens: Its tokens (with ``<eos>`` closing a word-level sentence).
+        tokens: Its tokens (with ``<eos>`` closing a word- or subword-level sentence).
         probabilities: ``p(token_t | tokens_<t)`` for each token.
         logprob: Total natural-log probability.
         perplexity: ``exp(-logprob / len(tokens))``.
@@ -273,29 +308,84 @@ class ScoredText(NamedTuple):
     perplexity: float
 
 
+def text_tokens(text: str, level: Level, tokenizer: SubwordTokenizer | None = None) -> list[str]:
+    """The tokens of ``text`` at ``level``: characters, words or subword pieces.
+
+    Word and subword lines end with ``<eos>``. The subword level needs the run's
+    ``tokenizer``; the others take none.
+
+    Raises:
+        ConfigError: ``tokenizer`` is missing for the subword level or given for another.
+
+    Example:
+        >>> text_tokens("to be\\n", "word")
+        ['to', 'be', '<eos>']
+    """
+    _check_tokenizer(level, tokenizer)
+    if tokenizer is not None:
+        return tokenizer.pieces(text)
+    return tokenize(text, level, eos=EOS)
+
+
+def _check_tokenizer(level: Level, tokenizer: SubwordTokenizer | None) -> None:
+    if (level == "subword") != (tokenizer is not None):
+        need = "needs a" if tokenizer is None else "takes no"
+        raise ConfigError(f"level {level!r} {need} subword tokenizer", key="tokenizer")
+
+
 class LanguageModelTask:
     """A trained language model with its vocabulary: score, rank, predict, sample.
 
     Use :func:`train` to make one and :func:`rnnkit.load` to get one back from a run.
+
+    Args:
+        config: The run's config.
+        vocab: Token <-> id map of the model's inputs and outputs.
+        model: The trained model.
+        run: The run directory it came from, or None.
+        tokenizer: The subword model of a ``subword``-level run (None for other levels).
+
+    Raises:
+        ConfigError: ``tokenizer`` is missing for the subword level or given for another.
     """
 
     def __init__(
-        self, config: LMConfig, vocab: Vocabulary, model: LanguageModel, run: RunDir | None
+        self,
+        config: LMConfig,
+        vocab: Vocabulary,
+        model: LanguageModel,
+        run: RunDir | None,
+        *,
+        tokenizer: SubwordTokenizer | None = None,
     ) -> None:
+        _check_tokenizer(config.data.level, tokenizer)
         self.config, self.vocab, self.model, self.run = config, vocab, model.eval(), run
+        self.tokenizer = tokenizer
 
     @property
     def level(self) -> Level:
         return self.config.data.level
 
     def _start_id(self) -> int:
-        return self.vocab.eos_id if self.level == "word" else self.vocab.id("\n")
+        return self.vocab.id("\n") if self.level == "char" else self.vocab.eos_id
+
+    def tokenize(self, text: str) -> list[str]:
+        """The tokens of ``text`` at the model's level (see :func:`text_tokens`)."""
+        return text_tokens(text, self.level, self.tokenizer)
 
     def encode(self, text: str) -> list[int]:
-        return self.vocab.encode(tokenize(text, self.level, eos=EOS))
+        return self.vocab.encode(self.tokenize(text))
 
     def evaluate(self, text: str, *, batch_size: int | None = None) -> dict[str, float]:
-        """Cross-entropy (nats/token), perplexity and bits per token on ``text``."""
+        """Cross-entropy (nats/token), perplexity and bits per token on ``text``.
+
+        ``tokens`` is the number of tokens scored (the first of each of the parallel streams
+        and the few that do not fill the last stream have no score). A subword-level model
+        also gets a word-level perplexity, comparable with a word-level model's: ``words``
+        is the text's whitespace words plus one ``<eos>`` per line, and ``word_ppl`` is
+        ``exp(loss * pieces / words)``, the text's estimated total NLL (mean per piece times
+        all its pieces, ``<eos>`` included) per word.
+        """
         ids = torch.tensor(self.encode(text))
         rows = batch_size or self.config.data.eval_batch_size
         rows = max(1, min(rows, (len(ids) - 1) // 2))
@@ -303,19 +393,24 @@ class LanguageModelTask:
         with torch.no_grad():
             total, count = cross_entropy_sum(self.model, stream_batches(batchify(ids, rows), k, k))
         loss = total / count
-        return {
+        metrics = {
             "loss": loss,
             "ppl": math.exp(min(loss, 700.0)),
             "bpt": loss / math.log(2),
             "tokens": count,
         }
+        if self.level == "subword":
+            words = len(tokenize(text, "word", eos=EOS))
+            metrics["words"] = words
+            metrics["word_ppl"] = math.exp(min(loss * len(ids) / words, 700.0))
+        return metrics
 
     @torch.no_grad()
     def score(self, texts: Sequence[str]) -> list[ScoredText]:
         """Each text's probability, best first (the material's "pear salad" vs "pair salad")."""
         results = []
         for text in texts:
-            tokens = tokenize(text.strip(), self.level, eos=EOS)
+            tokens = self.tokenize(text.strip())
             ids = torch.tensor([[self._start_id(), *self.vocab.encode(tokens)]])
             logits, _ = self.model(ids[:, :-1])
             logp = torch.log_softmax(logits[0].float(), dim=-1)
@@ -334,17 +429,23 @@ class LanguageModelTask:
 
     @torch.no_grad()
     def next_tokens(self, prefix: str, top: int = 5) -> list[tuple[str, float]]:
-        """The ``top`` most likely next tokens after ``prefix``, with probabilities."""
+        """The ``top`` most likely next tokens after ``prefix``, with probabilities.
+
+        Subword tokens are pieces: ``"▁the"`` starts a word, ``"re"`` continues one.
+        """
         validate_positive("top", top)
-        logits, _ = self._read_prompt(prefix)
+        logits, _ = self._read(self._prompt_tokens(prefix))
         probs = torch.softmax(logits[0].float(), dim=-1)
         values, ids = probs.topk(min(top, len(self.vocab)))
         return [(self.vocab[int(i)], float(p)) for p, i in zip(values, ids, strict=True)]
 
-    def _read_prompt(self, prompt: str) -> tuple[torch.Tensor, Any]:
-        tokens = tokenize(prompt, self.level, eos=EOS)
-        if self.level == "word" and tokens and tokens[-1] == EOS and not prompt.endswith("\n"):
+    def _prompt_tokens(self, prompt: str) -> list[str]:
+        tokens = self.tokenize(prompt)
+        if self.level != "char" and tokens and tokens[-1] == EOS and not prompt.endswith("\n"):
             tokens = tokens[:-1]  # a prompt is an unfinished line
+        return tokens
+
+    def _read(self, tokens: list[str]) -> tuple[torch.Tensor, Any]:
         ids = torch.tensor([[self._start_id(), *self.vocab.encode(tokens)]])
         logits, state = self.model(ids)
         return logits[:, -1], state
@@ -363,14 +464,18 @@ class LanguageModelTask:
         no_unk: bool = False,
         seed: int | None = None,
     ) -> Iterator[str]:
-        """Generated text, piece by piece (a character or a word), after ``prompt``.
+        """Generated text, piece by piece (a character, a word, or what a subword adds),
+        after ``prompt``.
 
-        Stops after ``length`` tokens, or at ``<eos>`` for word-level models.
+        Stops after ``length`` tokens, or at ``<eos>`` for word- and subword-level models.
+        ``"".join`` of the pieces is the text: words come with their spaces.
         """
         validate_positive("length", length)
-        logits, state = self._read_prompt(prompt)
+        tokens = self._prompt_tokens(prompt)
+        logits, state = self._read(tokens)
         banned = [self.vocab.unk_id] if no_unk and self.vocab.unk_id is not None else []
-        eos = self.vocab.eos_id if self.level == "word" else None
+        eos = None if self.level == "char" else self.vocab.eos_id
+        line = _open_line(tokens)
         if beam is not None:
             best = decoding.beam_search(
                 self.model.step,
@@ -381,7 +486,7 @@ class LanguageModelTask:
                 eos_id=eos,
                 banned=banned,
             )[0]
-            yield from self._pieces(best.tokens, first=not prompt)
+            yield from self._text(best.tokens, line)
             return
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         stream = decoding.generate(
@@ -397,20 +502,34 @@ class LanguageModelTask:
             top_p=top_p,
             banned=banned,
         )
-        first = not prompt
-        for token in stream:
-            yield from self._pieces([int(token[0])], first=first)
-            first = False
+        yield from self._text((int(token[0]) for token in stream), line)
 
-    def _pieces(self, ids: list[int], *, first: bool) -> Iterator[str]:
-        for i, token_id in enumerate(ids):
-            token = self.vocab[token_id]
-            if self.level == "char":
-                yield token
-            elif token == EOS:
-                yield "\n"
-            else:
-                yield token if (first and i == 0) else " " + token
+    def _text(self, ids: Iterable[int], line: list[str]) -> Iterator[str]:
+        """The text of generated ``ids`` as they come, after the open ``line`` of the prompt."""
+        tokens = (self.vocab[token_id] for token_id in ids)
+        if self.level == "char":
+            yield from tokens
+        elif self.tokenizer is not None:
+            yield from self.tokenizer.stream(tokens, line=line)
+        else:
+            yield from _word_text(tokens, first=not line)
+
+
+def _open_line(tokens: list[str]) -> list[str]:
+    """The tokens after the last ``<eos>``: the line generated text continues."""
+    ends = [i for i, token in enumerate(tokens) if token == EOS]
+    return tokens[ends[-1] + 1 :] if ends else tokens
+
+
+def _word_text(tokens: Iterable[str], *, first: bool) -> Iterator[str]:
+    """Words with a space before each but a line's first; ``<eos>`` as a newline."""
+    for token in tokens:
+        if token == EOS:
+            first = True
+            yield "\n"
+        else:
+            yield token if first else " " + token
+            first = False
 
 
 # --- train and load -------------------------------------------------------------------------
@@ -430,52 +549,92 @@ def train(
 ) -> tuple[LanguageModelTask, FitResult]:
     """Trains a language model into the run directory ``out``.
 
+    The vocabulary (and, at the subword level, the sentencepiece model) comes from the
+    training text only; a resumed run reads both back from the run instead.
     With ``resume``, ``config`` must be the run's own (see :func:`resume_config`).
 
     Returns:
         The trained task (best weights) and the training result.
+
+    Raises:
+        ConfigError: ``data.subword_vocab`` does not fit the training text (the message
+            gives the limit).
     """
     data = config.data
-    corpus = load_lm_corpus(
-        dataset=data.dataset,
-        data=data.data,
-        valid=data.valid,
-        test=data.test,
-        valid_fraction=data.valid_fraction,
-        split_at_line=data.level == "word",
-    )
+    corpus = _load_corpus(data)
     if resume:
         run = RunDir.open(out)
-        vocab = Vocabulary.from_dict(run.read_extra("vocab"))
+        vocab, tokenizer = _read_vocabulary(run, data.level)
     else:
-        train_tokens = tokenize(corpus.train, data.level, eos=EOS)
-        vocab = Vocabulary.build(
-            train_tokens,
-            min_freq=data.min_freq,
-            max_vocab=data.max_vocab,
-            unk=UNK,
-            eos=EOS if data.level == "word" else None,
-        )
+        vocab, tokenizer = _build_vocabulary(data, corpus.train)
         run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
         run.write_extra("vocab", vocab.to_dict())
+        if tokenizer is not None:
+            run.write_binary_extra(TOKENIZER_FILE, tokenizer.to_bytes())
     seed_everything(config.train.seed)
     model = build_model(config, len(vocab))
     k1, k2 = config.train.k1, config.train.k2
-    train_ids = torch.tensor(vocab.encode(tokenize(corpus.train, data.level, eos=EOS)))
-    valid_ids = torch.tensor(vocab.encode(tokenize(corpus.valid, data.level, eos=EOS)))
-    train_batches = stream_batches(batchify(train_ids, data.batch_size), k1, k2)
-    valid_batches = stream_batches(batchify(valid_ids, data.eval_batch_size), k2, k2)
+
+    def stream(text: str, rows: int) -> torch.Tensor:
+        return batchify(torch.tensor(vocab.encode(text_tokens(text, data.level, tokenizer))), rows)
+
     result = fit(
         model,
-        train_batches,
-        valid_batches,
+        stream_batches(stream(corpus.train, data.batch_size), k1, k2),
+        stream_batches(stream(corpus.valid, data.eval_batch_size), k2, k2),
         config.train,
         objective=LMObjective(),
         run=run,
         resume=resume,
         progress=progress,
     )
-    return LanguageModelTask(config, vocab, model, run), result
+    return LanguageModelTask(config, vocab, model, run, tokenizer=tokenizer), result
+
+
+def _load_corpus(data: LMDataConfig) -> LMCorpus:
+    return load_lm_corpus(
+        dataset=data.dataset,
+        data=data.data,
+        valid=data.valid,
+        test=data.test,
+        valid_fraction=data.valid_fraction,
+        split_at_line=data.level != "char",
+    )
+
+
+def _build_vocabulary(data: LMDataConfig, text: str) -> tuple[Vocabulary, SubwordTokenizer | None]:
+    """The vocabulary of the training ``text`` (and the subword model it comes from)."""
+    if data.level == "subword":
+        try:
+            tokenizer = SubwordTokenizer.train(text, data.subword_vocab, data.subword_model)
+        except ConfigError as err:
+            raise err.under("data") from None
+        return tokenizer.vocabulary(), tokenizer
+    vocab = Vocabulary.build(
+        tokenize(text, data.level, eos=EOS),
+        min_freq=data.min_freq,
+        max_vocab=data.max_vocab,
+        unk=UNK,
+        eos=EOS if data.level == "word" else None,
+    )
+    return vocab, None
+
+
+def _read_vocabulary(run: RunDir, level: Level) -> tuple[Vocabulary, SubwordTokenizer | None]:
+    """The run's vocabulary (and subword model); plain data, nothing is unpickled.
+
+    Raises:
+        RunDirError: A file is missing, or the subword model and ``vocab.json`` disagree.
+        DataError: A file is malformed.
+    """
+    vocab = Vocabulary.from_dict(run.read_extra("vocab"), file=run.path / "vocab.json")
+    if level != "subword":
+        return vocab, None
+    path = run.path / TOKENIZER_FILE
+    tokenizer = SubwordTokenizer.from_bytes(run.read_binary_extra(TOKENIZER_FILE), file=path)
+    if tokenizer.vocabulary() != vocab:
+        raise RunDirError(f"{TOKENIZER_FILE} and vocab.json hold different pieces", path=path)
+    return vocab, tokenizer
 
 
 def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> LMConfig:
@@ -494,15 +653,7 @@ def split_text(config: LMConfig, split: Literal["valid", "test"]) -> str:
     Raises:
         ConfigError: The corpus has no such split (e.g. no test file was given).
     """
-    data = config.data
-    corpus = load_lm_corpus(
-        dataset=data.dataset,
-        data=data.data,
-        valid=data.valid,
-        test=data.test,
-        valid_fraction=data.valid_fraction,
-        split_at_line=data.level == "word",
-    )
+    corpus = _load_corpus(config.data)
     text = corpus.valid if split == "valid" else corpus.test
     if text is None:
         raise ConfigError(
@@ -512,9 +663,10 @@ def split_text(config: LMConfig, split: Literal["valid", "test"]) -> str:
 
 
 def load(run: RunDir) -> LanguageModelTask:
-    """The :class:`LanguageModelTask` saved in ``run`` (weights from safetensors, rest JSON)."""
+    """The :class:`LanguageModelTask` saved in ``run`` (weights from safetensors, the
+    vocabulary from JSON, a subword model from ``tokenizer.model``; no pickles)."""
     config = from_dict(LMConfig, run.read_config())
-    vocab = Vocabulary.from_dict(run.read_extra("vocab"))
+    vocab, tokenizer = _read_vocabulary(run, config.data.level)
     model = build_model(config, len(vocab))
     run.load_model(model)
-    return LanguageModelTask(config, vocab, model, run)
+    return LanguageModelTask(config, vocab, model, run, tokenizer=tokenizer)

@@ -5,6 +5,7 @@ A run directory holds::
     config.json          the full config of the run
     model.safetensors    the final (or best) weights
     <name>.json          task extras, e.g. vocab.json, scaler.json
+    <name>.<ext>         binary task extras of plain data, e.g. tokenizer.model
     metrics.jsonl        one JSON object per line: per logged step ("kind": "step") and per
                          epoch ("kind": "epoch"), each with its "step"
     loss.png             the loss curve
@@ -47,6 +48,7 @@ from .checkpoint import load_model_weights, save_model_weights
 __all__ = ["RunDir", "RunDirError"]
 
 _EXTRA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_BINARY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9]+")
 _RESERVED_EXTRAS = frozenset({"config"})
 
 
@@ -250,6 +252,57 @@ class RunDir:
             RunDirError: The file is missing or not valid JSON.
         """
         return _read_json(self._extra_path(name))
+
+    def write_binary_extra(self, filename: str, data: bytes) -> Path:
+        """Writes a binary task extra of plain data (never a pickle) atomically.
+
+        For what a library saves in its own format, e.g. a sentencepiece model as
+        ``tokenizer.model``; JSON extras go through :meth:`write_extra`.
+
+        Args:
+            filename: ``stem.ext`` of letters, digits, ``_`` and ``-``; not ``.json`` and
+                not one of the run's own files (``model.safetensors``, ``loss.png``, ...).
+            data: The complete content.
+
+        Returns:
+            The file written.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     run = RunDir.create(d, config={})
+            ...     run.write_binary_extra("tokenizer.model", b"\\x0a\\x02").name
+            ...     run.read_binary_extra("tokenizer.model")
+            'tokenizer.model'
+            b'\\n\\x02'
+        """
+        return atomic_write_bytes(self._binary_extra_path(filename), data)
+
+    def read_binary_extra(self, filename: str) -> bytes:
+        """Reads a binary task extra written by :meth:`write_binary_extra`.
+
+        Raises:
+            RunDirError: The file is missing.
+        """
+        path = self._binary_extra_path(filename)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise RunDirError("missing file", path=path) from None
+
+    def _binary_extra_path(self, filename: str) -> Path:
+        own = {self.CONFIG, self.MODEL, self.METRICS, self.PLOT}
+        if not isinstance(filename, str) or not _BINARY_NAME.fullmatch(filename):
+            raise ValueError(
+                "filename: expected a simple file name such as 'tokenizer.model' (letters, "
+                f"digits, '_', '-', one extension), got {filename!r}"
+            )
+        if filename in own or filename.endswith(".json"):
+            raise ValueError(
+                f"filename: {filename!r} is reserved (the run's own files, and JSON extras "
+                "through write_extra)"
+            )
+        return self._path / filename
 
     def _extra_path(self, name: str) -> Path:
         if not isinstance(name, str) or not _EXTRA_NAME.fullmatch(name):
