@@ -338,6 +338,9 @@ def test_cli_trains_and_uses_a_bpe_subword_model(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.splitlines()[-1])
     assert summary["level"] == "subword" and summary["vocab_size"] == 50
+    # Stopped by --max-steps inside the first epoch: the validation taken then is reported.
+    assert summary["stop_reason"] == "max_steps" and summary["epochs"] == 0
+    assert summary["val_loss"] > 0
     saved = json.loads((out / "config.json").read_text())["data"]
     assert (saved["subword_vocab"], saved["subword_model"]) == (50, "bpe")
     sample = runner.invoke(main, ["lm", "sample", str(out), "--prompt", "the", "--seed", "1"])

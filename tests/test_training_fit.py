@@ -79,6 +79,11 @@ def test_max_steps_stops_and_still_evaluates():
     _, result = _train_sign(config)
     assert result.stop_reason == "max_steps" and result.steps == 3
     assert result.best_metric is not None  # the partial epoch was validated
+    # ... and the record is in the result (summaries report it before any epoch ends).
+    assert result.history == [] and result.partial is not None
+    assert result.partial["kind"] == "partial" and result.partial["step"] == 3
+    assert result.validations() == [result.partial]
+    assert result.partial["val_loss"] == result.best_metric
 
 
 def test_max_time_budget_stops_at_a_step_boundary():

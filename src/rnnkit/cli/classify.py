@@ -58,7 +58,9 @@ def train_command(
         on_coverage=show_coverage,
     )
     best = max(
-        (r for r in result.history if "val_acc" in r), key=lambda r: r["val_acc"], default=None
+        (r for r in result.validations() if "val_acc" in r),
+        key=lambda r: r["val_acc"],
+        default=None,
     )
     summary = {
         "run": str(out),

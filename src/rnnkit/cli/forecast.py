@@ -65,7 +65,9 @@ def train_command(
     )
     report = fc_task.series_report(prep)
     best = min(
-        (r for r in result.history if "val_loss" in r), key=lambda r: r["val_loss"], default=None
+        (r for r in result.validations() if "val_loss" in r),
+        key=lambda r: r["val_loss"],
+        default=None,
     )
     summary = {
         "run": str(out),

@@ -58,7 +58,9 @@ def train_command(
 
 def _train_summary(task: lm_task.LanguageModelTask, result: Any, out: Path) -> dict[str, Any]:
     best = min(
-        (r for r in result.history if "val_loss" in r), key=lambda r: r["val_loss"], default=None
+        (r for r in result.validations() if "val_loss" in r),
+        key=lambda r: r["val_loss"],
+        default=None,
     )
     plot = out / "loss.png"
     return {

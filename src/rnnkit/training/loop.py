@@ -101,6 +101,8 @@ class FitResult:
         steps: Optimiser steps taken.
         train_time: Seconds spent training (across resumptions).
         history: One metrics record per completed epoch.
+        partial: The validation record taken after a mid-epoch stop (``max_time``,
+            ``max_steps``), or None.
     """
 
     stop_reason: str
@@ -110,6 +112,15 @@ class FitResult:
     steps: int
     train_time: float
     history: list[dict[str, Any]] = field(default_factory=list)
+    partial: dict[str, Any] | None = None
+
+    def validations(self) -> list[dict[str, Any]]:
+        """Every validation record: each epoch's, then the mid-epoch stop's (if any).
+
+        A run stopped by ``--max-time`` before its first epoch ended still has one.
+        """
+        records = [r for r in self.history if any(k.startswith("val_") for k in r)]
+        return records + ([self.partial] if self.partial is not None else [])
 
 
 def seed_everything(seed: int) -> None:
@@ -294,13 +305,14 @@ class _Trainer:
                 if stop_reason:
                     break
             stop_reason = stop_reason or "completed"
+        partial = None
         if stop_reason in ("max_steps", "max_time", "interrupted") and self.batch_in_epoch:
             # Stopped mid-epoch: evaluate what we have so the result is usable, and checkpoint
             # the exact position so --resume continues from here.
             self._flush_records()
             self._save_checkpoint()
             if stop_reason != "interrupted":
-                self._validate_partial()
+                partial = self._validate_partial()
         self._finish()
         if self.run is not None:
             self.run.log_metrics(
@@ -322,6 +334,7 @@ class _Trainer:
             steps=self.step,
             train_time=self.train_time,
             history=self.history,
+            partial=partial,
         )
 
     def _run_epoch(self) -> str | None:
@@ -498,14 +511,17 @@ class _Trainer:
         finally:
             self.model.train()
 
-    def _validate_partial(self) -> None:
-        """After a mid-epoch stop: validate, and keep these weights if they are the best."""
+    def _validate_partial(self) -> dict[str, Any] | None:
+        """After a mid-epoch stop: validate, and keep these weights if they are the best.
+
+        Returns the validation record (None without validation data)."""
         record = {"kind": "partial", "epoch": self.epoch, "step": self.step}
         record.update({f"val_{k}": v for k, v in self._validate().items()})
         if self.val_data is not None and self._track_best(record) and self.run is not None:
             self.run.save_model(self.model)
         if self.run is not None:
             self.run.log_metrics(record)
+        return record if self.val_data is not None else None
 
     def _finish(self) -> None:
         self._flush_records()
