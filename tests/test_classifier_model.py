@@ -33,7 +33,7 @@ def _classifier(pooling: str, bidirectional: bool = True, **rnn) -> SequenceClas
     return SequenceClassifier(3, config, vocab_size=30).double()
 
 
-@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "concat", "attention"])
 @pytest.mark.parametrize("rnn", CELLS, ids=lambda c: "-".join(str(v) for v in c.values()))
 @pytest.mark.parametrize("grad", [True, False], ids=["train-path", "eval-path"])
 def test_padded_batch_gives_each_sequence_its_own_logits(pooling, rnn, grad):
@@ -67,6 +67,17 @@ def test_pool_last_takes_the_backward_direction_at_the_first_step():
     assert pool(neg, torch.tensor([2]), "max").tolist() == [[-1.0]]
     with pytest.raises(ValueError, match="how must be one of"):
         pool(out, None, "median")
+
+
+def test_concat_pooling_is_last_max_mean_side_by_side_and_widens_the_head():
+    out = torch.tensor(
+        [[[1.0, 10.0], [3.0, 20.0], [0.0, 0.0]], [[2.0, 5.0], [-1.0, 1.0], [5.0, 3.0]]]
+    )
+    lengths = torch.tensor([2, 3])
+    got = pool(out, lengths, "concat", directions=2)
+    assert got.tolist() == [[3.0, 10.0, 3.0, 20.0, 2.0, 15.0], [5.0, 5.0, 5.0, 5.0, 2.0, 3.0]]
+    model = _classifier("concat")
+    assert model.head.in_features == 3 * model.rnn.output_size
 
 
 def test_attention_weights_are_a_distribution_over_the_real_steps():

@@ -16,6 +16,8 @@ Pooling over the ``T_b`` real steps of each sequence (padding never counts):
   direction's "last" step);
 - ``mean``: ``(1/T_b) Σ_t o_t``;
 - ``max``: the element-wise maximum over time (Conneau et al. 2017);
+- ``concat``: ``[last; max; mean]``, three times as wide (the "concat pooling" of Howard &
+  Ruder 2018: the final state, and the strongest and average evidence anywhere in the text);
 - ``attention``: ``a_t = softmax_t(vᵀ tanh(W o_t + b))``, ``u = Σ_t a_t o_t`` (the word-level
   attention of Yang et al. 2016), learned with the rest of the model.
 """
@@ -42,8 +44,8 @@ from rnnkit.models.embedding_dropout import drop_word_types
 
 __all__ = ["POOLINGS", "ClassifierModelConfig", "SequenceClassifier", "pool"]
 
-Pooling = Literal["last", "mean", "max", "attention"]
-POOLINGS: tuple[str, ...] = ("last", "mean", "max", "attention")
+Pooling = Literal["last", "mean", "max", "concat", "attention"]
+POOLINGS: tuple[str, ...] = ("last", "mean", "max", "concat", "attention")
 
 
 def _default_rnn() -> RecurrentConfig:
@@ -149,7 +151,7 @@ class SequenceClassifier(nn.Module):
             self.projection = nn.Linear(num_features, config.embedding_size)
         self.rnn = Recurrent.from_config(config.rnn)
         self.dropout = nn.Dropout(config.rnn.dropout)
-        width = self.rnn.output_size
+        width = self.rnn.output_size * (3 if config.pooling == "concat" else 1)
         self.attention = (
             AttentionPooling(width, config.attention_size)
             if config.pooling == "attention"
@@ -197,16 +199,17 @@ class SequenceClassifier(nn.Module):
 
 
 def pool(outputs: Tensor, lengths: Tensor | None, how: str, directions: int = 1) -> Tensor:
-    """Pools recurrent outputs over each sequence's real steps (``last``, ``mean`` or ``max``).
+    """Pools recurrent outputs over each sequence's real steps (``last``, ``mean``, ``max`` or
+    ``concat``).
 
     Args:
         outputs: (B, T, D*K), zero past each sequence's length (as :class:`Recurrent` gives).
         lengths: (B,) in [1, T], or None when every sequence has T steps.
-        how: ``"last"``, ``"mean"`` or ``"max"``.
+        how: ``"last"``, ``"mean"``, ``"max"`` or ``"concat"`` (the three side by side).
         directions: ``D``; with 2, ``last`` takes the backward half at step 1.
 
     Shapes:
-        outputs (B, T, D*K), lengths (B,) -> (B, D*K).
+        outputs (B, T, D*K), lengths (B,) -> (B, D*K); ``concat``: (B, 3*D*K).
 
     Example:
         >>> out = torch.tensor([[[1.0], [3.0], [0.0]], [[2.0], [-1.0], [5.0]]])
@@ -228,7 +231,10 @@ def pool(outputs: Tensor, lengths: Tensor | None, how: str, directions: int = 1)
         return outputs.sum(dim=1) / lengths[:, None].to(outputs.dtype)
     if how == "max":
         return outputs.masked_fill(~_mask(lengths, T)[:, :, None], float("-inf")).amax(dim=1)
-    raise ValueError(f"how must be one of 'last', 'mean', 'max', got {how!r}")
+    if how == "concat":
+        parts = [pool(outputs, lengths, part, directions) for part in ("last", "max", "mean")]
+        return torch.cat(parts, dim=1)
+    raise ValueError(f"how must be one of 'last', 'mean', 'max', 'concat', got {how!r}")
 
 
 class AttentionPooling(nn.Module):

@@ -69,11 +69,15 @@ class ClassifyInitConfig:
             model's sizes and cell come from it). See :mod:`rnnkit.tasks.lm_transfer`.
         gradual_unfreeze: With ``init_from``, train the head alone in the first epoch and
             unfreeze one more group, top down, each epoch (Howard & Ruder 2018).
+        discriminative_lr: With ``init_from``, each group below the head trains at the rate
+            of the group above divided by this factor (discriminative fine-tuning; Howard &
+            Ruder use 2.6); 1 trains every group at the same rate.
     """
 
     embeddings: str | None = None
     init_from: str | None = None
     gradual_unfreeze: bool = True
+    discriminative_lr: float = 1.0
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -81,6 +85,15 @@ class ClassifyInitConfig:
             raise ConfigError(
                 "--embeddings and --init-from both set the embedding; choose one",
                 key="init_from",
+            )
+        if not self.discriminative_lr >= 1.0:
+            raise ConfigError(
+                f"expected a factor >= 1, got {self.discriminative_lr}", key="discriminative_lr"
+            )
+        if self.discriminative_lr != 1.0 and self.init_from is None:
+            raise ConfigError(
+                "--discriminative-lr divides the rate per pretrained group; it needs --init-from",
+                key="discriminative_lr",
             )
 
 
@@ -470,6 +483,9 @@ def train(
     valid_batches = make_batches(
         prep.valid, data.eval_batch_size, pad_id=pad_id, bucket=True, shuffle=False
     )
+    lr_groups = None
+    if config.init.init_from is not None and config.init.discriminative_lr != 1.0:
+        lr_groups = lm_transfer.discriminative_groups(model, config.init.discriminative_lr)
     result = fit(
         model,
         train_batches,
@@ -479,6 +495,7 @@ def train(
         run=run,
         resume=resume,
         progress=progress,
+        lr_groups=lr_groups,
     )
     task = ClassifierTask(
         config, prep.classes, model, vocab=prep.vocab, scaler=prep.scaler, run=run

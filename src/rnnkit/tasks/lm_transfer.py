@@ -9,6 +9,10 @@ per epoch, so the new head does not wreck the pretrained layers while it is stil
     epoch 1: head (and attention pooling)        epoch 2: + the top recurrent layer
     ...                                            last:    + the embedding
 
+With discriminative fine-tuning (``discriminative_lr`` = f > 1), the same groups train at
+falling rates, the head at the configured rate η and group k below it at η / f^k: the
+lower layers hold the most general features and should move least.
+
 The language model must have been trained on text that went through the same preprocessing
 as the classifier reads: ``rnnkit text preprocess --input FILE --output corpus.txt`` writes
 such a corpus, one document per line.
@@ -31,7 +35,14 @@ from rnnkit.training.rundir import RunDir
 if TYPE_CHECKING:
     from rnnkit.tasks.classification import ClassifyConfig
 
-__all__ = ["adopt_lm", "copy_lm_weights", "load_lm", "lm_vocabulary", "unfreeze_for_epoch"]
+__all__ = [
+    "adopt_lm",
+    "copy_lm_weights",
+    "discriminative_groups",
+    "load_lm",
+    "lm_vocabulary",
+    "unfreeze_for_epoch",
+]
 
 PAD = "<pad>"
 
@@ -96,6 +107,13 @@ def unfreezing_groups(model: SequenceClassifier) -> list[list[nn.Parameter]]:
     ]
     assert model.embedding is not None
     return [top, *layers, [model.embedding.weight]]
+
+
+def discriminative_groups(
+    model: SequenceClassifier, factor: float
+) -> list[tuple[list[nn.Parameter], float]]:
+    """:func:`unfreezing_groups` with their learning-rate factors ``1, 1/f, 1/f², ...``."""
+    return [(group, factor**-depth) for depth, group in enumerate(unfreezing_groups(model))]
 
 
 def unfreeze_for_epoch(model: SequenceClassifier, epoch: int, *, freeze_embeddings: bool) -> None:

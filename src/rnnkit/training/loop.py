@@ -21,7 +21,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, NamedTuple, Protocol
@@ -35,7 +35,7 @@ from rnnkit.training import checkpoint as ckpt
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.distributed import DistributedContext
 from rnnkit.training.grad_health import GradientWatch
-from rnnkit.training.optim import clip_gradients, make_optimizer, make_schedule
+from rnnkit.training.optim import LRGroup, clip_gradients, make_optimizer, make_schedule
 from rnnkit.training.progress import Progress, StepInfo
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.tbptt import detach_state
@@ -170,6 +170,7 @@ def fit(
     resume: bool = False,
     progress: Progress | None = None,
     dist_context: DistributedContext | None = None,
+    lr_groups: Sequence[LRGroup] | None = None,
 ) -> FitResult:
     """Trains ``model`` on ``train_data`` with ``objective`` as ``config`` says.
 
@@ -185,6 +186,9 @@ def fit(
         resume: Continue from ``run``'s last checkpoint instead of starting fresh.
         progress: Progress display (see :mod:`rnnkit.training.progress`); None shows nothing.
         dist_context: Rank and world size under ``torchrun``; None for one process.
+        lr_groups: ``(parameters, factor)`` pairs that train at ``factor * config.lr``
+            (see :func:`~rnnkit.training.optim.make_optimizer`); None trains all at
+            ``config.lr``.
 
     Returns:
         A :class:`FitResult`. The model holds the best weights (by ``config.monitor``) when
@@ -195,7 +199,9 @@ def fit(
             (if any) is kept.
         ConfigError: Bad device or settings; ``resume`` without a run directory.
     """
-    trainer = _Trainer(model, train_data, val_data, config, objective, run, progress, dist_context)
+    trainer = _Trainer(
+        model, train_data, val_data, config, objective, run, progress, dist_context, lr_groups
+    )
     try:
         if resume:
             trainer.restore()
@@ -220,6 +226,7 @@ class _Trainer:
         run: RunDir | None,
         progress: Progress | None,
         dist_context: DistributedContext | None,
+        lr_groups: Sequence[LRGroup] | None = None,
     ) -> None:
         self.config = config
         self.device = resolve_device(config.device)
@@ -234,7 +241,7 @@ class _Trainer:
         self.run = run if self.dist.is_main else None
         self.progress = progress if (progress is not None and self.dist.is_main) else Progress()
         self.params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(self.params, config)
+        self.optimizer = make_optimizer(self.params, config, lr_groups=lr_groups)
         self.schedule = make_schedule(self.optimizer, config, self._total_steps())
         self.interrupted = False
         self.max_seconds = config.max_seconds

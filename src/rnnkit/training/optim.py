@@ -7,7 +7,7 @@ rnnkit); this module only maps config fields onto them and measures the gradient
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -15,19 +15,40 @@ from torch.optim import lr_scheduler
 
 from rnnkit.training.config import TrainConfig
 
-__all__ = ["Schedule", "clip_gradients", "make_optimizer", "make_schedule"]
+__all__ = ["LRGroup", "Schedule", "clip_gradients", "make_optimizer", "make_schedule"]
+
+# Parameters that train at ``factor`` times the configured learning rate.
+LRGroup = tuple[Sequence[nn.Parameter], float]
 
 
-def make_optimizer(params: Iterable[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(
+    params: Iterable[nn.Parameter],
+    config: TrainConfig,
+    *,
+    lr_groups: Sequence[LRGroup] | None = None,
+) -> torch.optim.Optimizer:
     """The optimiser ``config.optimizer`` over ``params`` with the config's hyper-parameters.
+
+    Args:
+        params: The parameters to train.
+        config: Optimiser and hyper-parameters.
+        lr_groups: ``(parameters, factor)`` pairs: those parameters train at
+            ``factor * config.lr`` (discriminative fine-tuning, Howard & Ruder 2018); a
+            parameter of ``params`` in no group trains at ``config.lr``. Schedules scale every
+            group's rate alike.
 
     Example:
         >>> opt = make_optimizer(nn.Linear(2, 1).parameters(), TrainConfig(optimizer="sgd",
         ...                      lr=0.5, momentum=0.9, nesterov=True))
         >>> type(opt).__name__, opt.param_groups[0]["nesterov"]
         ('SGD', True)
+        >>> layer = nn.Linear(2, 1)
+        >>> opt = make_optimizer(layer.parameters(), TrainConfig(lr=0.5),
+        ...                      lr_groups=[([layer.bias], 0.1)])
+        >>> [round(g["lr"], 3) for g in opt.param_groups]
+        [0.5, 0.05]
     """
-    params = list(params)
+    params = _param_groups(list(params), config.lr, lr_groups or [])
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             params,
@@ -38,6 +59,21 @@ def make_optimizer(params: Iterable[nn.Parameter], config: TrainConfig) -> torch
         )
     adam = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
     return adam(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+
+
+def _param_groups(
+    params: list[nn.Parameter], lr: float, lr_groups: Sequence[LRGroup]
+) -> list[nn.Parameter] | list[dict]:
+    """``params`` as torch param groups: one per distinct factor, factor 1 first."""
+    if not lr_groups:
+        return params
+    wanted = {id(p) for p in params}
+    factor_of = {id(p): float(f) for group, f in lr_groups for p in group if id(p) in wanted}
+    by_factor: dict[float, list[nn.Parameter]] = {}
+    for p in params:
+        by_factor.setdefault(factor_of.get(id(p), 1.0), []).append(p)
+    order = sorted(by_factor, key=lambda f: (f != 1.0, -f))
+    return [{"params": by_factor[f], "lr": lr * f} for f in order]
 
 
 class Schedule:
