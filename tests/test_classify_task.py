@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 from pathlib import Path
 
@@ -252,6 +253,26 @@ def test_token_cache_round_trip_and_damaged_entries(tmp_path, monkeypatch):
     assert first[0] == ["it", "'s", "good", "."]
 
 
+def test_token_cache_evicts_the_least_recently_used_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr("rnnkit.data.token_cache.CACHE_FROM", 1)
+    corpora = [[f"text number {i}"] for i in range(4)]
+    tokenize_many(corpora[0], TextConfig(), workers=1)
+    entry_size = next((tmp_path / "tokens").iterdir()).stat().st_size
+    # Room for three entries of this size: the fourth write evicts the oldest unused one.
+    monkeypatch.setattr("rnnkit.data.token_cache.CACHE_LIMIT_BYTES", 3.5 * entry_size)
+    paths = {}
+    for age, texts in enumerate(corpora):
+        tokenize_many(texts, TextConfig(), workers=1)
+        path = tmp_path / "tokens" / f"{cache_key(texts, TextConfig())}.json.gz"
+        paths[age] = path
+        os.utime(path, (1_000 + age, 1_000 + age))  # distinct ages, whatever the clock says
+    assert not paths[0].exists() and all(paths[age].exists() for age in (1, 2, 3))
+    tokenize_many(corpora[1], TextConfig(), workers=1)  # a hit: now the most recent
+    tokenize_many(corpora[0], TextConfig(), workers=1)  # rewritten; evicts 2, not 1
+    assert paths[0].exists() and paths[1].exists() and not paths[2].exists()
+
+
 # --- command line ---------------------------------------------------------------------------
 
 
@@ -452,6 +473,47 @@ def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_pat
     loaded = rnnkit.load(tmp_path / "run2")  # the adopted sizes and vocabulary come back
     texts = ["great film", "boring plot"]
     np.testing.assert_allclose(loaded.predict_proba(texts), two.predict_proba(texts), 1e-6)
+
+
+def test_discriminative_lr_moves_each_group_less_the_deeper_it_is(files, review_lm, tmp_path):
+    """Plain SGD, everything unfrozen, factor 10: the head moves at lr, the top LSTM layer at
+    lr/10, the bottom one at lr/100, the embedding at lr/1000; the factor is saved."""
+    base = _config(files)
+    lm_weights = rnnkit.load(review_lm).model.state_dict()
+
+    def step_sizes(factor: float) -> dict[str, float]:
+        init = clf.ClassifyInitConfig(
+            init_from=str(review_lm), gradual_unfreeze=False, discriminative_lr=factor
+        )
+        config = clf.ClassifyConfig(
+            data=base.data,
+            model=base.model,
+            init=init,
+            train=TrainConfig(optimizer="sgd", lr=0.5, epochs=1, max_steps=1, log_every=1000),
+        )
+        task, _ = clf.train(config, tmp_path / f"run{factor}")
+        assert task.config.init.discriminative_lr == factor
+        rnn = task.model.rnn.state_dict()
+        embedding = task.model.embedding.weight.detach()
+        return {
+            "top": float((rnn["weight_hh_l1"] - lm_weights["rnn.weight_hh_l1"]).norm()),
+            "bottom": float((rnn["weight_hh_l0"] - lm_weights["rnn.weight_hh_l0"]).norm()),
+            "embedding": float((embedding[:-1] - lm_weights["embedding.weight"]).norm()),
+        }
+
+    same, falling = step_sizes(1.0), step_sizes(10.0)
+    # One SGD step from the same weights on the same batch: the update scales with the rate
+    # (to float32 rounding: the embedding's step is ~1e-7 of its weights).
+    for name, depth in (("top", 1), ("bottom", 2), ("embedding", 3)):
+        assert same[name] > 0
+        assert falling[name] == pytest.approx(same[name] / 10**depth, rel=0.02), name
+
+
+def test_discriminative_lr_needs_a_language_model_and_a_factor_of_at_least_one():
+    with pytest.raises(ConfigError, match="needs --init-from"):
+        clf.ClassifyInitConfig(discriminative_lr=2.6)
+    with pytest.raises(ConfigError, match="expected a factor >= 1, got 0.5"):
+        clf.ClassifyInitConfig(init_from="lm", discriminative_lr=0.5)
 
 
 def test_init_from_needs_a_word_level_language_model(files, trained, tmp_path):
