@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-lm bench-classify bench-forecast clean
+.PHONY: venv lint test demo bench bench-lm bench-lm-long bench-classify bench-forecast clean
 
 venv: $(STAMP)
 
@@ -48,6 +48,17 @@ bench-lm: venv
 		--json docs/results/lm-shakespeare-char.json
 	$(VPY) -m benchmarks.bench_lm quality ptb-small --minutes 30 --out runs/bench-ptb-small \
 		--json docs/results/lm-ptb-small.json
+
+# The long language-model runs (2.5 hours): PTB with dropout and weight tying for 2 hours (the
+# figure in docs/benchmarks.md came from 55 minutes plus a --resume to 120), then WikiText-2.
+bench-lm-long: venv
+	$(VPY) -m benchmarks.bench_lm quality ptb-small --minutes 120 --out runs/bench-ptb-tied \
+		--set model.embedding_size=400 --set model.rnn.hidden_size=400 \
+		--set model.tie_weights=true --set model.rnn.dropout=0.4 --set train.epochs=40 \
+		--set train.schedule=plateau --set train.lr_decay=0.25 --set train.plateau_patience=0 \
+		--json docs/results/lm-ptb-tied-2h-one-stint.json
+	$(VPY) -m benchmarks.bench_lm quality wikitext2 --minutes 30 --out runs/bench-wt2 \
+		--json docs/results/lm-wikitext2-alone.json
 
 # Classification benchmarks (issue #6): packing throughput, IMDB within 20 minutes, SST-2 with
 # word2vec vectors trained on IMDB's training reviews.
