@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import random
@@ -507,6 +508,34 @@ def test_discriminative_lr_moves_each_group_less_the_deeper_it_is(files, review_
     for name, depth in (("top", 1), ("bottom", 2), ("embedding", 3)):
         assert same[name] > 0
         assert falling[name] == pytest.approx(same[name] / 10**depth, rel=0.02), name
+
+
+def test_resume_with_discriminative_lr_and_unfreezing_matches_a_straight_run(
+    files, review_lm, tmp_path
+):
+    """The per-group rates and the unfrozen groups survive a resume inside an epoch. (Constant
+    rate: ``max_steps``, which stops the first run, is also the cosine schedule's horizon.)"""
+    base = _config(files)
+
+    def config(max_steps: int | None) -> clf.ClassifyConfig:
+        train = TrainConfig(epochs=4, max_steps=max_steps, lr=1e-2, log_every=1000)
+        return clf.ClassifyConfig(
+            data=base.data,
+            model=dataclasses.replace(base.model, pooling="concat"),
+            init=clf.ClassifyInitConfig(init_from=str(review_lm), discriminative_lr=2.6),
+            train=train,
+        )
+
+    from rnnkit.training.rundir import RunDir
+
+    straight, whole = clf.train(config(None), tmp_path / "straight")
+    stop = 2 * (whole.steps // 4) + 3  # inside the third epoch, after two unfreezings
+    _, first = clf.train(config(stop), tmp_path / "resumed")
+    assert first.stop_reason == "max_steps" and first.epochs == 2
+    more = clf.resume_config(RunDir.open(tmp_path / "resumed"), ["train.max_steps=null"])
+    resumed, _ = clf.train(more, tmp_path / "resumed", resume=True)
+    texts = ["great plot", "dull and weak", "the actors"]
+    np.testing.assert_allclose(resumed.predict_proba(texts), straight.predict_proba(texts), 1e-6)
 
 
 def test_discriminative_lr_needs_a_language_model_and_a_factor_of_at_least_one():
