@@ -180,7 +180,8 @@ def score_command(run: Path, texts: tuple[str, ...], as_json: bool) -> None:
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def next_command(run: Path, prefix: str, top: int, as_json: bool) -> None:
-    """The most likely next tokens after PREFIX, with probabilities."""
+    """The most likely next tokens after PREFIX, with probabilities (for a backward model,
+    trained with --reverse: the tokens most likely before PREFIX, the end of a line)."""
     predictions = load(run).next_tokens(prefix, top=top)
     if as_json:
         for token, p in predictions:

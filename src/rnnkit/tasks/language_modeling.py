@@ -81,6 +81,10 @@ class LMDataConfig:
         batch_size: Parallel streams in training (the text is cut into this many rows).
         eval_batch_size: Parallel streams for validation and evaluation.
         valid_fraction: Share of a single text held out for validation.
+        reverse: Read every line from its end to its start (``<eos>`` still closes it, the
+            lines keep their order): a backward model, which predicts each token from the
+            ones after it. With a forward model of the same text it makes a bidirectional
+            classifier (``rnnkit classify train --init-from-backward``).
     """
 
     dataset: str | None = None
@@ -95,6 +99,7 @@ class LMDataConfig:
     batch_size: int = 20
     eval_batch_size: int = 10
     valid_fraction: float = 0.1
+    reverse: bool = False
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -308,11 +313,14 @@ class ScoredText(NamedTuple):
     perplexity: float
 
 
-def text_tokens(text: str, level: Level, tokenizer: SubwordTokenizer | None = None) -> list[str]:
+def text_tokens(
+    text: str, level: Level, tokenizer: SubwordTokenizer | None = None, *, reverse: bool = False
+) -> list[str]:
     """The tokens of ``text`` at ``level``: characters, words or subword pieces.
 
     Word and subword lines end with ``<eos>``. The subword level needs the run's
-    ``tokenizer``; the others take none.
+    ``tokenizer``; the others take none. ``reverse`` turns each line's tokens around (the
+    order a backward model reads them; see :func:`reverse_lines`).
 
     Raises:
         ConfigError: ``tokenizer`` is missing for the subword level or given for another.
@@ -320,11 +328,39 @@ def text_tokens(text: str, level: Level, tokenizer: SubwordTokenizer | None = No
     Example:
         >>> text_tokens("to be\\n", "word")
         ['to', 'be', '<eos>']
+        >>> text_tokens("to be\\n", "word", reverse=True)
+        ['be', 'to', '<eos>']
     """
     _check_tokenizer(level, tokenizer)
-    if tokenizer is not None:
-        return tokenizer.pieces(text)
-    return tokenize(text, level, eos=EOS)
+    tokens = tokenizer.pieces(text) if tokenizer is not None else tokenize(text, level, eos=EOS)
+    return reverse_lines(tokens, _line_end(level)) if reverse else tokens
+
+
+def _line_end(level: Level) -> str:
+    return "\n" if level == "char" else EOS
+
+
+def reverse_lines(tokens: Sequence[str], end: str) -> list[str]:
+    """Each line's tokens in reverse order; every ``end`` token stays where it was.
+
+    A backward model reads each line from its last token to its first, then the line's end
+    (so ``end`` still means "a line begins here" for what follows it).
+
+    Example:
+        >>> reverse_lines(["a", "b", "<eos>", "c", "d", "<eos>", "e"], "<eos>")
+        ['b', 'a', '<eos>', 'd', 'c', '<eos>', 'e']
+    """
+    result: list[str] = []
+    line: list[str] = []
+    for token in tokens:
+        if token == end:
+            result.extend(reversed(line))
+            result.append(end)
+            line = []
+        else:
+            line.append(token)
+    result.extend(reversed(line))
+    return result
 
 
 def _check_tokenizer(level: Level, tokenizer: SubwordTokenizer | None) -> None:
@@ -369,9 +405,15 @@ class LanguageModelTask:
     def _start_id(self) -> int:
         return self.vocab.id("\n") if self.level == "char" else self.vocab.eos_id
 
+    @property
+    def backward(self) -> bool:
+        """Whether the model reads each line from its end (trained with ``reverse``)."""
+        return self.config.data.reverse
+
     def tokenize(self, text: str) -> list[str]:
-        """The tokens of ``text`` at the model's level (see :func:`text_tokens`)."""
-        return text_tokens(text, self.level, self.tokenizer)
+        """The tokens of ``text`` at the model's level, in the order the model reads them
+        (see :func:`text_tokens`)."""
+        return text_tokens(text, self.level, self.tokenizer, reverse=self.backward)
 
     def encode(self, text: str) -> list[int]:
         return self.vocab.encode(self.tokenize(text))
@@ -429,9 +471,13 @@ class LanguageModelTask:
 
     @torch.no_grad()
     def next_tokens(self, prefix: str, top: int = 5) -> list[tuple[str, float]]:
-        """The ``top`` most likely next tokens after ``prefix``, with probabilities.
+        """The ``top`` most likely next tokens after ``prefix``, with probabilities; for a
+        backward model, the tokens most likely *before* ``prefix`` (the end of a line).
 
         Subword tokens are pieces: ``"▁the"`` starts a word, ``"re"`` continues one.
+
+        Raises:
+            ConfigError: A backward model's ``prefix`` spans more than one line.
         """
         validate_positive("top", top)
         logits, _ = self._read(self._prompt_tokens(prefix))
@@ -440,10 +486,25 @@ class LanguageModelTask:
         return [(self.vocab[int(i)], float(p)) for p, i in zip(values, ids, strict=True)]
 
     def _prompt_tokens(self, prompt: str) -> list[str]:
+        if self.backward:
+            return self._line_end_tokens(prompt)
         tokens = self.tokenize(prompt)
         if self.level != "char" and tokens and tokens[-1] == EOS and not prompt.endswith("\n"):
             tokens = tokens[:-1]  # a prompt is an unfinished line
         return tokens
+
+    def _line_end_tokens(self, text: str) -> list[str]:
+        """A backward model's prompt: the end of one line, read from its last token."""
+        if "\n" in text:
+            raise ConfigError(
+                "a backward model (trained with --reverse) predicts what comes before the "
+                f"end of one line; the prompt {text!r} has a line break",
+                key="prompt",
+            )
+        tokens = text_tokens(text, self.level, self.tokenizer)
+        if tokens and tokens[-1] == EOS:
+            tokens = tokens[:-1]
+        return tokens[::-1]
 
     def _read(self, tokens: list[str]) -> tuple[torch.Tensor, Any]:
         ids = torch.tensor([[self._start_id(), *self.vocab.encode(tokens)]])
@@ -468,8 +529,19 @@ class LanguageModelTask:
         after ``prompt``.
 
         Stops after ``length`` tokens, or at ``<eos>`` for word- and subword-level models.
-        ``"".join`` of the pieces is the text: words come with their spaces.
+        ``"".join`` of the pieces is the text: words come with their spaces. The prompt is
+        read (and checked) at the call; the pieces come as they are generated.
+
+        Raises:
+            ConfigError: The model is a backward one (it scores and ranks text, and predicts
+                the token before a line's end, but does not write text).
         """
+        if self.backward:
+            raise ConfigError(
+                "this model was trained with --reverse (it reads lines backwards); sample "
+                "from a forward model",
+                key="reverse",
+            )
         validate_positive("length", length)
         tokens = self._prompt_tokens(prompt)
         logits, state = self._read(tokens)
@@ -486,8 +558,7 @@ class LanguageModelTask:
                 eos_id=eos,
                 banned=banned,
             )[0]
-            yield from self._text(best.tokens, line)
-            return
+            return self._text(best.tokens, line)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         stream = decoding.generate(
             self.model.step,
@@ -502,7 +573,7 @@ class LanguageModelTask:
             top_p=top_p,
             banned=banned,
         )
-        yield from self._text((int(token[0]) for token in stream), line)
+        return self._text((int(token[0]) for token in stream), line)
 
     def _text(self, ids: Iterable[int], line: list[str]) -> Iterator[str]:
         """The text of generated ``ids`` as they come, after the open ``line`` of the prompt."""
@@ -576,7 +647,8 @@ def train(
     k1, k2 = config.train.k1, config.train.k2
 
     def stream(text: str, rows: int) -> torch.Tensor:
-        return batchify(torch.tensor(vocab.encode(text_tokens(text, data.level, tokenizer))), rows)
+        tokens = text_tokens(text, data.level, tokenizer, reverse=data.reverse)
+        return batchify(torch.tensor(vocab.encode(tokens)), rows)
 
     result = fit(
         model,
