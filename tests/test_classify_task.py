@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import json
 import os
 import random
@@ -15,6 +13,7 @@ import torch
 from click.testing import CliRunner
 
 import rnnkit
+from review_cases import FILLER, review_files, small_config, write_csv
 from rnnkit.cli import main
 from rnnkit.config import ConfigError, RecurrentConfig
 from rnnkit.data.embeddings import save_vectors
@@ -25,78 +24,16 @@ from rnnkit.tasks import classification as clf
 from rnnkit.tasks.classification_data import ClassifyDataConfig, Scaler
 from rnnkit.training.config import TrainConfig
 
-POSITIVE = ["good", "great", "wonderful", "excellent", "superb", "lovely", "enjoyable", "moving"]
-NEGATIVE = ["bad", "awful", "terrible", "boring", "poor", "dull", "horrible", "weak"]
-FILLER = [
-    "the",
-    "movie",
-    "was",
-    "a",
-    "film",
-    "plot",
-    "actors",
-    "and",
-    "it",
-    "really",
-    "quite",
-    "very",
-    "story",
-]
-
-
-def _reviews(count: int, seed: int) -> list[tuple[str, str]]:
-    """Reviews whose label is carried by two sentiment words among filler words."""
-    rng = random.Random(seed)
-    rows = []
-    for _ in range(count):
-        label = rng.choice(["pos", "neg"])
-        words = [rng.choice(FILLER) for _ in range(rng.randint(3, 15))]
-        for _ in range(2):
-            cue = rng.choice(POSITIVE if label == "pos" else NEGATIVE)
-            words.insert(rng.randrange(len(words) + 1), cue)
-        rows.append((" ".join(words).capitalize() + ".", label))
-    return rows
-
-
-def _write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["review", "sentiment"])
-        writer.writerows(rows)
-    return path
-
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("reviews")
-    return {
-        "train": _write_csv(root / "train.csv", _reviews(400, seed=1)),
-        "test": _write_csv(root / "test.csv", _reviews(120, seed=2)),
-    }
-
-
-def _config(files: dict[str, Path], **model) -> clf.ClassifyConfig:
-    return clf.ClassifyConfig(
-        data=ClassifyDataConfig(
-            data=str(files["train"]),
-            test=str(files["test"]),
-            text_col="review",
-            label_col="sentiment",
-            batch_size=16,
-        ),
-        model=ClassifierModelConfig(
-            embedding_size=16,
-            **model,
-            rnn=RecurrentConfig(cell="gru", input_size=16, hidden_size=24, bidirectional=True),
-        ),
-        train=TrainConfig(epochs=6, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
-    )
+    return review_files(tmp_path_factory.mktemp("reviews"))
 
 
 @pytest.fixture(scope="module")
 def trained(files, tmp_path_factory) -> clf.ClassifierTask:
     out = tmp_path_factory.mktemp("runs") / "sentiment"
-    task, result = clf.train(_config(files), out)
+    task, result = clf.train(small_config(files), out)
     assert result.stop_reason == "completed"
     return task
 
@@ -130,13 +67,13 @@ def test_the_run_directory_holds_config_vocab_labels_and_metrics(trained):
 
 
 def test_an_unknown_label_in_evaluation_is_named(trained, tmp_path):
-    path = _write_csv(tmp_path / "odd.csv", [("fine", "pos"), ("meh", "neutral")])
+    path = write_csv(tmp_path / "odd.csv", [("fine", "pos"), ("meh", "neutral")])
     with pytest.raises(ConfigError, match=r"odd.csv: labels \['neutral'\] were not in"):
         trained.evaluate(trained.load_examples(path))
 
 
 def test_one_class_only_is_a_clear_error(tmp_path):
-    path = _write_csv(tmp_path / "one.csv", [("good", "pos")] * 20)
+    path = write_csv(tmp_path / "one.csv", [("good", "pos")] * 20)
     config = clf.ClassifyConfig(
         data=ClassifyDataConfig(data=str(path), text_col="review", label_col="sentiment")
     )
@@ -148,7 +85,7 @@ def test_pretrained_vectors_fill_the_embedding(files, tmp_path):
     words = ["wonderful", "awful", "the", "Movie"]
     vectors = np.arange(len(words) * 16, dtype=np.float32).reshape(len(words), 16) / 100
     path = save_vectors(tmp_path / "vectors.txt", words, vectors)
-    config = _config(files, freeze_embeddings=True)
+    config = small_config(files, freeze_embeddings=True)
     config = clf.ClassifyConfig(
         data=config.data,
         model=config.model,
@@ -167,7 +104,7 @@ def test_pretrained_vectors_fill_the_embedding(files, tmp_path):
 
 def test_vectors_of_the_wrong_width_are_a_clear_error(files, tmp_path):
     path = save_vectors(tmp_path / "v.txt", ["good"], np.ones((1, 5)))
-    config = _config(files)
+    config = small_config(files)
     config = clf.ClassifyConfig(
         data=config.data, model=config.model, init=clf.ClassifyInitConfig(embeddings=str(path))
     )
@@ -359,7 +296,7 @@ def test_sst2_subset_learns_above_the_majority_baseline(real_data, tmp_path):
 
 
 def test_resume_continues_a_run_to_the_same_weights_as_one_that_never_stopped(files, tmp_path):
-    config = _config(files)
+    config = small_config(files)
     short = clf.ClassifyConfig(
         data=config.data,
         model=config.model,
@@ -413,143 +350,3 @@ def test_three_classes_from_a_folder_per_label(tmp_path):
     assert result.best_metric >= 0.8  # chance is 1/3
     predicted = [p.label for p in task.predict(["a storm and rain", "the team scored a goal"])]
     assert predicted == ["weather", "sport"]
-
-
-@pytest.fixture(scope="module")
-def review_lm(files, tmp_path_factory) -> Path:
-    """A word-level LM trained on the training reviews, preprocessed as the classifier reads."""
-    from rnnkit.models import LMModelConfig
-    from rnnkit.tasks import language_modeling as lm
-
-    root = tmp_path_factory.mktemp("lm")
-    corpus = root / "reviews.txt"
-    result = _cli(
-        "text", "preprocess", "--input", str(files["train"]), "--text-col", "review",
-        "--output", str(corpus),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert corpus.read_text().splitlines()[0].endswith(" .")  # tokens, space-separated
-    config = lm.LMConfig(
-        data=lm.LMDataConfig(data=str(corpus), level="word", batch_size=8, eval_batch_size=4),
-        model=LMModelConfig(
-            embedding_size=16,
-            rnn=RecurrentConfig(cell="lstm", input_size=16, hidden_size=20, num_layers=2),
-        ),
-        train=TrainConfig(epochs=1, lr=3e-3, bptt=20, log_every=1000),
-    )
-    lm.train(config, root / "run")
-    return root / "run"
-
-
-def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_path):
-    base = _config(files)
-    lm_task = rnnkit.load(review_lm)
-
-    def train(epochs: int) -> clf.ClassifierTask:
-        config = clf.ClassifyConfig(
-            data=base.data,
-            model=base.model,
-            init=clf.ClassifyInitConfig(init_from=str(review_lm)),
-            train=TrainConfig(epochs=epochs, lr=1e-2, log_every=1000),
-        )
-        task, _ = clf.train(config, tmp_path / f"run{epochs}")
-        return task
-
-    def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-        return torch.equal(a.detach(), b.detach())
-
-    one = train(1)  # epoch 1: only the head trains
-    lm_rnn = lm_task.model.rnn.state_dict()
-    assert one.config.model.rnn.num_layers == 2 and not one.config.model.rnn.bidirectional
-    assert one.vocab.tokens[:-1] == lm_task.vocab.tokens and one.vocab.pad == "<pad>"
-    assert all(same(v, lm_rnn[k]) for k, v in one.model.rnn.state_dict().items())
-    emb = one.model.embedding.weight
-    assert same(emb[:-1], lm_task.model.embedding.weight) and emb[-1].eq(0).all()
-
-    two = train(2)  # epoch 2: + the top recurrent layer; the bottom one and embedding stay
-    rnn = two.model.rnn.state_dict()
-    assert not same(rnn["weight_hh_l1"], lm_rnn["weight_hh_l1"])
-    assert same(rnn["weight_hh_l0"], lm_rnn["weight_hh_l0"])
-    assert same(two.model.embedding.weight[:-1], lm_task.model.embedding.weight)
-    loaded = rnnkit.load(tmp_path / "run2")  # the adopted sizes and vocabulary come back
-    texts = ["great film", "boring plot"]
-    np.testing.assert_allclose(loaded.predict_proba(texts), two.predict_proba(texts), 1e-6)
-
-
-def test_discriminative_lr_moves_each_group_less_the_deeper_it_is(files, review_lm, tmp_path):
-    """Plain SGD, everything unfrozen, factor 10: the head moves at lr, the top LSTM layer at
-    lr/10, the bottom one at lr/100, the embedding at lr/1000; the factor is saved."""
-    base = _config(files)
-    lm_weights = rnnkit.load(review_lm).model.state_dict()
-
-    def step_sizes(factor: float) -> dict[str, float]:
-        init = clf.ClassifyInitConfig(
-            init_from=str(review_lm), gradual_unfreeze=False, discriminative_lr=factor
-        )
-        config = clf.ClassifyConfig(
-            data=base.data,
-            model=base.model,
-            init=init,
-            train=TrainConfig(optimizer="sgd", lr=0.5, epochs=1, max_steps=1, log_every=1000),
-        )
-        task, _ = clf.train(config, tmp_path / f"run{factor}")
-        assert task.config.init.discriminative_lr == factor
-        rnn = task.model.rnn.state_dict()
-        embedding = task.model.embedding.weight.detach()
-        return {
-            "top": float((rnn["weight_hh_l1"] - lm_weights["rnn.weight_hh_l1"]).norm()),
-            "bottom": float((rnn["weight_hh_l0"] - lm_weights["rnn.weight_hh_l0"]).norm()),
-            "embedding": float((embedding[:-1] - lm_weights["embedding.weight"]).norm()),
-        }
-
-    same, falling = step_sizes(1.0), step_sizes(10.0)
-    # One SGD step from the same weights on the same batch: the update scales with the rate
-    # (to float32 rounding: the embedding's step is ~1e-7 of its weights).
-    for name, depth in (("top", 1), ("bottom", 2), ("embedding", 3)):
-        assert same[name] > 0
-        assert falling[name] == pytest.approx(same[name] / 10**depth, rel=0.02), name
-
-
-def test_resume_with_discriminative_lr_and_unfreezing_matches_a_straight_run(
-    files, review_lm, tmp_path
-):
-    """The per-group rates and the unfrozen groups survive a resume inside an epoch. (Constant
-    rate: ``max_steps``, which stops the first run, is also the cosine schedule's horizon.)"""
-    base = _config(files)
-
-    def config(max_steps: int | None) -> clf.ClassifyConfig:
-        train = TrainConfig(epochs=4, max_steps=max_steps, lr=1e-2, log_every=1000)
-        return clf.ClassifyConfig(
-            data=base.data,
-            model=dataclasses.replace(base.model, pooling="concat"),
-            init=clf.ClassifyInitConfig(init_from=str(review_lm), discriminative_lr=2.6),
-            train=train,
-        )
-
-    from rnnkit.training.rundir import RunDir
-
-    straight, whole = clf.train(config(None), tmp_path / "straight")
-    stop = 2 * (whole.steps // 4) + 3  # inside the third epoch, after two unfreezings
-    _, first = clf.train(config(stop), tmp_path / "resumed")
-    assert first.stop_reason == "max_steps" and first.epochs == 2
-    more = clf.resume_config(RunDir.open(tmp_path / "resumed"), ["train.max_steps=null"])
-    resumed, _ = clf.train(more, tmp_path / "resumed", resume=True)
-    texts = ["great plot", "dull and weak", "the actors"]
-    np.testing.assert_allclose(resumed.predict_proba(texts), straight.predict_proba(texts), 1e-6)
-
-
-def test_discriminative_lr_needs_a_language_model_and_a_factor_of_at_least_one():
-    with pytest.raises(ConfigError, match="needs --init-from"):
-        clf.ClassifyInitConfig(discriminative_lr=2.6)
-    with pytest.raises(ConfigError, match="expected a factor >= 1, got 0.5"):
-        clf.ClassifyInitConfig(init_from="lm", discriminative_lr=0.5)
-
-
-def test_init_from_needs_a_word_level_language_model(files, trained, tmp_path):
-    config = clf.ClassifyConfig(
-        data=_config(files).data, init=clf.ClassifyInitConfig(init_from=str(trained.run.path))
-    )
-    with pytest.raises(ConfigError, match="is not a language-model run"):
-        clf.train(config, tmp_path / "run")
-    with pytest.raises(ConfigError, match="choose one"):
-        clf.ClassifyInitConfig(init_from="a", embeddings="b")

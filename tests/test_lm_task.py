@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -328,3 +329,41 @@ def test_a_word_model_with_an_adaptive_softmax_trains_scores_and_samples(corpus,
     # eval of the saved run reproduces the validation loss it reported
     assert loaded.evaluate(valid)["loss"] == pytest.approx(result.best_metric, rel=1e-4)
     assert len(list(loaded.sample("the", length=5, seed=0))) > 0
+
+
+def test_a_backward_model_is_a_forward_model_of_each_line_turned_around(corpus, tmp_path):
+    """``reverse=True`` on a text trains exactly what a forward model learns from the same
+    text with every line's words reversed: same weights, losses, scores and predictions
+    (the word before a line's end is the backward model's "next" word)."""
+    lines = [" ".join(line.split()) for line in corpus.read_text().splitlines()[:400]]
+    # A first line that reads the same both ways holds every word, so the two vocabularies
+    # break frequency ties (by first appearance) alike and give every word the same id.
+    words = list(dict.fromkeys(word for line in lines for word in line.split()))
+    lines = [" ".join(words + words[::-1]), *lines]
+    source, flipped = tmp_path / "source.txt", tmp_path / "flipped.txt"
+    source.write_text("".join(line + "\n" for line in lines))
+    flipped.write_text("".join(" ".join(line.split()[::-1]) + "\n" for line in lines))
+
+    def train(path: Path, reverse: bool) -> lm.LanguageModelTask:
+        config = _config(path, "word", epochs=1, bptt=20)
+        data = dataclasses.replace(config.data, reverse=reverse)
+        task, _ = lm.train(dataclasses.replace(config, data=data), tmp_path / f"run-{reverse}")
+        return task
+
+    backward, forward = train(source, True), train(flipped, False)
+    assert backward.backward and not forward.backward
+    for name, value in forward.model.state_dict().items():
+        torch.testing.assert_close(backward.model.state_dict()[name], value, msg=name)
+    text = "\n".join(lines[1:21]) + "\n"
+    flipped_text = "".join(" ".join(line.split()[::-1]) + "\n" for line in lines[1:21])
+    assert backward.evaluate(text)["loss"] == pytest.approx(forward.evaluate(flipped_text)["loss"])
+    [score] = backward.score(["the model reads text"])
+    assert score.tokens == ["text", "reads", "model", "the", "<eos>"]
+    assert score.logprob == pytest.approx(forward.score(["text reads model the"])[0].logprob)
+    assert backward.next_tokens("model reads text") == forward.next_tokens("text reads model")
+    loaded = rnnkit.load(backward.run.path)  # the direction is saved with the run
+    assert loaded.backward and loaded.score(["the model reads text"])[0].logprob == score.logprob
+    with pytest.raises(ConfigError, match="has a line break"):
+        backward.next_tokens("one line\nand another")
+    with pytest.raises(ConfigError, match="trained with --reverse"):
+        backward.sample("the end")

@@ -67,6 +67,9 @@ class ClassifyInitConfig:
         init_from: A word-level language-model run (``rnnkit lm train``) whose vocabulary,
             embedding and recurrent stack the classifier starts from (ULMFiT-style; the
             model's sizes and cell come from it). See :mod:`rnnkit.tasks.lm_transfer`.
+        init_from_backward: A backward language model (``rnnkit lm train --reverse``) of the
+            same text, vocabulary and sizes as ``init_from``: the classifier becomes
+            bidirectional, each direction starting from one of the two models.
         gradual_unfreeze: With ``init_from``, train the head alone in the first epoch and
             unfreeze one more group, top down, each epoch (Howard & Ruder 2018).
         discriminative_lr: With ``init_from``, each group below the head trains at the rate
@@ -76,6 +79,7 @@ class ClassifyInitConfig:
 
     embeddings: str | None = None
     init_from: str | None = None
+    init_from_backward: str | None = None
     gradual_unfreeze: bool = True
     discriminative_lr: float = 1.0
 
@@ -85,6 +89,12 @@ class ClassifyInitConfig:
             raise ConfigError(
                 "--embeddings and --init-from both set the embedding; choose one",
                 key="init_from",
+            )
+        if self.init_from_backward is not None and self.init_from is None:
+            raise ConfigError(
+                "--init-from-backward pairs a backward language model with a forward one; "
+                "give the forward one as --init-from",
+                key="init_from_backward",
             )
         if not self.discriminative_lr >= 1.0:
             raise ConfigError(
@@ -440,12 +450,15 @@ def train(
         The trained task (best weights by validation accuracy) and the training result.
     """
     saved = RunDir.open(out) if resume else None
-    lm = None
+    lm = backward = None
     if config.init.init_from is not None and saved is None:
         if config.data.inputs != "text":
             raise ConfigError("--init-from needs text inputs", key="init_from")
         lm = lm_transfer.load_lm(config.init.init_from)
-        config = lm_transfer.adopt_lm(config, lm)  # saved as such in config.json
+        if config.init.init_from_backward is not None:
+            backward = lm_transfer.load_lm(config.init.init_from_backward, backward=True)
+            lm_transfer.check_pair(lm, backward)
+        config = lm_transfer.adopt_lm(config, lm, backward)  # saved as such in config.json
     lm_vocab = lm_transfer.lm_vocabulary(lm) if lm is not None else None
     prep = _prepare(config, saved, lm_vocab)
     run = saved if saved is not None else _create_run(config, out, prep, overwrite)
@@ -453,7 +466,7 @@ def train(
     features = None if prep.scaler is None else len(prep.scaler.mean)
     model = build_model(config, len(prep.classes), prep.vocab, features)
     if lm is not None:
-        lm_transfer.copy_lm_weights(model, lm)
+        lm_transfer.copy_lm_weights(model, lm, backward)
     unfreeze = config.init.init_from is not None and config.init.gradual_unfreeze
     if config.init.embeddings is not None and prep.vocab is not None and not resume:
         assert prep.tokens is not None

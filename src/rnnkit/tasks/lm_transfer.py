@@ -16,6 +16,17 @@ lower layers hold the most general features and should move least.
 The language model must have been trained on text that went through the same preprocessing
 as the classifier reads: ``rnnkit text preprocess --input FILE --output corpus.txt`` writes
 such a corpus, one document per line.
+
+A forward model sees only each word's left context. With a backward model of the same text
+(``rnnkit lm train --reverse``, same vocabulary and sizes) the classifier becomes
+bidirectional and starts as exactly the two models side by side: its embedding is the two
+embeddings concatenated, ``[E_fwd ; E_bwd]`` (width 2E), the forward direction of each layer
+takes the forward model's weights and the backward direction the backward model's, and each
+direction's input weights are zero over the other's half of the input:
+
+    W_ih (forward direction)  = [W_ih_fwd, 0]      W_ih (backward direction) = [0, W_ih_bwd]
+
+so the two halves of the network only start to mix as fine-tuning moves those zeros.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "adopt_lm",
+    "check_pair",
     "copy_lm_weights",
     "discriminative_groups",
     "load_lm",
@@ -47,22 +59,62 @@ __all__ = [
 PAD = "<pad>"
 
 
-def load_lm(path: str) -> language_modeling.LanguageModelTask:
-    """The word-level language model of run directory ``path``.
+def load_lm(path: str, *, backward: bool = False) -> language_modeling.LanguageModelTask:
+    """The word-level language model of run directory ``path``: a forward one, or with
+    ``backward`` one trained with ``--reverse``.
 
     Raises:
-        ConfigError: The run is not a word-level language model.
+        ConfigError: The run is not a word-level language model of that direction.
     """
+    key, flag = ("init_from_backward", "--init-from-backward") if backward else _FORWARD
     run = RunDir.open(path)
     if run.read_config().get("task") != "lm":
-        raise ConfigError(f"{path} is not a language-model run (rnnkit lm train)", key="init_from")
+        raise ConfigError(f"{path} is not a language-model run (rnnkit lm train)", key=key)
     lm = language_modeling.load(run)
     if lm.level != "word":
         raise ConfigError(
-            f"{path} is a {lm.level}-level language model; --init-from needs a word-level one",
-            key="init_from",
+            f"{path} is a {lm.level}-level language model; {flag} needs a word-level one",
+            key=key,
         )
+    if lm.backward != backward:
+        hint = (
+            "a forward model (trained without --reverse); give it as --init-from"
+            if backward
+            else "a backward model (trained with --reverse); give it as --init-from-backward "
+            "beside a forward model as --init-from"
+        )
+        raise ConfigError(f"{path} is {hint}", key=key)
     return lm
+
+
+_FORWARD = ("init_from", "--init-from")
+
+
+def check_pair(
+    forward: language_modeling.LanguageModelTask, backward: language_modeling.LanguageModelTask
+) -> None:
+    """The two models of a bidirectional start must share vocabulary, sizes and cell.
+
+    Raises:
+        ConfigError: They differ (the message says in what).
+    """
+    if forward.vocab.tokens != backward.vocab.tokens:
+        raise ConfigError(
+            "the forward and backward language models have different vocabularies "
+            f"({len(forward.vocab)} and {len(backward.vocab)} tokens); train both on the same "
+            "corpus with the same --max-vocab and --min-freq",
+            key="init_from_backward",
+        )
+    shapes = [
+        (lm.config.model.embedding_size, dataclasses.replace(lm.config.model.rnn, dropout=0.0))
+        for lm in (forward, backward)
+    ]
+    if shapes[0] != shapes[1]:
+        raise ConfigError(
+            "the forward and backward language models differ in embedding size or recurrent "
+            f"stack: {shapes[0]} against {shapes[1]}",
+            key="init_from_backward",
+        )
 
 
 def lm_vocabulary(lm: language_modeling.LanguageModelTask) -> Vocabulary:
@@ -73,24 +125,60 @@ def lm_vocabulary(lm: language_modeling.LanguageModelTask) -> Vocabulary:
     return Vocabulary([*vocab.tokens, PAD], unk=vocab.unk, eos=vocab.eos, pad=PAD)
 
 
-def adopt_lm(config: ClassifyConfig, lm: language_modeling.LanguageModelTask) -> ClassifyConfig:
+def adopt_lm(
+    config: ClassifyConfig,
+    lm: language_modeling.LanguageModelTask,
+    backward: language_modeling.LanguageModelTask | None = None,
+) -> ClassifyConfig:
     """``config`` with the language model's embedding size and recurrent stack (its weights
-    fit no other shape); the stack's dropout is the classifier's own."""
-    rnn = dataclasses.replace(lm.config.model.rnn, dropout=config.model.rnn.dropout)
-    model = dataclasses.replace(
-        config.model, embedding_size=lm.config.model.embedding_size, rnn=rnn
+    fit no other shape); the stack's dropout is the classifier's own. With a ``backward``
+    model, the stack is bidirectional and the embedding twice as wide."""
+    rnn = dataclasses.replace(
+        lm.config.model.rnn, dropout=config.model.rnn.dropout, bidirectional=backward is not None
     )
+    width = lm.config.model.embedding_size * (2 if backward is not None else 1)
+    model = dataclasses.replace(config.model, embedding_size=width, rnn=rnn)
     return dataclasses.replace(config, model=model)
 
 
 @torch.no_grad()
-def copy_lm_weights(model: SequenceClassifier, lm: language_modeling.LanguageModelTask) -> None:
-    """Embedding rows and every recurrent weight from the language model."""
+def copy_lm_weights(
+    model: SequenceClassifier,
+    lm: language_modeling.LanguageModelTask,
+    backward: language_modeling.LanguageModelTask | None = None,
+) -> None:
+    """Embedding rows and every recurrent weight from the language model, or from the
+    forward and ``backward`` models side by side (see the module docstring)."""
     assert model.embedding is not None
-    rows = lm.model.embedding.weight
-    model.embedding.weight[: rows.shape[0]] = rows
-    model.embedding.weight[rows.shape[0] :] = 0.0  # <pad>
-    model.rnn.load_state_dict(lm.model.rnn.state_dict())
+    models = [lm.model] if backward is None else [lm.model, backward.model]
+    width = lm.model.embedding.weight.shape[1]
+    for half, source in enumerate(models):
+        rows = source.embedding.weight
+        model.embedding.weight[: rows.shape[0], half * width : (half + 1) * width] = rows
+    model.embedding.weight[len(lm.vocab) :] = 0.0  # <pad>
+    if backward is None:
+        model.rnn.load_state_dict(lm.model.rnn.state_dict())
+        return
+    D = len(models)
+    for index, target in enumerate(model.rnn.cells):
+        layer, direction = divmod(index, D)
+        _copy_cell_half(target, models[direction].rnn.cells[layer], half=direction)
+
+
+def _copy_cell_half(target: nn.Module, source: nn.Module, *, half: int) -> None:
+    """``source``'s weights into ``target``, whose input weights are twice as wide: the
+    source's columns go to input half ``half``, zeros to the other."""
+    wanted = target.state_dict()
+    for name, value in source.state_dict().items():
+        if wanted[name].shape == value.shape:
+            wanted[name] = value
+            continue
+        assert name.startswith("weight_ih"), f"{name}: {value.shape} -> {wanted[name].shape}"
+        width = value.shape[1]
+        wide = torch.zeros_like(wanted[name])
+        wide[:, half * width : (half + 1) * width] = value
+        wanted[name] = wide
+    target.load_state_dict(wanted)
 
 
 def unfreezing_groups(model: SequenceClassifier) -> list[list[nn.Parameter]]:
