@@ -12,8 +12,20 @@ __all__ = ["add_quality_arguments", "commit", "emit", "environment"]
 
 
 def commit() -> str:
-    """The short hash of the checked-out commit (``unknown`` outside git)."""
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    """The short hash of the commit whose ``rnnkit`` is imported, ``-dirty`` when that
+    checkout has uncommitted changes (``unknown`` outside git).
+
+    Asked of the package's own directory, not the working directory: a benchmark run from
+    a worktree at a fixed commit (``PYTHONPATH=worktree/src``) records that commit.
+    """
+    import rnnkit
+
+    result = subprocess.run(
+        ["git", "describe", "--always", "--dirty", "--abbrev=7", "--exclude", "*"],
+        capture_output=True,
+        text=True,
+        cwd=Path(rnnkit.__file__).parent,
+    )
     return result.stdout.strip() or "unknown"
 
 
