@@ -64,7 +64,8 @@ class ClassifierModelConfig:
     Attributes:
         embedding_size: Width of the token embeddings, or of the input projection of numeric
             steps; always the stack's input size.
-        pooling: ``last``, ``mean``, ``max`` or ``attention`` (see the module docstring).
+        pooling: ``last``, ``mean``, ``max``, ``concat`` or ``attention`` (see the module
+            docstring).
         embedding_dropout: Probability of dropping a whole word type's embedding in a batch
             (Gal & Ghahramani 2016); token inputs only.
         freeze_embeddings: Keep the embedding matrix fixed (e.g. pretrained vectors).

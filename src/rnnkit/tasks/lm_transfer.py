@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 PAD = "<pad>"
+_FORWARD = ("init_from", "--init-from")  # the config key and flag of the forward model
 
 
 def load_lm(path: str, *, backward: bool = False) -> language_modeling.LanguageModelTask:
@@ -87,9 +88,6 @@ def load_lm(path: str, *, backward: bool = False) -> language_modeling.LanguageM
     return lm
 
 
-_FORWARD = ("init_from", "--init-from")
-
-
 def check_pair(
     forward: language_modeling.LanguageModelTask, backward: language_modeling.LanguageModelTask
 ) -> None:
@@ -105,8 +103,11 @@ def check_pair(
             "corpus with the same --max-vocab and --min-freq",
             key="init_from_backward",
         )
-    shapes = [
-        (lm.config.model.embedding_size, dataclasses.replace(lm.config.model.rnn, dropout=0.0))
+    shapes = [  # dropout is training-time only (the classifier sets its own)
+        (
+            lm.config.model.embedding_size,
+            dataclasses.replace(lm.config.model.rnn, dropout=0.0, recurrent_dropout=0.0),
+        )
         for lm in (forward, backward)
     ]
     if shapes[0] != shapes[1]:
