@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-lm bench-lm-long bench-classify bench-forecast clean
+.PHONY: venv lint test demo bench bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast clean
 
 venv: $(STAMP)
 
@@ -70,6 +70,30 @@ bench-classify: venv
 		--embeddings-from imdb --set model.freeze_embeddings=true --set train.epochs=16 \
 		--set train.seed=$$seed --out runs/bench-sst2-e16-seed$$seed \
 		--json docs/results/classify-sst2-w2v-imdb-frozen-e16-seed$$seed.json || exit 1; done
+
+# IMDB from language models of its training reviews (about 2.5 hours): the corpus, a forward
+# and a backward 1x256 LSTM language model (4,774 steps each, 31-36 minutes), then the
+# unidirectional and the bidirectional fine-tuning. Needs RNNKIT_DATA.
+ULMFIT_LM = --level word --max-vocab 30000 --valid-fraction 0.02 --embedding-size 256 \
+	--cell lstm --hidden-size 256 --num-layers 1 --dropout 0.2 --adaptive-cutoffs 2000,10000 \
+	--batch-size 64 --set train.bptt=70 --set train.optimizer=adam --set train.lr=2e-3 \
+	--set train.clip_norm=1.0 --set train.schedule=plateau --set train.lr_decay=0.5 \
+	--set train.plateau_patience=0 --set train.epochs=6 --set train.max_steps=4774
+ULMFIT_FT = --set model.pooling=concat --set train.lr=3e-3 --set init.discriminative_lr=2.6 \
+	--set train.schedule=cosine --set train.warmup_steps=100
+bench-classify-ulmfit: venv
+	mkdir -p runs/ulmfit
+	$(VENV)/bin/rnnkit text preprocess --input $(RNNKIT_DATA)/imdb/train.jsonl.gz --text-col text \
+		--output runs/ulmfit/corpus.txt
+	$(VENV)/bin/rnnkit lm train --data runs/ulmfit/corpus.txt $(ULMFIT_LM) --out runs/ulmfit/fwd
+	$(VENV)/bin/rnnkit lm train --data runs/ulmfit/corpus.txt $(ULMFIT_LM) --reverse \
+		--out runs/ulmfit/bwd
+	$(VPY) -m benchmarks.bench_classify quality imdb --minutes 25 --out runs/ulmfit/clf \
+		$(ULMFIT_FT) --set init.init_from=runs/ulmfit/fwd \
+		--json docs/results/classify-imdb-init-from-lm-discr-make.json
+	$(VPY) -m benchmarks.bench_classify quality imdb --minutes 60 --out runs/ulmfit/clf-bi \
+		$(ULMFIT_FT) --set init.init_from=runs/ulmfit/fwd --set init.init_from_backward=runs/ulmfit/bwd \
+		--json docs/results/classify-imdb-init-from-lm-bi-make.json
 
 # Forecasting benchmarks (issue #7): ETTh1 under the LTSF protocol (4 horizons, then 2 more
 # seeds at 96), household power weekly forecasts and airline passengers (5 seeds each).

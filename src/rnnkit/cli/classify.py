@@ -93,7 +93,7 @@ def train_command(
 
 
 @classify.command("eval")
-@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--data",
     "data_file",
@@ -102,20 +102,34 @@ def train_command(
 )
 @click.option("--plot", type=click.Path(path_type=Path), help="Confusion-matrix PNG to write.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_command(run: Path, data_file: Path | None, plot: Path | None, as_json: bool) -> None:
-    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix."""
+def eval_command(
+    runs: tuple[Path, ...], data_file: Path | None, plot: Path | None, as_json: bool
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of RUN.
+
+    Several RUNs of the same classes are evaluated as an ensemble: the mean of their class
+    probabilities (the data is read as the first run's config says, the confusion matrix
+    goes to its directory as confusion-ensemble.png).
+    """
+    from rnnkit.tasks.classify_ensemble import ClassifierEnsemble
     from rnnkit.tasks.metrics import plot_confusion
 
-    task = _load_classifier(run)
+    members = [_load_classifier(run) for run in runs]
+    task = members[0] if len(members) == 1 else ClassifierEnsemble(members)
     examples = task.load_examples(data_file)
     report, loss = task.evaluate(examples)
-    plot_path = plot if plot is not None else run / "confusion.png"
+    default = "confusion.png" if len(members) == 1 else "confusion-ensemble.png"
+    plot_path = plot if plot is not None else runs[0] / default
     plot_confusion(report, plot_path)
     low, high = clf_task.accuracy_interval(report.accuracy, report.count)
     if as_json:
         summary = {"type": "summary", "source": examples.source, "loss": loss, **report.to_dict()}
+        summary["runs"] = [str(run) for run in runs]
         click.echo(json.dumps({**summary, "accuracy_ci95": [low, high], "plot": str(plot_path)}))
         return
+    if len(members) > 1:
+        names = ", ".join(map(str, runs))
+        click.echo(f"ensemble of {len(members)} runs (mean probabilities): {names}")
     click.echo(f"{examples.source}: {report.count:,} examples, cross-entropy {loss:.4f}")
     click.echo(report.format())
     click.echo(f"accuracy 95% interval (Wilson): [{low:.4f}, {high:.4f}]")

@@ -302,26 +302,13 @@ class ClassifierTask:
             >>> clf.predict(["What a wonderful film"])  # doctest: +SKIP
             [Prediction(label='positive', probabilities={'negative': 0.04, 'positive': 0.96})]
         """
-        probs = self.predict_proba(inputs)
-        return [
-            Prediction(
-                self.classes[int(row.argmax())],
-                {name: float(p) for name, p in zip(self.classes, row, strict=True)},
-            )
-            for row in probs
-        ]
+        return predictions(self.predict_proba(inputs), self.classes)
 
     @torch.no_grad()
     def evaluate(self, examples: Examples) -> tuple[ClassificationReport, float]:
         """Accuracy, macro-F1, per-class scores and confusion matrix, and the mean loss."""
-        if examples.labels is None or not examples.inputs:
-            raise ConfigError(f"{examples.source}: no labelled examples to evaluate", key="data")
-        labels = cdata.encode_labels(examples.labels, self.classes, examples.source)
-        probs = self._probabilities(Encoded(self.encode(examples.inputs), labels))
-        picked = probs[np.arange(len(labels)), labels]
-        loss = float(-np.log(np.clip(picked, 1e-12, None)).mean())
-        report = classification_report(labels, probs.argmax(1).tolist(), self.classes)
-        return report, loss
+        labels = labelled(examples, self.classes)
+        return score_probabilities(self.predict_proba(examples.inputs), labels, self.classes)
 
     def load_examples(self, path: str | Path | None = None, *, labelled: bool = True) -> Examples:
         """Examples from ``path`` read as the run's data config says; None: its test split."""
@@ -332,6 +319,39 @@ class ClassifierTask:
                 raise ConfigError("the run's data has no test split; give --data FILE", key="data")
         # A dataset run reads any file with the dataset's columns and label names.
         return cdata.load_split(data, path, labelled=labelled)
+
+
+def predictions(probs: np.ndarray, classes: Sequence[str]) -> list[Prediction]:
+    """Each row of ``probs`` (N, C) as its most likely label and every class's probability."""
+    return [
+        Prediction(
+            classes[int(row.argmax())],
+            {name: float(p) for name, p in zip(classes, row, strict=True)},
+        )
+        for row in probs
+    ]
+
+
+def labelled(examples: Examples, classes: Sequence[str]) -> list[int]:
+    """The class ids of labelled ``examples``.
+
+    Raises:
+        ConfigError: No labelled examples.
+        DataError: A label is not one of ``classes`` (named with its line).
+    """
+    if examples.labels is None or not examples.inputs:
+        raise ConfigError(f"{examples.source}: no labelled examples to evaluate", key="data")
+    return cdata.encode_labels(examples.labels, list(classes), examples.source)
+
+
+def score_probabilities(
+    probs: np.ndarray, labels: Sequence[int], classes: Sequence[str]
+) -> tuple[ClassificationReport, float]:
+    """The report of predicting ``argmax`` of ``probs`` (N, C), and the mean cross-entropy
+    ``-(1/N) Σ_n log p_n(y_n)``."""
+    picked = probs[np.arange(len(labels)), labels]
+    loss = float(-np.log(np.clip(picked, 1e-12, None)).mean())
+    return classification_report(list(labels), probs.argmax(1).tolist(), list(classes)), loss
 
 
 def _as_steps(x: Any, index: int) -> np.ndarray:
