@@ -75,3 +75,16 @@ def test_cli_eval_of_several_runs_is_the_ensemble(members, tmp_path):
     missing = CliRunner().invoke(main, ["classify", "eval", runs[0], str(tmp_path / "nothing")])
     assert missing.exit_code != 0 and "nothing" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_the_ensembles_benchmark_scores_every_subset(members, tmp_path):
+    from benchmarks.bench_ensembles import ensembles
+
+    runs = [member.run.path for member in members]
+    summary = ensembles(runs, None, tmp_path / "ensembles.json")
+    assert [len(row["runs"]) for row in summary["subsets"]] == [1, 1, 2]
+    report, _ = ClassifierEnsemble(members).evaluate(members[0].load_examples())
+    assert summary["subsets"][2]["accuracy"] == pytest.approx(report.accuracy)
+    alone, _ = members[1].evaluate(members[0].load_examples())
+    assert summary["subsets"][1]["accuracy"] == pytest.approx(alone.accuracy)
+    assert json.loads((tmp_path / "ensembles.json").read_text())["examples"] == report.count
