@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from rnnkit.config import ConfigError, RecurrentConfig
 from rnnkit.tasks import classification as clf
 from rnnkit.tasks.classify_ensemble import ClassifierEnsemble
 
+ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["a great and moving film", "dull plot , weak actors", "the story"]
 
 
@@ -78,13 +82,20 @@ def test_cli_eval_of_several_runs_is_the_ensemble(members, tmp_path):
 
 
 def test_the_ensembles_benchmark_scores_every_subset(members, tmp_path):
-    from benchmarks.bench_ensembles import ensembles
-
-    runs = [member.run.path for member in members]
-    summary = ensembles(runs, None, tmp_path / "ensembles.json")
+    runs = [str(member.run.path) for member in members]
+    out = tmp_path / "ensembles.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_ensembles", *runs, "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(out.read_text())
     assert [len(row["runs"]) for row in summary["subsets"]] == [1, 1, 2]
     report, _ = ClassifierEnsemble(members).evaluate(members[0].load_examples())
     assert summary["subsets"][2]["accuracy"] == pytest.approx(report.accuracy)
     alone, _ = members[1].evaluate(members[0].load_examples())
     assert summary["subsets"][1]["accuracy"] == pytest.approx(alone.accuracy)
-    assert json.loads((tmp_path / "ensembles.json").read_text())["examples"] == report.count
+    assert summary["examples"] == report.count
