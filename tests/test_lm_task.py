@@ -367,3 +367,10 @@ def test_a_backward_model_is_a_forward_model_of_each_line_turned_around(corpus, 
         backward.next_tokens("one line\nand another")
     with pytest.raises(ConfigError, match="trained with --reverse"):
         backward.sample("the end")
+
+
+def test_reverse_turns_each_line_around_at_every_level():
+    assert lm.text_tokens("ab\ncd\ne", "char", reverse=True) == list("ba\ndc\ne")
+    assert lm.text_tokens("to be\n\nor not", "word", reverse=True) == [
+        "be", "to", "<eos>", "<eos>", "not", "or", "<eos>",
+    ]  # fmt: skip
