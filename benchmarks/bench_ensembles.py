@@ -39,7 +39,7 @@ def _scores(probs: np.ndarray, labels: list[int], classes: list[str]) -> dict[st
 def ensembles(runs: list[Path], data: Path | None, as_json: Path | None) -> dict[str, Any]:
     members = [load(run) for run in runs]
     examples = members[0].load_examples(data)
-    labels = clf.labelled(examples, members[0].classes)
+    labels = clf.label_ids(examples, members[0].classes)
     probs, seconds = {}, {}
     for run, member in zip(runs, members, strict=True):
         start = time.perf_counter()

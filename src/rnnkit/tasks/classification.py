@@ -307,7 +307,7 @@ class ClassifierTask:
     @torch.no_grad()
     def evaluate(self, examples: Examples) -> tuple[ClassificationReport, float]:
         """Accuracy, macro-F1, per-class scores and confusion matrix, and the mean loss."""
-        labels = labelled(examples, self.classes)
+        labels = label_ids(examples, self.classes)
         return score_probabilities(self.predict_proba(examples.inputs), labels, self.classes)
 
     def load_examples(self, path: str | Path | None = None, *, labelled: bool = True) -> Examples:
@@ -332,7 +332,7 @@ def predictions(probs: np.ndarray, classes: Sequence[str]) -> list[Prediction]:
     ]
 
 
-def labelled(examples: Examples, classes: Sequence[str]) -> list[int]:
+def label_ids(examples: Examples, classes: Sequence[str]) -> list[int]:
     """The class ids of labelled ``examples``.
 
     Raises:

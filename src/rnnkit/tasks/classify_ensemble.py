@@ -24,7 +24,7 @@ from rnnkit.config import ConfigError
 from rnnkit.tasks.classification import (
     ClassifierTask,
     Prediction,
-    labelled,
+    label_ids,
     predictions,
     score_probabilities,
 )
@@ -76,7 +76,7 @@ class ClassifierEnsemble:
     def evaluate(self, examples: Examples) -> tuple[ClassificationReport, float]:
         """Accuracy, macro-F1, per-class scores and confusion matrix of the mean
         probabilities, and their mean cross-entropy."""
-        labels = labelled(examples, self.classes)
+        labels = label_ids(examples, self.classes)
         return score_probabilities(self.predict_proba(examples.inputs), labels, self.classes)
 
     def load_examples(self, path: Any = None, *, labelled: bool = True) -> Examples:
