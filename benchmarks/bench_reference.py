@@ -14,6 +14,13 @@ machine hit both alike (DESIGN.md, "Noise"). Between two steps the driver pauses
 seconds, so that the idle side's thread pool (OpenMP and OpenBLAS workers spin a while after
 their last call before they sleep) is asleep when the other side's step starts.
 
+Page faults: glibc returns freed memory to the kernel, and a step that allocates its
+activations afresh faults those pages in again, which costs 15-25% of a step here. The
+reference engine keeps its work arrays between calls (:mod:`rnnkit.reference.buffers`);
+torch on the CPU does not. Each side's minor page faults per step are recorded, and
+``--keep-freed-pages`` asks glibc in *both* workers (``mallopt``) to keep freed memory, which
+takes torch's faults away too: what a tuned allocator (jemalloc, tcmalloc) would give it.
+
 Reported: the median ms/step, achieved GFLOP/s (LSTM matmul FLOPs only: 3 x 2(I+H)4H per
 token, forward + grad-input + grad-weight), the ratio of the medians (throughput of the
 reference / that of nn.LSTM) and the median of the per-round ratios.
@@ -21,16 +28,19 @@ reference / that of nn.LSTM) and the median of the per-round ratios.
 Usage::
 
     python -m benchmarks.bench_reference [--rounds 9] [--json PATH] [--quick]
+        [--keep-freed-pages]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import json
 import multiprocessing as mp
 import os
 import platform
+import resource
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -121,8 +131,30 @@ def _torch_side(cfg: Config):
     return train_step, facts
 
 
-def _worker(side: str, cfg: Config, numpy_threads: int | None, conn) -> None:
-    """Serve timed training steps: "step" -> seconds of one step, "stop" -> exit."""
+def _keep_freed_pages() -> bool:
+    """Ask glibc to keep freed memory in the process (no trimming, no mmap): True if it did."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # <malloc.h>
+    return all(
+        libc.mallopt(option, value) == 1
+        for option, value in (
+            (m_mmap_threshold, 1 << 30),
+            (m_trim_threshold, 1 << 31),
+            (m_top_pad, 1 << 28),
+        )
+    )
+
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _worker(side: str, cfg: Config, numpy_threads: int | None, keep_pages: bool, conn) -> None:
+    """Serve timed training steps: "step" -> (seconds, page faults) of one step, "stop" -> exit."""
+    kept = _keep_freed_pages() if keep_pages else False
     if side == "numpy":  # before numpy is imported, so OpenBLAS sees it
         if numpy_threads is None:
             os.environ.pop("OPENBLAS_NUM_THREADS", None)
@@ -134,35 +166,43 @@ def _worker(side: str, cfg: Config, numpy_threads: int | None, conn) -> None:
     start = time.perf_counter()
     train_step()  # warm-up (timed: the first-call overhead)
     facts["warmup_s"] = time.perf_counter() - start
+    facts[f"{side}_keeps_freed_pages"] = kept
     conn.send(facts)
     while conn.recv() == "step":
-        start = time.perf_counter()
+        faults, start = _faults(), time.perf_counter()
         train_step()
-        conn.send(time.perf_counter() - start)
+        conn.send((time.perf_counter() - start, _faults() - faults))
     conn.close()
 
 
 # ---- the driver -----------------------------------------------------------------------------
 
 
-def run(cfg: Config, rounds: int, numpy_threads: int | None, gap: float) -> dict[str, Any]:
+def run(
+    cfg: Config, rounds: int, numpy_threads: int | None, gap: float, keep_pages: bool = False
+) -> dict[str, Any]:
     """Start both workers, time ``rounds`` interleaved steps each, return the JSON record."""
     ctx = mp.get_context("spawn")
     workers = {}
     for side in ("numpy", "torch"):
         here, there = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(side, cfg, numpy_threads, there), daemon=True)
+        proc = ctx.Process(
+            target=_worker, args=(side, cfg, numpy_threads, keep_pages, there), daemon=True
+        )
         proc.start()
         workers[side] = (proc, here)
     try:
         facts = {side: conn.recv() for side, (_, conn) in workers.items()}
         times: dict[str, list[float]] = {"numpy": [], "torch": []}
+        faults: dict[str, list[int]] = {"numpy": [], "torch": []}
         for r in range(rounds):
             order = ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy")  # alternate
             for side in order:  # one step at a time: the other worker is idle meanwhile
                 time.sleep(gap)
                 workers[side][1].send("step")
-                times[side].append(workers[side][1].recv())
+                seconds, step_faults = workers[side][1].recv()
+                times[side].append(seconds)
+                faults[side].append(step_faults)
     finally:
         for proc, conn in workers.values():
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -180,6 +220,7 @@ def run(cfg: Config, rounds: int, numpy_threads: int | None, gap: float) -> dict
                 "ms_per_step": median * 1e3,
                 "gflops": cfg.flops / median / 1e9,
                 "times_s": times[side],
+                "page_faults_per_step": statistics.median(faults[side]),
                 "warmup_s": facts[side]["warmup_s"],
             }
         )
@@ -189,6 +230,7 @@ def run(cfg: Config, rounds: int, numpy_threads: int | None, gap: float) -> dict
         "config": asdict(cfg),
         "rounds": rounds,
         "gap_s": gap,
+        "keep_freed_pages": keep_pages,
         "dtype": "float32",
         "flops_per_step": cfg.flops,
         "ratio_of_medians": ratio_of_medians,
@@ -212,11 +254,16 @@ def print_table(data: dict[str, Any]) -> None:
         f"{meta['openblas_num_threads']}); torch {meta['torch_version']} "
         f"({meta['torch_num_threads']} threads); separate worker processes"
     )
-    print(f"{'variant':<26}{'ms/step':>10}{'GFLOP/s':>10}{'min ms':>10}{'max ms':>10}")
+    if meta["keep_freed_pages"]:
+        kept = meta["numpy_keeps_freed_pages"] and meta["torch_keeps_freed_pages"]
+        print("both workers keep freed memory (mallopt)" if kept else "mallopt unavailable")
+    head = f"{'variant':<26}{'ms/step':>10}{'GFLOP/s':>10}{'min ms':>10}{'max ms':>10}"
+    print(f"{head}{'faults/step':>13}")
     for row in data["results"]:
         print(
             f"{row['variant']:<26}{row['ms_per_step']:>10.2f}{row['gflops']:>10.1f}"
             f"{min(row['times_s']) * 1e3:>10.2f}{max(row['times_s']) * 1e3:>10.2f}"
+            f"{row['page_faults_per_step']:>13,.0f}"
         )
     print(
         f"reference / nn.LSTM throughput: ratio of medians {meta['ratio_of_medians']:.3f}, "
@@ -233,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         "--numpy-threads", type=int, default=None, help="OpenBLAS threads (default: all cores)"
     )
     parser.add_argument(
+        "--keep-freed-pages",
+        action="store_true",
+        help="both workers ask glibc to keep freed memory (no page faults from reallocation)",
+    )
+    parser.add_argument(
         "--gap", type=float, default=None, help="seconds between steps (default 0.5; quick 0.05)"
     )
     args = parser.parse_args(argv)
@@ -243,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         if rounds < MIN_ROUNDS:
             parser.error(f"--rounds must be >= {MIN_ROUNDS} (medians of fewer are noise)")
     gap = args.gap if args.gap is not None else (0.05 if args.quick else 0.5)
-    data = run(cfg, rounds, args.numpy_threads, gap)
+    data = run(cfg, rounds, args.numpy_threads, gap, args.keep_freed_pages)
     print_table(data)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,9 @@ explicitly, one step at a time, so that each contribution can also be returned o
 A family can also have a *sequence-level* fast path (the LSTM: ``forward(..., fast=True)``,
 then ``backward(..., per_step=False)``) that computes the same numbers, up to float
 rounding, the way a fast implementation does: the input projection
-of all steps as one GEMM before the loop, one fused gate matmul per step into preallocated
-time-major buffers, only the state gradient carried through the backward loop, and the weight
-gradients as one large GEMM over all steps after it. Its cache still holds per-step views
+of all steps as one GEMM before the loop, one fused gate matmul per step into time-major work
+arrays (kept between calls: :mod:`rnnkit.reference.buffers`), only the state gradient carried
+through the backward loop, and the weight gradients as one large GEMM over all steps after it. Its cache still holds per-step views
 (``Cache.steps``), so ``per_step=True`` runs the explicit per-step loop on it. Tests keep the
 two paths equal.
 
@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+from rnnkit.reference.buffers import POOL
 
 Params = Mapping[str, np.ndarray]
 State = tuple[np.ndarray, ...]
@@ -274,9 +277,15 @@ def masked(v: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 # ---- helpers of the sequence-level fast path -----------------------------------------------
 
 
-def time_major(a: np.ndarray) -> np.ndarray:
-    """(B, T, ...) -> a contiguous (T, B, ...) copy, so that ``a[t]`` is one contiguous block."""
-    return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+def time_major(a: np.ndarray, dtype: npt.DTypeLike = None) -> np.ndarray:
+    """(B, T, ...) -> a contiguous (T, B, ...) copy, so that ``a[t]`` is one contiguous block.
+
+    The copy is a work array from the fast path's pool (:mod:`rnnkit.reference.buffers`),
+    in ``dtype`` (default: that of ``a``).
+    """
+    out = POOL.empty((a.shape[1], a.shape[0], *a.shape[2:]), dtype or a.dtype)
+    np.copyto(out, np.swapaxes(a, 0, 1))
+    return out
 
 
 def batch_major(a: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.reference.buffers import POOL
 from rnnkit.reference.core import (
     Cache,
     Params,
@@ -207,16 +208,18 @@ def _forward_sequence(
     p = {name: w.astype(dtype, copy=False) for name, w in params.items()}
     peephole = "weight_ci" in p
     H = p["weight_hh"].shape[1]
-    X = time_major(x).astype(dtype, copy=False)  # (T, B, I)
+    X = time_major(x, dtype)  # (T, B, I)
     # The input projection of every step in one GEMM: A[t] = x_t W_ihᵀ + b_ih + b_hh.
-    A = (X.reshape(T * B, -1) @ p["weight_ih"].T).reshape(T, B, 4 * H)
+    A = POOL.empty((T, B, 4 * H), dtype)
+    np.matmul(X.reshape(T * B, -1), p["weight_ih"].T, out=A.reshape(T * B, 4 * H))
     A += p["bias_ih"] + p["bias_hh"]
-    Hs = np.empty((T + 1, B, H), dtype)  # Hs[t + 1] = h_t, C[t + 1] = c_t
-    C = np.empty((T + 1, B, H), dtype)
+    # The large arrays come from the pool: a training step reuses the last one's pages.
+    Hs = POOL.empty((T + 1, B, H), dtype)  # Hs[t + 1] = h_t, C[t + 1] = c_t
+    C = POOL.empty((T + 1, B, H), dtype)
     Hs[0], C[0] = state0
-    TC = np.empty((T, B, H), dtype)  # tanh(c_t)
-    HM = Hs[:-1] if mask is None else np.empty((T, B, H), dtype)  # hm_{t-1}
-    Y = Hs[1:] if valid is None else np.empty((T, B, H), dtype)
+    TC = POOL.empty((T, B, H), dtype)  # tanh(c_t)
+    HM = Hs[:-1] if mask is None else POOL.empty((T, B, H), dtype)  # hm_{t-1}
+    Y = Hs[1:] if valid is None else POOL.empty((T, B, H), dtype)
     # σ(a) = (1 + tanh(a/2)) / 2 and tanh(a) on the fused (B, 4H) block at once: scale, tanh,
     # then scale and shift (σ's formula, with the same rounding).
     n = 3 * H if peephole else 4 * H  # with peepholes, o waits for c_t
@@ -281,7 +284,7 @@ def _backward_sequence(
         dh, dc = np.zeros((B, H), dtype), np.zeros((B, H), dtype)
     else:
         dh, dc = (np.array(d, dtype=dtype) for d in dfinal)
-    DA = np.empty((T, B, 4 * H), dtype)  # da_t = [da_i, da_f, da_g, da_o], every step
+    DA = POOL.empty((T, B, 4 * H), dtype)  # da_t = [da_i, da_f, da_g, da_o], every step
     dh_t, dcn = np.empty((B, H), dtype), np.empty((B, H), dtype)
     deriv = np.empty((B, 4 * H), dtype)
     for t in reversed(range(T)):
@@ -334,5 +337,7 @@ def _backward_sequence(
         grads["weight_ci"] = np.einsum("tbh,tbh->h", DA[:, :, :H], C[:-1])
         grads["weight_cf"] = np.einsum("tbh,tbh->h", DA[:, :, H : 2 * H], C[:-1])
         grads["weight_co"] = np.einsum("tbh,tbh->h", DA[:, :, 3 * H :], C[1:])
-    dx = batch_major((DA2 @ p["weight_ih"]).reshape(T, B, -1))
+    DX = POOL.empty((T, B, X.shape[2]), dtype)
+    np.matmul(DA2, p["weight_ih"], out=DX.reshape(T * B, -1))
+    dx = batch_major(DX)
     return {name: grads[name] for name in params}, dx, (dh, dc)
