@@ -10,9 +10,15 @@ Achieved GFLOP/s counts only each cell's own matmul FLOPs, forward + backward = 
 (forward, grad-input, grad-weight); ratios are against raw ``torch.nn.LSTM`` of the same
 configuration and, for GRU and Elman, against their own raw ``torch.nn`` module too.
 
+Each row also records the minor page faults per step: with glibc's default malloc, freed
+activations go back to the kernel and are faulted in again by the next step (about 16,000
+faults per ``nn.LSTM`` step at B=64, T=100, H=256), a cost that depends on what the heap did
+before. ``--keep-freed-pages`` asks glibc (``mallopt``) to keep freed memory for the whole
+run, so that every variant is timed without it.
+
 Usage::
 
-    python -m benchmarks.bench_core [--rounds 7] [--json PATH] [--quick]
+    python -m benchmarks.bench_core [--rounds 7] [--json PATH] [--quick] [--keep-freed-pages]
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import torch
 from torch import Tensor, nn
 
 import rnnkit
+from benchmarks.common import keep_freed_pages, page_faults
 from rnnkit import Recurrent
 
 BASELINE = "nn.LSTM"
@@ -196,17 +203,17 @@ def check_path(variant: Variant, module: nn.Module) -> bool | None:
 
 
 # ---- timing ---------------------------------------------------------------------------------
-def train_step(module: nn.Module, x: Tensor) -> float:
-    """Time one forward + backward of ``out.sum()``; returns seconds.
+def train_step(module: nn.Module, x: Tensor) -> tuple[float, int]:
+    """Time one forward + backward of ``out.sum()``: (seconds, minor page faults).
 
     Gradients are reset to None outside the timed region, so no step pays for accumulation.
     """
     module.zero_grad(set_to_none=True)
     x.grad = None
-    start = time.perf_counter()
+    faults, start = page_faults(), time.perf_counter()
     out = module(x)[0]
     out.sum().backward()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, page_faults() - faults
 
 
 def time_config(config: Config, chosen: list[Variant], rounds: int) -> list[dict[str, Any]]:
@@ -215,14 +222,17 @@ def time_config(config: Config, chosen: list[Variant], rounds: int) -> list[dict
     x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
     modules = [variant.build(config).train() for variant in chosen]
     fused = [check_path(v, m) for v, m in zip(chosen, modules, strict=True)]
-    first = [train_step(m, x) for m in modules]
+    first = [train_step(m, x)[0] for m in modules]
     times: list[list[float]] = [[] for _ in chosen]
+    faults: list[list[int]] = [[] for _ in chosen]
     for _ in range(rounds):
         for i, module in enumerate(modules):
-            times[i].append(train_step(module, x))
+            seconds, step_faults = train_step(module, x)
+            times[i].append(seconds)
+            faults[i].append(step_faults)
     return [
-        summarize(config, v, f, t, u)
-        for v, f, t, u in zip(chosen, first, times, fused, strict=True)
+        summarize(config, v, f, t, u) | {"page_faults_per_step": statistics.median(pf)}
+        for v, f, t, u, pf in zip(chosen, first, times, fused, faults, strict=True)
     ]
 
 
@@ -277,7 +287,7 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
 # ---- output ---------------------------------------------------------------------------------
 HEADER = (
     f"{'variant':<28} {'path':<5} {'ms/step':>8} {'spread':>7} {'tokens/s':>9} "
-    f"{'GFLOP/s':>8} {'GF/LSTM':>8} {'t/LSTM':>7} {'GF/raw':>7} {'1st+ms':>8}"
+    f"{'GFLOP/s':>8} {'GF/LSTM':>8} {'t/LSTM':>7} {'GF/raw':>7} {'1st+ms':>8} {'faults':>7}"
 )
 
 
@@ -297,7 +307,8 @@ def format_row(row: dict[str, Any]) -> str:
         f"{row['variant']:<28} {path_name(row):<5} {row['median_s'] * 1e3:8.1f} "
         f"{spread:6.0%} {row['tokens_per_s']:9.0f} {row['gflops']:8.1f} "
         f"{row['ratio_gflops_vs_lstm']:8.2f} {row['ratio_time_vs_lstm']:7.2f} "
-        f"{raw_text:>7} {row['first_call_overhead_s'] * 1e3:8.1f}"
+        f"{raw_text:>7} {row['first_call_overhead_s'] * 1e3:8.1f} "
+        f"{row['page_faults_per_step']:7.0f}"
     )
 
 
@@ -312,7 +323,8 @@ ms/step: median forward+backward time; spread: (max-min)/median over the timed r
 GFLOP/s: the cell's own matmul FLOPs (3x forward) / median; GF/LSTM: GFLOP/s / nn.LSTM's;
 t/LSTM: time / nn.LSTM's; GF/raw: GFLOP/s / the same family's raw torch.nn module; the
 three ratios are medians of per-round ratios (each round times every variant back to back);
-1st+ms: first (warm-up) call minus the median: the one-off cost, compilation included."""
+1st+ms: first (warm-up) call minus the median: the one-off cost, compilation included;
+faults: median minor page faults per step."""
 
 
 # ---- driver ---------------------------------------------------------------------------------
@@ -331,7 +343,7 @@ def git_revision() -> str | None:
     return done.stdout.strip() or None
 
 
-def metadata(rounds: int, quick: bool) -> dict[str, Any]:
+def metadata(rounds: int, quick: bool, kept_pages: bool) -> dict[str, Any]:
     """What the docs need to cite a result: versions, threads, machine, date."""
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -347,6 +359,7 @@ def metadata(rounds: int, quick: bool) -> dict[str, Any]:
         "quick": quick,
         "loss": "out.sum()",
         "dtype": "float32",
+        "keep_freed_pages": kept_pages,
     }
 
 
@@ -383,6 +396,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="one tiny configuration (16, 20, 64, 1), 3 rounds: a smoke run",
     )
+    parser.add_argument(
+        "--keep-freed-pages",
+        action="store_true",
+        help="ask glibc to keep freed memory (no page faults from reallocation)",
+    )
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 7
@@ -394,10 +412,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the tables and optionally write JSON."""
     args = parse_args(argv)
-    meta = metadata(args.rounds, args.quick)
+    kept = keep_freed_pages() if args.keep_freed_pages else False
+    if args.keep_freed_pages and not kept:
+        print("--keep-freed-pages: mallopt is unavailable here; timing with the default malloc")
+    meta = metadata(args.rounds, args.quick, kept)
     print(
         f"torch {meta['torch_version']}, {meta['num_threads']} threads, {args.rounds} rounds, "
         f"{meta['date']}, load average {meta['load_average_start'][0]:.2f}"
+        + (", freed pages kept" if kept else "")
     )
     start = time.perf_counter()
     rows = run(QUICK_CONFIGS if args.quick else FULL_CONFIGS, args.rounds)

@@ -35,18 +35,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import json
 import multiprocessing as mp
 import os
 import platform
-import resource
 import statistics
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import commit, keep_freed_pages, page_faults
 
 MIN_ROUNDS = 7
 SIDES = ("reference lstm (numpy)", "nn.LSTM (torch)")
@@ -131,30 +131,9 @@ def _torch_side(cfg: Config):
     return train_step, facts
 
 
-def _keep_freed_pages() -> bool:
-    """Ask glibc to keep freed memory in the process (no trimming, no mmap): True if it did."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # <malloc.h>
-    return all(
-        libc.mallopt(option, value) == 1
-        for option, value in (
-            (m_mmap_threshold, 1 << 30),
-            (m_trim_threshold, 1 << 31),
-            (m_top_pad, 1 << 28),
-        )
-    )
-
-
-def _faults() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
-
 def _worker(side: str, cfg: Config, numpy_threads: int | None, keep_pages: bool, conn) -> None:
     """Serve timed training steps: "step" -> (seconds, page faults) of one step, "stop" -> exit."""
-    kept = _keep_freed_pages() if keep_pages else False
+    kept = keep_freed_pages() if keep_pages else False
     if side == "numpy":  # before numpy is imported, so OpenBLAS sees it
         if numpy_threads is None:
             os.environ.pop("OPENBLAS_NUM_THREADS", None)
@@ -169,9 +148,9 @@ def _worker(side: str, cfg: Config, numpy_threads: int | None, keep_pages: bool,
     facts[f"{side}_keeps_freed_pages"] = kept
     conn.send(facts)
     while conn.recv() == "step":
-        faults, start = _faults(), time.perf_counter()
+        faults, start = page_faults(), time.perf_counter()
         train_step()
-        conn.send((time.perf_counter() - start, _faults() - faults))
+        conn.send((time.perf_counter() - start, page_faults() - faults))
     conn.close()
 
 
@@ -240,6 +219,7 @@ def run(
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
         **{k: v for f in facts.values() for k, v in f.items() if k != "warmup_s"},
     }
     return {"meta": meta, "results": rows}
