@@ -16,9 +16,9 @@ then ``backward(..., per_step=False)``) that computes the same numbers, up to fl
 rounding, the way a fast implementation does: the input projection
 of all steps as one GEMM before the loop, one fused gate matmul per step into time-major work
 arrays (kept between calls: :mod:`rnnkit.reference.buffers`), only the state gradient carried
-through the backward loop, and the weight gradients as one large GEMM over all steps after it. Its cache still holds per-step views
-(``Cache.steps``), so ``per_step=True`` runs the explicit per-step loop on it. Tests keep the
-two paths equal.
+through the backward loop, and the weight gradients as one large GEMM over all steps after it.
+Its cache still holds per-step views (``Cache.steps``), so ``per_step=True`` runs the explicit
+per-step loop on it. Tests keep the two paths equal.
 
 Variable lengths follow rnnkit exactly: past a sequence's length its state is carried
 unchanged and its output is zero. In the backward, the incoming gradients of such a step are

@@ -208,12 +208,16 @@ def _forward_sequence(
     p = {name: w.astype(dtype, copy=False) for name, w in params.items()}
     peephole = "weight_ci" in p
     H = p["weight_hh"].shape[1]
-    X = time_major(x, dtype)  # (T, B, I)
-    # The input projection of every step in one GEMM: A[t] = x_t W_ihᵀ + b_ih + b_hh.
-    A = POOL.empty((T, B, 4 * H), dtype)
-    np.matmul(X.reshape(T * B, -1), p["weight_ih"].T, out=A.reshape(T * B, 4 * H))
-    A += p["bias_ih"] + p["bias_hh"]
+    I = x.shape[2]
     # The large arrays come from the pool: a training step reuses the last one's pages.
+    # X[t] = [x_t | 1]: the column of ones carries the biases through the products.
+    X = POOL.empty((T, B, I + 1), dtype)
+    np.copyto(X[:, :, :I], np.swapaxes(x, 0, 1))
+    X[:, :, I] = 1.0
+    # The input projection of every step in one GEMM: A[t] = x_t W_ihᵀ + b_ih + b_hh.
+    weight_ih_b = np.concatenate((p["weight_ih"], (p["bias_ih"] + p["bias_hh"])[:, None]), 1)
+    A = POOL.empty((T, B, 4 * H), dtype)
+    np.matmul(X.reshape(T * B, I + 1), weight_ih_b.T, out=A.reshape(T * B, 4 * H))
     Hs = POOL.empty((T + 1, B, H), dtype)  # Hs[t + 1] = h_t, C[t + 1] = c_t
     C = POOL.empty((T + 1, B, H), dtype)
     Hs[0], C[0] = state0
@@ -260,7 +264,7 @@ def _forward_sequence(
             keep_finished(c, C[t], valid[t])
     seq = {"X": X, "G": A, "C": C, "TC": TC, "HM": HM}
     steps = [
-        {"x": X[t], "hm": HM[t], "c_prev": C[t], "c": C[t + 1], "tc": TC[t]}
+        {"x": X[t, :, :I], "hm": HM[t], "c_prev": C[t], "c": C[t + 1], "tc": TC[t]}
         | {k: A[t, :, j * H : (j + 1) * H] for j, k in enumerate("ifgo")}
         for t in range(T)
     ]
@@ -326,18 +330,21 @@ def _backward_sequence(
             keep_finished(dc_prev, dc, v)
         dh, dc = dh_prev, dc_prev
     # dE/dW = Σ_t dE/dW|_t, for all steps at once: one GEMM per weight over the T*B rows.
+    # Against X's column of ones, the product also sums da_t over all rows: the bias gradient.
     DA2 = DA.reshape(T * B, 4 * H)
+    I = X.shape[2] - 1
+    dweight_ih_b = DA2.T @ X.reshape(T * B, I + 1)  # (4H, I + 1)
     grads: dict[str, np.ndarray] = {
-        "weight_ih": DA2.T @ X.reshape(T * B, -1),
+        "weight_ih": np.ascontiguousarray(dweight_ih_b[:, :I]),
         "weight_hh": DA2.T @ HM.reshape(T * B, H),
-        "bias_ih": DA2.sum(axis=0),
+        "bias_ih": dweight_ih_b[:, I].copy(),
+        "bias_hh": dweight_ih_b[:, I].copy(),
     }
-    grads["bias_hh"] = grads["bias_ih"].copy()
     if peephole:
         grads["weight_ci"] = np.einsum("tbh,tbh->h", DA[:, :, :H], C[:-1])
         grads["weight_cf"] = np.einsum("tbh,tbh->h", DA[:, :, H : 2 * H], C[:-1])
         grads["weight_co"] = np.einsum("tbh,tbh->h", DA[:, :, 3 * H :], C[1:])
-    DX = POOL.empty((T, B, X.shape[2]), dtype)
+    DX = POOL.empty((T, B, I), dtype)
     np.matmul(DA2, p["weight_ih"], out=DX.reshape(T * B, -1))
     dx = batch_major(DX)
     return {name: grads[name] for name in params}, dx, (dh, dc)
