@@ -23,7 +23,9 @@ Backward, with ``dh = dE/dy_t + dE/dh_t|_{t+1}`` and ``dc`` the carried dE/dc_t:
 ``backward(..., per_step=False)`` take the sequence-level fast path of
 :mod:`rnnkit.reference.core`: the same equations over stacked time-major arrays, with
 ``dW_ih = Σ_t da_tᵀ x_t`` and ``dW_hh = Σ_t da_tᵀ hm_{t-1}`` each computed as one GEMM over
-all steps once the loop has produced every ``da_t``.
+all steps once the loop has produced every ``da_t``. There the biases ride in a column of
+ones appended to ``x_t``, so they are added by the projection's GEMM and their gradient
+``Σ_t Σ_b da_t`` comes out of ``dW_ih``'s.
 
 Peepholes and layer norm are read from the parameters (``weight_ci`` / ``ln_hh_weight``
 present). Parameters: weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H), bias_hh (4H),
