@@ -2,9 +2,11 @@
 
 One training step is forward plus backward of ``out.sum()`` with respect to the parameters
 and the input, float32, batch-first, at torch's default thread count. For each configuration
-every variant gets one warm-up call (timed: the first-call overhead), then the variants are
-timed round-robin, interleaved (A, B, C, ..., A, B, C, ...), so that the slow drifts and
-episodes of a noisy machine hit them all alike (DESIGN.md, "Noise"). Medians are reported.
+every variant runs in its own worker process and gets one warm-up call (timed: the first-call
+overhead); then the variants are timed round-robin, one step at a time, interleaved (A, B,
+C, ..., A, B, C, ...), so that the slow drifts and episodes of a noisy machine hit them all
+alike (DESIGN.md, "Noise"). Medians are reported. ``--in-process`` times them all in this one
+process instead (the protocol of the results before 2026-11-22).
 
 Achieved GFLOP/s counts only each cell's own matmul FLOPs, forward + backward = 3x forward
 (forward, grad-input, grad-weight); ratios are against raw ``torch.nn.LSTM`` of the same
@@ -13,19 +15,24 @@ configuration and, for GRU and Elman, against their own raw ``torch.nn`` module 
 Each row also records the minor page faults per step: with glibc's default malloc, freed
 activations go back to the kernel and are faulted in again by the next step (about 16,000
 faults per ``nn.LSTM`` step at B=64, T=100, H=256), a cost that depends on what the heap did
-before. ``--keep-freed-pages`` asks glibc (``mallopt``) to keep freed memory for the whole
-run, so that every variant is timed without it.
+before: in one shared process the heap the other variants leave behind can spare a variant
+faults it would take on its own, which is why each variant gets its own process.
+``--keep-freed-pages`` asks glibc (``mallopt``) in every process to keep freed memory, so
+that every variant is timed without those faults (what jemalloc or tcmalloc would give).
 
 Usage::
 
     python -m benchmarks.bench_core [--rounds 7] [--json PATH] [--quick] [--keep-freed-pages]
+        [--in-process] [--gap 0.2]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import multiprocessing as mp
 import os
 import platform
 import statistics
@@ -34,6 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +225,7 @@ def train_step(module: nn.Module, x: Tensor) -> tuple[float, int]:
 
 
 def time_config(config: Config, chosen: list[Variant], rounds: int) -> list[dict[str, Any]]:
-    """Build every variant, warm each up once, then time them round-robin for ``rounds``."""
+    """In this process: build every variant, warm each up once, time them round-robin."""
     torch.manual_seed(0)
     x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
     modules = [variant.build(config).train() for variant in chosen]
@@ -230,6 +238,86 @@ def time_config(config: Config, chosen: list[Variant], rounds: int) -> list[dict
             seconds, step_faults = train_step(module, x)
             times[i].append(seconds)
             faults[i].append(step_faults)
+    return _rows(config, chosen, first, times, fused, faults)
+
+
+def _serve_variant(index: int, config: Config, keep_pages: bool, conn: Connection) -> None:
+    """Worker process: build variant ``index`` and serve "step" -> (seconds, page faults)."""
+    if keep_pages:
+        keep_freed_pages()
+    torch.manual_seed(0)
+    x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
+    variant = variants()[index]
+    module = variant.build(config).train()
+    fused = check_path(variant, module)
+    conn.send("built")
+    if conn.recv() != "warm up":
+        return
+    conn.send((train_step(module, x)[0], fused))
+    while conn.recv() == "step":
+        conn.send(train_step(module, x))
+    conn.close()
+
+
+def time_config_isolated(
+    config: Config, chosen: list[Variant], rounds: int, gap: float, keep_pages: bool
+) -> list[dict[str, Any]]:
+    """Each variant in its own process, timed round-robin, one step at a time.
+
+    Why: in one shared process a variant's page faults depend on what the variants before it
+    left in the heap (the plain loop faulted nothing between the others and some 15,000
+    pages a step on its own). A process of its own gives each the heap it would have in a
+    user's training run. The ``gap`` before each step lets the other workers' idle threads
+    stop spinning.
+    """
+    everyone = variants()
+    ctx = mp.get_context("spawn")
+    workers = []
+    try:
+        for variant in chosen:
+            here, there = ctx.Pipe()
+            index = [v.name for v in everyone].index(variant.name)
+            proc = ctx.Process(
+                target=_serve_variant, args=(index, config, keep_pages, there), daemon=True
+            )
+            proc.start()
+            workers.append((proc, here))
+        for _, conn in workers:  # every process built its module (they start together)
+            conn.recv()
+        ready = []
+        for _, conn in workers:  # one warm-up at a time: the first-call cost, uncontended
+            time.sleep(gap)
+            conn.send("warm up")
+            ready.append(conn.recv())
+        times: list[list[float]] = [[] for _ in chosen]
+        faults: list[list[int]] = [[] for _ in chosen]
+        for _ in range(rounds):
+            for i, (_, conn) in enumerate(workers):
+                time.sleep(gap)
+                conn.send("step")
+                seconds, step_faults = conn.recv()
+                times[i].append(seconds)
+                faults[i].append(step_faults)
+    finally:
+        for proc, conn in workers:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send("stop")
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    first = [r[0] for r in ready]
+    fused = [r[1] for r in ready]
+    return _rows(config, chosen, first, times, fused, faults)
+
+
+def _rows(
+    config: Config,
+    chosen: list[Variant],
+    first: list[float],
+    times: list[list[float]],
+    fused: list[bool | None],
+    faults: list[list[int]],
+) -> list[dict[str, Any]]:
     return [
         summarize(config, v, f, t, u) | {"page_faults_per_step": statistics.median(pf)}
         for v, f, t, u, pf in zip(chosen, first, times, fused, faults, strict=True)
@@ -343,7 +431,7 @@ def git_revision() -> str | None:
     return done.stdout.strip() or None
 
 
-def metadata(rounds: int, quick: bool, kept_pages: bool) -> dict[str, Any]:
+def metadata(rounds: int, quick: bool, kept_pages: bool, isolated: bool) -> dict[str, Any]:
     """What the docs need to cite a result: versions, threads, machine, date."""
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -360,14 +448,24 @@ def metadata(rounds: int, quick: bool, kept_pages: bool) -> dict[str, Any]:
         "loss": "out.sum()",
         "dtype": "float32",
         "keep_freed_pages": kept_pages,
+        "processes": "one per variant" if isolated else "one for all variants",
     }
 
 
-def run(configs: tuple[Config, ...], rounds: int) -> list[dict[str, Any]]:
+def run(
+    configs: tuple[Config, ...],
+    rounds: int,
+    isolated: bool = True,
+    gap: float = 0.2,
+    keep_pages: bool = False,
+) -> list[dict[str, Any]]:
     """Time every configuration, print its table, and return all result rows."""
     rows: list[dict[str, Any]] = []
     for config in configs:
-        config_rows = time_config(config, variants(), rounds)
+        if isolated:
+            config_rows = time_config_isolated(config, variants(), rounds, gap, keep_pages)
+        else:
+            config_rows = time_config(config, variants(), rounds)
         add_ratios(config_rows)
         print(format_table(config, config_rows), flush=True)
         rows.extend(config_rows)
@@ -397,6 +495,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="one tiny configuration (16, 20, 64, 1), 3 rounds: a smoke run",
     )
     parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time every variant in this one process (the protocol before 2026-11-22)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.2,
+        help="seconds before each step with a process per variant (default 0.2)",
+    )
+    parser.add_argument(
         "--keep-freed-pages",
         action="store_true",
         help="ask glibc to keep freed memory (no page faults from reallocation)",
@@ -415,14 +524,15 @@ def main(argv: list[str] | None = None) -> int:
     kept = keep_freed_pages() if args.keep_freed_pages else False
     if args.keep_freed_pages and not kept:
         print("--keep-freed-pages: mallopt is unavailable here; timing with the default malloc")
-    meta = metadata(args.rounds, args.quick, kept)
+    meta = metadata(args.rounds, args.quick, kept, not args.in_process)
     print(
         f"torch {meta['torch_version']}, {meta['num_threads']} threads, {args.rounds} rounds, "
         f"{meta['date']}, load average {meta['load_average_start'][0]:.2f}"
         + (", freed pages kept" if kept else "")
     )
     start = time.perf_counter()
-    rows = run(QUICK_CONFIGS if args.quick else FULL_CONFIGS, args.rounds)
+    configs = QUICK_CONFIGS if args.quick else FULL_CONFIGS
+    rows = run(configs, args.rounds, not args.in_process, args.gap, args.keep_freed_pages)
     meta["total_s"] = time.perf_counter() - start
     meta["load_average_end"] = os.getloadavg()
     check_finite(rows)
