@@ -40,6 +40,8 @@ def pool(passes: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
             entry["pass_vs_lstm"].append(statistics.median(per_round_ratios(row, base)))
             if own is not None:
                 entry["vs_raw"] += per_round_ratios(row, own)
+            if "page_faults_per_step" in row:
+                entry["faults"].append(row["page_faults_per_step"])
             entry["path"] = _path(row)
             entry["gflop"] = row["gflop_per_step"]
             entry["tokens"] = row["config"]["batch"] * row["config"]["steps"]
@@ -66,16 +68,17 @@ def markdown(pooled: dict[tuple, dict[str, Any]]) -> str:
                 f"({len(e['times'])} timed rounds)",
                 "",
                 "| variant | path | ms/step | tokens/s | GFLOP/s | vs nn.LSTM (GFLOP/s) "
-                "| per pass | vs own torch.nn |",
-                "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
+                "| per pass | vs own torch.nn | page faults/step |",
+                "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
             ]
         median = statistics.median(e["times"])
         raw = f"{statistics.median(e['vs_raw']):.2f}" if e["vs_raw"] else "-"
         passes = ", ".join(f"{r:.2f}" for r in e["pass_vs_lstm"])
+        faults = f"{statistics.median(e['faults']):,.0f}" if e["faults"] else "-"
         lines.append(
             f"| {name} | {e['path']} | {median * 1e3:.1f} | {e['tokens'] / median:,.0f} "
             f"| {e['gflop'] / median:.1f} | {statistics.median(e['vs_lstm']):.2f} "
-            f"| {passes} | {raw} |"
+            f"| {passes} | {raw} | {faults} |"
         )
     return "\n".join(lines)
 
