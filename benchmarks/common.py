@@ -21,21 +21,14 @@ __all__ = [
 def keep_freed_pages() -> bool:
     """Ask glibc to keep freed memory in this process: True if it did (Linux with glibc).
 
-    By default glibc returns large freed blocks to the kernel (``munmap``, heap trimming), so
-    a training step that allocates its activations afresh faults those pages in again, 6,000
-    to 16,000 page faults per step for the benchmark LSTMs. No mmap for big blocks, no
-    trimming and a large top pad keep the pages: what a caching allocator (jemalloc, tcmalloc)
-    would give. Call it before the work starts.
+    By default glibc returns large freed blocks to the kernel, so a training step that
+    allocates its activations afresh faults those pages in again, up to 16,000 page faults
+    per step for the benchmark LSTMs. The ``rnnkit`` command does this at start-up
+    (:mod:`rnnkit.cli.malloc`); a benchmark asks for it when it should time compute alone.
     """
-    import ctypes
+    from rnnkit.cli.malloc import keep_freed_memory
 
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # <malloc.h>
-    settings = ((m_mmap_threshold, 1 << 30), (m_trim_threshold, 1 << 31), (m_top_pad, 1 << 28))
-    return all(libc.mallopt(option, value) == 1 for option, value in settings)
+    return keep_freed_memory()
 
 
 def page_faults() -> int:

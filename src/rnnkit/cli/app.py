@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from rnnkit import __version__
+from rnnkit.cli.malloc import keep_freed_memory_unless_disabled
 from rnnkit.config import RnnkitError
 
 
@@ -65,4 +66,7 @@ def main(debug: bool) -> None:
     """rnnkit: recurrent neural networks, from the textbook equations to production.
 
     Task groups train, evaluate and use models; tools inspect data, runs and gradients.
+    Freed memory stays in the process (set RNNKIT_KEEP_FREED_MEMORY=0 to turn that off):
+    CPU training steps stop faulting their pages in again.
     """
+    keep_freed_memory_unless_disabled()
