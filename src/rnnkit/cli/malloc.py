@@ -5,7 +5,8 @@ so a training step that allocates its activations afresh faults those pages in a
 ``torch.nn.LSTM``'s CPU kernel does so every step: about 16,000 page faults a step at B=64,
 T=100, H=256 on the development machine, a quarter of its step time (docs/benchmarks.md).
 Told to keep freed memory (no mmap for large blocks, no trimming), glibc reuses the pages, and
-``rnnkit lm train --preset shakespeare-char`` ran 300 steps in 120-125 s instead of 137-139 s.
+``rnnkit lm train --preset shakespeare-char --max-steps 300`` trained in 120 s (twice) instead
+of 143-151 s with this setting turned off.
 The cost is that the process keeps its peak memory until it exits, which suits a command that
 trains or evaluates and then ends. This is what a caching allocator (jemalloc, tcmalloc)
 gives; library code never changes the allocator of a program that imports it, only the
