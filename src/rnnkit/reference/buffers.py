@@ -3,8 +3,8 @@
 Why: a training step of the fast path fills a few large arrays (an LSTM at B=64, T=100,
 I=H=256: about 90 MB of activations and gradients) and drops them when its cache goes. glibc
 then gives those pages back to the kernel, and the next step faults them in again: about
-6,000 page faults per step on the development machine, where a step that faulted nothing ran
-15-25% faster (docs/benchmarks.md). A GPU framework keeps its memory in a caching allocator
+6,000 page faults per step on the development machine, where a step that faulted nothing took
+13-17% less time (docs/benchmarks.md). A GPU framework keeps its memory in a caching allocator
 for the same reason; this pool is that, for the few arrays the fast path allocates.
 
 An array is handed out again only once nothing else refers to it: no cache, no view of it
