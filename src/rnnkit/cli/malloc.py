@@ -16,7 +16,6 @@ gives; library code never changes the allocator of a program that imports it, on
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -38,8 +37,9 @@ def keep_freed_memory() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols: the C library is loaded already (find_library would
+        # spawn ldconfig at every start of the command).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # another C library (musl has no mallopt)
         return False
     return all(mallopt(option, value) == 1 for option, value in _SETTINGS)
