@@ -8,6 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+try:  # Unix only; read inside timed regions, so imported once here
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
+
 __all__ = [
     "add_quality_arguments",
     "commit",
@@ -33,9 +38,7 @@ def keep_freed_pages() -> bool:
 
 def page_faults() -> int:
     """Minor page faults of this process so far (0 where ``resource`` is unavailable)."""
-    try:
-        import resource
-    except ImportError:
+    if resource is None:
         return 0
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
