@@ -72,6 +72,8 @@ class Cell(nn.Module):
             differentiates those); every other parameter is used inside :meth:`step`.
         recurrent_weights: the matrices multiplied at every step; the loop packs them once
             per sequence (see :meth:`weight` and :func:`rnnkit.cells.gemm.packed`).
+        backward_row_widths: widths ``K`` of the per-step gradients that :meth:`step_backward`
+            writes into rows of (T, B, K) buffers the loop provides (see there).
     """
 
     state_type: ClassVar[type]
@@ -163,16 +165,29 @@ class Cell(nn.Module):
     def step(self, xg: Tensor, state: State, mask: Tensor | None) -> tuple[Tensor, State, Cache]:
         """One step from the projected input ``xg`` (B, G): returns ``(y_t, state_t, cache)``."""
 
+    @property
+    def backward_row_widths(self) -> tuple[int, ...]:
+        """Widths of the (T, B, K) buffers whose rows :meth:`step_backward` fills (none here)."""
+        return ()
+
     @abstractmethod
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: State, mask: Tensor | None, dxg: Tensor
+        self,
+        cache: Cache,
+        dy: Tensor,
+        dstate: State,
+        mask: Tensor | None,
+        dxg: Tensor,
+        rows: Cache = (),
     ) -> tuple[State, Cache]:
         """Gradient of :meth:`step`: writes dE/dxg_t into ``dxg`` (B, G), returns
         ``(dstate_{t-1}, extras)``.
 
         ``dy`` is dE/dy_t from above, ``dstate`` is dE/dstate_t from step t+1; ``dxg`` is step
         t's row of the loop's (T, B, G) gradient buffer, so no stacking copy is needed after.
-        ``extras`` are per-step tensors that :meth:`weight_grads` needs besides ``dxg``.
+        ``rows`` are step t's rows of one (T, B, K) buffer per :attr:`backward_row_widths`.
+        ``extras`` are per-step tensors that :meth:`weight_grads` needs besides ``dxg``; an
+        extra written into a row of ``rows`` comes back from :func:`stacked` without a copy.
         """
 
     @abstractmethod
@@ -233,8 +248,35 @@ def outer_sum(dz: Tensor, r: Tensor) -> Tensor:
 
 
 def stacked(per_step: Sequence[Cache], field: int) -> Tensor:
-    """Field ``field`` of every step's cache, stacked on a new leading time axis: (T, B, ...)."""
-    return torch.stack([cache[field] for cache in per_step])
+    """Field ``field`` of every step's cache, stacked on a new leading time axis: (T, B, ...).
+
+    When the fields already are rows 0..T-1 of one (T, B, ...) buffer (see
+    :meth:`Cell.step_backward`'s ``rows``), that buffer is returned itself, not a copy.
+    """
+    pieces = [cache[field] for cache in per_step]
+    buffer = _rows_base(pieces)
+    return buffer if buffer is not None else torch.stack(pieces)
+
+
+def _rows_base(pieces: Sequence[Tensor]) -> Tensor | None:
+    """The contiguous (T, ...) tensor whose rows 0..T-1 are ``pieces``, or None."""
+    base = pieces[0]._base
+    if (
+        base is None
+        or not base.is_contiguous()
+        or base.dim() != pieces[0].dim() + 1
+        or base.size(0) != len(pieces)
+    ):
+        return None
+    start, step = base.data_ptr(), base.stride(0) * base.element_size()
+    for t, piece in enumerate(pieces):
+        if (
+            piece._base is not base
+            or piece.data_ptr() != start + t * step
+            or piece.shape != base.shape[1:]
+        ):
+            return None
+    return base
 
 
 def tanh(x: Tensor) -> Tensor:

@@ -102,7 +102,13 @@ class ElmanCell(Cell):
         return h, RNNState(h), (r, h)
 
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None, dxg: Tensor
+        self,
+        cache: Cache,
+        dy: Tensor,
+        dstate: RNNState,
+        mask: Tensor | None,
+        dxg: Tensor,
+        rows: Cache = (),
     ) -> tuple[RNNState, Cache]:
         _, h = cache
         dh = dy + dstate.h

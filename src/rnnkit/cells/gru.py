@@ -53,7 +53,6 @@ class GRUCell(Cell):
     """
 
     state_type = RNNState
-    input_parameters = ("weight_ih", "bias_ih", "ln_ih_weight")
 
     def __init__(
         self,
@@ -85,11 +84,17 @@ class GRUCell(Cell):
     def fused_mode(self) -> str | None:
         return None if (self.layer_norm or self.recurrent_dropout) else "GRU"
 
+    @property
+    def input_parameters(self) -> tuple[str, ...]:
+        # With layer norm, LN(x_t W_ihᵀ) + b_ih is taken in the step (see project_input).
+        return ("weight_ih",) if self.layer_norm else ("weight_ih", "bias_ih")
+
     def project_input(self, x: Tensor) -> Tensor:
         if not self.layer_norm:
             return input_linear(x, self.weight_ih, self.bias_ih)
-        z = input_linear(x, self.weight_ih)  # (..., 3H)
-        return nn.functional.layer_norm(z, z.shape[-1:], self.ln_ih_weight, self.bias_ih)
+        # LN works row by row, so the step normalises its own row of x W_ihᵀ: the loop then
+        # keeps no normalised (T, B, 3H) copy, and the gradient it returns is that of x W_ihᵀ.
+        return input_linear(x, self.weight_ih)  # (..., 3H)
 
     def step(
         self, xg: Tensor, state: RNNState, mask: Tensor | None
@@ -97,7 +102,8 @@ class GRUCell(Cell):
         H = self.hidden_size
         h_prev = state.h
         rin = masked(h_prev, mask)  # (B, H)
-        if self.layer_norm:
+        if self.layer_norm:  # xg is this step's row of x W_ihᵀ
+            xg, xg_ln = layer_norm(xg, self.ln_ih_weight, self.bias_ih)
             hg, hg_ln = layer_norm(
                 linear(rin, self.weight("weight_hh")), self.ln_hh_weight, self.bias_hh
             )
@@ -110,11 +116,21 @@ class GRUCell(Cell):
         h = torch.lerp(n, h_prev, z)  # (1 - z) ⊙ n + z ⊙ h_prev
         cache = (rin, h_prev, rz, n, hg_n)
         if self.layer_norm:
-            cache += hg_ln  # fields 5-7
+            cache += (*hg_ln, *xg_ln)  # fields 5-7 and 8-10
         return h, RNNState(h), cache
 
+    @property
+    def backward_row_widths(self) -> tuple[int, ...]:
+        return (3 * self.hidden_size,)  # dE/d(rin W_hhᵀ), for weight_hh's gradient
+
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: RNNState, mask: Tensor | None, dxg: Tensor
+        self,
+        cache: Cache,
+        dy: Tensor,
+        dstate: RNNState,
+        mask: Tensor | None,
+        dxg: Tensor,
+        rows: Cache = (),
     ) -> tuple[RNNState, Cache]:
         _, h_prev, rz, n, hg_n = cache[:5]
         r, z = rz.chunk(2, dim=1)
@@ -122,13 +138,21 @@ class GRUCell(Cell):
         da_n = tanh_grad(torch.addcmul(dh, dh, z, value=-1), n)  # through (1 - z) ⊙ n
         da_r = sigmoid_grad(da_n * hg_n, r)
         da_z = sigmoid_grad(dh * (h_prev - n), z)
-        torch.cat((da_r, da_z, da_n), dim=1, out=dxg)  # (B, 3H)
-        dhg = torch.cat((da_r, da_z, da_n * r), dim=1)  # r gates the n part on the hg side
-        if self.layer_norm:
-            dz, dg_hh, db_hh = layer_norm_backward(dhg, self.ln_hh_weight, self.bias_hh, cache[5:])
-            extras = (dz, dg_hh, db_hh)
+        dz_row = rows[0] if rows else None
+        if self.layer_norm:  # both sides flow back through their layer norms
+            dxn = torch.cat((da_r, da_z, da_n), dim=1)  # (B, 3H)
+            _, dg_ih, db_ih = layer_norm_backward(
+                dxn, self.ln_ih_weight, self.bias_ih, cache[8:11], into=dxg
+            )
+            dhg = torch.cat((da_r, da_z, da_n * r), dim=1)  # r gates the n part on the hg side
+            dz, dg_hh, db_hh = layer_norm_backward(
+                dhg, self.ln_hh_weight, self.bias_hh, cache[5:8], into=dz_row
+            )
+            extras = (dz, dg_hh, db_hh, dg_ih, db_ih)
         else:
-            dz, extras = dhg, (dhg,)
+            torch.cat((da_r, da_z, da_n), dim=1, out=dxg)  # (B, 3H)
+            dz = torch.cat((da_r, da_z, da_n * r), dim=1, out=dz_row)
+            extras = (dz,)
         dh_prev = torch.addcmul(masked(matmul(dz, self.weight_hh), mask), dh, z)
         return RNNState(dh_prev), extras
 
@@ -137,9 +161,9 @@ class GRUCell(Cell):
     ) -> dict[str, Tensor]:
         dz = stacked(extras, 0)  # (T, B, 3H): dE/d(rin W_hhᵀ)
         grads = {"weight_hh": outer_sum(dz, stacked(caches, 0))}
-        if self.layer_norm:  # per-step (3H,) sums from the layer-norm kernel
-            grads["ln_hh_weight"] = stacked(extras, 1).sum(0)
-            grads["bias_hh"] = stacked(extras, 2).sum(0)
+        if self.layer_norm:  # per-step (3H,) sums from the layer-norm kernels
+            for k, name in enumerate(("ln_hh_weight", "bias_hh", "ln_ih_weight", "bias_ih"), 1):
+                grads[name] = stacked(extras, k).sum(0)
         else:
             grads["bias_hh"] = dz.sum((0, 1))
         return grads

@@ -127,16 +127,17 @@ class JordanCell(Cell):
             return torch.softmax(o, dim=-1)
         return o
 
-    def _psi_backward(self, dy: Tensor, y: Tensor) -> Tensor:
-        """dE/do from dE/dy, written with the output ``y = ψ(o)``."""
+    def _psi_backward(self, dy: Tensor, y: Tensor, into: Tensor | None) -> Tensor:
+        """dE/do from dE/dy, written with the output ``y = ψ(o)``, into ``into`` if given."""
         act = self.output_activation
         if act == "tanh":
-            return tanh_grad(dy, y)
+            return tanh_grad(dy, y, into=into)
         if act == "sigmoid":
-            return sigmoid_grad(dy, y)
+            return sigmoid_grad(dy, y, into=into)
         if act == "softmax":  # Jacobian diag(y) - y yᵀ applied to dy
-            return y * (dy - (dy * y).sum(-1, keepdim=True))
-        return dy
+            do = dy - (dy * y).sum(-1, keepdim=True)
+            return torch.mul(y, do, out=into) if into is not None else y * do
+        return dy if into is None else into.copy_(dy)
 
     def step(
         self, xg: Tensor, state: JordanState, mask: Tensor | None
@@ -150,11 +151,21 @@ class JordanCell(Cell):
         y = self._psi(o)
         return y, JordanState(y), (r, h, y)
 
+    @property
+    def backward_row_widths(self) -> tuple[int, ...]:
+        return (self.output_size,)  # dE/do_t, for weight_hy's and weight_oo's gradients
+
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: JordanState, mask: Tensor | None, dxg: Tensor
+        self,
+        cache: Cache,
+        dy: Tensor,
+        dstate: JordanState,
+        mask: Tensor | None,
+        dxg: Tensor,
+        rows: Cache = (),
     ) -> tuple[JordanState, Cache]:
         _, h, y = cache
-        do = self._psi_backward(dy + dstate.y, y)  # (B, O)
+        do = self._psi_backward(dy + dstate.y, y, rows[0] if rows else None)  # (B, O)
         dh = matmul(do, self.weight_hy)  # (B, H)
         grad = tanh_grad if self.nonlinearity == "tanh" else relu_grad
         da = grad(dh, h, into=dxg)

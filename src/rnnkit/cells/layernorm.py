@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 EPS = 1e-5  # torch.nn.LayerNorm's default
+_aten = torch.ops.aten
 
 LNCache = tuple[Tensor, Tensor, Tensor]
 
@@ -32,14 +33,27 @@ def layer_norm(z: Tensor, gamma: Tensor, beta: Tensor | None = None) -> tuple[Te
 
 
 def layer_norm_backward(
-    dout: Tensor, gamma: Tensor, beta: Tensor | None, cache: LNCache
+    dout: Tensor,
+    gamma: Tensor,
+    beta: Tensor | None,
+    cache: LNCache,
+    *,
+    into: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """``(dz, dgamma, dbeta)`` from dE/dout for one step; dgamma, dbeta summed over the batch.
 
-    The parameter gradients come out of the same fused kernel almost for free, so the loop
-    keeps these (K,) vectors per step instead of stacking ``z`` for a second pass after it.
+    ``dz`` is written into ``into`` (B, K) when given. The parameter gradients come out of the
+    same fused kernel almost for free, so the loop keeps these (K,) vectors per step instead of
+    stacking ``z`` for a second pass after it.
     """
     z, mu, rstd = cache
-    return torch.ops.aten.native_layer_norm_backward(
-        dout, z, z.shape[-1:], mu, rstd, gamma, beta, [True, True, beta is not None]
+    wanted = [True, True, beta is not None]
+    if into is None:
+        return _aten.native_layer_norm_backward(
+            dout, z, z.shape[-1:], mu, rstd, gamma, beta, wanted
+        )
+    dgamma = gamma.new_empty(gamma.shape)
+    dbeta = None if beta is None else beta.new_empty(beta.shape)
+    return _aten.native_layer_norm_backward.out(
+        dout, z, z.shape[-1:], mu, rstd, gamma, beta, wanted, out0=into, out1=dgamma, out2=dbeta
     )

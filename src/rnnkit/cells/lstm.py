@@ -109,26 +109,28 @@ class LSTMCell(Cell):
 
     @property
     def input_parameters(self) -> tuple[str, ...]:
-        if self.layer_norm:  # bias_hh is the shift of LN(z_t) inside the step
-            return ("weight_ih", "bias_ih", "ln_ih_weight")
+        if self.layer_norm:  # both layer norms, with their shifts b_ih, b_hh, are in the step
+            return ("weight_ih",)
         return ("weight_ih", "bias_ih", "bias_hh")
 
     def project_input(self, x: Tensor) -> Tensor:
         if not self.layer_norm:  # both biases are added once for all steps, not once per step
             return input_linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
-        z = input_linear(x, self.weight_ih)  # (..., 4H)
-        return nn.functional.layer_norm(z, z.shape[-1:], self.ln_ih_weight, self.bias_ih)
+        # LN works row by row, so the step normalises its own row of x W_ihᵀ: the loop then
+        # keeps no normalised (T, B, 4H) copy, and the gradient it returns is that of x W_ihᵀ.
+        return input_linear(x, self.weight_ih)  # (..., 4H)
 
     def step(
         self, xg: Tensor, state: LSTMState, mask: Tensor | None
     ) -> tuple[Tensor, LSTMState, Cache]:
         h_prev, c_prev = state
         r = masked(h_prev, mask)  # (B, H)
-        if self.layer_norm:
+        if self.layer_norm:  # xg is this step's row of x W_ihᵀ
+            xn, x_ln = layer_norm(xg, self.ln_ih_weight, self.bias_ih)
             z, z_ln = layer_norm(
                 linear(r, self.weight("weight_hh")), self.ln_hh_weight, self.bias_hh
             )
-            gates = xg + z  # (B, 4H)
+            gates = z + xn if torch.is_grad_enabled() else z.add_(xn)  # (B, 4H); z is not cached
         else:
             gates = linear_add(r, self.weight("weight_hh"), xg)  # (B, 4H); xg holds b_ih + b_hh
         gates, o = self._squash(gates, c_prev)
@@ -144,7 +146,7 @@ class LSTMCell(Cell):
         h = o * tc
         cache = (r, c_prev, c, gates, o, tc)
         if self.layer_norm:
-            cache += (*z_ln, *c_ln)  # fields 6-8 and 9-11
+            cache += (*z_ln, *c_ln, *x_ln)  # fields 6-8, 9-11 and 12-14
         return h, LSTMState(h, c), cache
 
     def _squash(self, gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
@@ -166,8 +168,19 @@ class LSTMCell(Cell):
         a_g.mul_(2).sub_(1)
         return gates, gates[:, 3 * H :]
 
+    @property
+    def backward_row_widths(self) -> tuple[int, ...]:
+        # With layer norm, dE/d(r W_hhᵀ) (for weight_hh's gradient) differs from dE/dxg.
+        return (4 * self.hidden_size,) if self.layer_norm else ()
+
     def step_backward(
-        self, cache: Cache, dy: Tensor, dstate: LSTMState, mask: Tensor | None, dxg: Tensor
+        self,
+        cache: Cache,
+        dy: Tensor,
+        dstate: LSTMState,
+        mask: Tensor | None,
+        dxg: Tensor,
+        rows: Cache = (),
     ) -> tuple[LSTMState, Cache]:
         r, c_prev, c, gates, o, tc = cache[:6]
         i, f, g, _ = gates.chunk(4, dim=1)
@@ -185,14 +198,21 @@ class LSTMCell(Cell):
             dc = dc.addcmul_(da_o, self.weight_co)
         da_i = sigmoid_grad(dc * g, i)
         da_f = sigmoid_grad(dc * c_prev, f)
-        da = torch.cat((da_i, da_f, tanh_grad(dc * i, g), da_o), dim=1, out=dxg)
+        da_g = tanh_grad(dc * i, g)
+        da = torch.cat((da_i, da_f, da_g, da_o), dim=1, out=None if self.layer_norm else dxg)
         dc_prev = dc * f
         if self.peephole:
             dc_prev.addcmul_(da_i, self.weight_ci).addcmul_(da_f, self.weight_cf)
         extras: Cache = ()
-        if self.layer_norm:
-            dz, dg_hh, db_hh = layer_norm_backward(da, self.ln_hh_weight, self.bias_hh, z_ln)
-            extras = (dz, dg_hh, db_hh, dg_c, db_c)
+        if self.layer_norm:  # da flows back through both layer norms
+            dz, dg_hh, db_hh = layer_norm_backward(
+                da, self.ln_hh_weight, self.bias_hh, z_ln, into=rows[0] if rows else None
+            )
+            x_ln = cache[12:15]
+            _, dg_ih, db_ih = layer_norm_backward(
+                da, self.ln_ih_weight, self.bias_ih, x_ln, into=dxg
+            )
+            extras = (dz, dg_hh, db_hh, dg_c, db_c, dg_ih, db_ih)
         else:
             dz = da
         if self.peephole:  # this step's share of the peephole gradients, (H,) each
@@ -206,10 +226,18 @@ class LSTMCell(Cell):
         dz = stacked(extras, 0) if self.layer_norm else dxg  # (T, B, 4H)
         grads = {"weight_hh": outer_sum(dz, stacked(caches, 0))}
         if self.layer_norm:  # per-step (K,) sums from the layer-norm kernels
-            for k, name in enumerate(("ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias"), 1):
+            names = (
+                "ln_hh_weight",
+                "bias_hh",
+                "ln_c_weight",
+                "ln_c_bias",
+                "ln_ih_weight",
+                "bias_ih",
+            )
+            for k, name in enumerate(names, 1):
                 grads[name] = stacked(extras, k).sum(0)
         if self.peephole:
-            first = 5 if self.layer_norm else 0
+            first = 7 if self.layer_norm else 0
             for k, name in enumerate(("weight_ci", "weight_cf", "weight_co"), first):
                 grads[name] = stacked(extras, k).sum(0)
         return grads

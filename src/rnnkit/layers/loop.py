@@ -108,6 +108,9 @@ def _backward_steps(
     T, B = doutputs.shape[:2]
     dxg = doutputs.new_empty((T, B, xg_width))
     dxg_steps = dxg.unbind(0)
+    # The cell's own per-step gradients that its weight_grads needs as (T, B, K): each step
+    # writes row t, so stacked() finds them in place instead of copying T pieces together.
+    buffers = [doutputs.new_empty((T, B, width)) for width in cell.backward_row_widths]
     extras: list[Cache] = []
     for t in reversed(range(T)):
         dy, dstate_in = doutputs[t], dstate
@@ -117,7 +120,8 @@ def _backward_steps(
             v = valid[t]
             dy = dy * v
             dstate_in = map_state(lambda d, v=v: d * v, dstate)
-        dprev, extras_t = cell.step_backward(caches[t], dy, dstate_in, mask, dxg_steps[t])
+        rows = tuple(buffer[t] for buffer in buffers)
+        dprev, extras_t = cell.step_backward(caches[t], dy, dstate_in, mask, dxg_steps[t], rows)
         if valid is not None:
             dprev = map_state(lambda p, d, v=v: torch.where(v, p, d), dprev, dstate)
         dstate = dprev
