@@ -72,8 +72,6 @@ class Cell(nn.Module):
             differentiates those); every other parameter is used inside :meth:`step`.
         recurrent_weights: the matrices multiplied at every step; the loop packs them once
             per sequence (see :meth:`weight` and :func:`rnnkit.cells.gemm.packed`).
-        backward_row_widths: widths ``K`` of the per-step gradients that :meth:`step_backward`
-            writes into rows of (T, B, K) buffers the loop provides (see there).
     """
 
     state_type: ClassVar[type]
@@ -165,9 +163,8 @@ class Cell(nn.Module):
     def step(self, xg: Tensor, state: State, mask: Tensor | None) -> tuple[Tensor, State, Cache]:
         """One step from the projected input ``xg`` (B, G): returns ``(y_t, state_t, cache)``."""
 
-    @property
-    def backward_row_widths(self) -> tuple[int, ...]:
-        """Widths of the (T, B, K) buffers whose rows :meth:`step_backward` fills (none here)."""
+    def backward_rows(self, batch: int) -> tuple[tuple[int, ...], ...]:
+        """Shapes of the rows :meth:`step_backward` fills, one (T, ...) buffer each (none)."""
         return ()
 
     @abstractmethod
@@ -185,7 +182,7 @@ class Cell(nn.Module):
 
         ``dy`` is dE/dy_t from above, ``dstate`` is dE/dstate_t from step t+1; ``dxg`` is step
         t's row of the loop's (T, B, G) gradient buffer, so no stacking copy is needed after.
-        ``rows`` are step t's rows of one (T, B, K) buffer per :attr:`backward_row_widths`.
+        ``rows`` are step t's rows of one (T, ...) buffer per shape of :meth:`backward_rows`.
         ``extras`` are per-step tensors that :meth:`weight_grads` needs besides ``dxg``; an
         extra written into a row of ``rows`` comes back from :func:`stacked` without a copy.
         """

@@ -119,9 +119,8 @@ class GRUCell(Cell):
             cache += (*hg_ln, *xg_ln)  # fields 5-7 and 8-10
         return h, RNNState(h), cache
 
-    @property
-    def backward_row_widths(self) -> tuple[int, ...]:
-        return (3 * self.hidden_size,)  # dE/d(rin W_hhᵀ), for weight_hh's gradient
+    def backward_rows(self, batch: int) -> tuple[tuple[int, ...], ...]:
+        return ((batch, 3 * self.hidden_size),)  # dE/d(rin W_hhᵀ), for weight_hh's gradient
 
     def step_backward(
         self,

@@ -151,9 +151,8 @@ class JordanCell(Cell):
         y = self._psi(o)
         return y, JordanState(y), (r, h, y)
 
-    @property
-    def backward_row_widths(self) -> tuple[int, ...]:
-        return (self.output_size,)  # dE/do_t, for weight_hy's and weight_oo's gradients
+    def backward_rows(self, batch: int) -> tuple[tuple[int, ...], ...]:
+        return ((batch, self.output_size),)  # dE/do_t, for weight_hy's and weight_oo's gradients
 
     def step_backward(
         self,

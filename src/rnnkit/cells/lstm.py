@@ -19,6 +19,7 @@ from rnnkit.cells.base import (
 )
 from rnnkit.cells.gemm import input_linear, linear, linear_add, matmul
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
+from rnnkit.cells.lstm_native import native_step, native_step_backward
 from rnnkit.state import LSTMState
 
 
@@ -123,6 +124,10 @@ class LSTMCell(Cell):
     def step(
         self, xg: Tensor, state: LSTMState, mask: Tensor | None
     ) -> tuple[Tensor, LSTMState, Cache]:
+        if not torch.is_grad_enabled():  # inside the loop: the native kernels if they can
+            result = native_step(self, xg, state, mask)
+            if result is not None:
+                return result
         h_prev, c_prev = state
         r = masked(h_prev, mask)  # (B, H)
         if self.layer_norm:  # xg is this step's row of x W_ihᵀ
@@ -168,10 +173,14 @@ class LSTMCell(Cell):
         a_g.mul_(2).sub_(1)
         return gates, gates[:, 3 * H :]
 
-    @property
-    def backward_row_widths(self) -> tuple[int, ...]:
-        # With layer norm, dE/d(r W_hhᵀ) (for weight_hh's gradient) differs from dE/dxg.
-        return (4 * self.hidden_size,) if self.layer_norm else ()
+    def backward_rows(self, batch: int) -> tuple[tuple[int, ...], ...]:
+        # With layer norm, dE/d(r W_hhᵀ) (for weight_hh's gradient) differs from dE/dxg; the
+        # native kernels also write each step's parameter sums into rows, in extras' order.
+        H = self.hidden_size
+        shapes: tuple[tuple[int, ...], ...] = ()
+        if self.layer_norm:
+            shapes = ((batch, 4 * H), (4 * H,), (4 * H,), (H,), (H,), (4 * H,), (4 * H,))
+        return shapes + ((H,),) * 3 * self.peephole
 
     def step_backward(
         self,
@@ -182,6 +191,10 @@ class LSTMCell(Cell):
         dxg: Tensor,
         rows: Cache = (),
     ) -> tuple[LSTMState, Cache]:
+        if not torch.is_grad_enabled():
+            result = native_step_backward(self, cache, dy, dstate, mask, dxg, rows)
+            if result is not None:
+                return result
         r, c_prev, c, gates, o, tc = cache[:6]
         i, f, g, _ = gates.chunk(4, dim=1)
         dh = dy + dstate.h

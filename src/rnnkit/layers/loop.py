@@ -108,9 +108,9 @@ def _backward_steps(
     T, B = doutputs.shape[:2]
     dxg = doutputs.new_empty((T, B, xg_width))
     dxg_steps = dxg.unbind(0)
-    # The cell's own per-step gradients that its weight_grads needs as (T, B, K): each step
-    # writes row t, so stacked() finds them in place instead of copying T pieces together.
-    buffers = [doutputs.new_empty((T, B, width)) for width in cell.backward_row_widths]
+    # The cell's own per-step gradients that its weight_grads needs stacked over time: each
+    # step writes row t, so stacked() finds them in place instead of copying T pieces together.
+    buffers = [doutputs.new_empty((T, *shape)) for shape in cell.backward_rows(B)]
     extras: list[Cache] = []
     for t in reversed(range(T)):
         dy, dstate_in = doutputs[t], dstate

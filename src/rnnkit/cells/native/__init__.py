@@ -1,0 +1,176 @@
+"""Native kernels for the time loop: the LSTM step's elementwise work, in C.
+
+``lstm.c`` (next to this file) is compiled with the system C compiler (``$CC``, else ``cc``)
+the first time a loop needs it, into the user cache (``native/`` under ``$RNNKIT_CACHE``, else
+``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``), keyed by the source, the compiler and
+the CPU, so later processes load it in milliseconds. Building takes about 0.3 s. Where there
+is no compiler, or the build fails, or ``RNNKIT_NATIVE=0``, :func:`lstm_kernels` returns None
+and the cells run their torch code, which stays the definition the tests check these kernels
+against. :func:`status` says which happened.
+
+The kernels take float32 rows of contiguous (B, K) arrays on the CPU; the cells check that
+before calling, and fall back to torch otherwise.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+__all__ = ["LSTMKernels", "lstm_kernels", "status"]
+
+SOURCE = Path(__file__).with_name("lstm.c")
+# -ffast-math lets the compiler call glibc's vectorised expf/tanhf (libmvec); -fopenmp shares
+# torch's OpenMP runtime (same soname, already loaded), so torch.set_num_threads governs both.
+FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
+PEEPHOLE, LAYER_NORM = 1, 2
+
+
+@dataclass
+class _Loaded:
+    kernels: LSTMKernels | None
+    status: str
+
+
+_loaded: _Loaded | None = None
+
+
+class LSTMKernels:
+    """ctypes bindings of ``lstm_forward`` and ``lstm_backward`` (see ``lstm.c``)."""
+
+    def __init__(self, library: ctypes.CDLL) -> None:
+        self.library = library
+        for name in ("lstm_forward", "lstm_backward"):
+            fn = getattr(library, name)
+            fn.restype = None
+            fn.argtypes = [
+                ctypes.c_int64,
+                ctypes.c_int64,
+                ctypes.c_int,
+                ctypes.c_float,
+                ctypes.c_void_p,
+                ctypes.c_void_p,
+            ]
+
+    def forward(
+        self, flags: int, eps: float, inputs: list[Tensor | None], outputs: list[Tensor | None]
+    ) -> None:
+        """``lstm_forward`` over the rows of ``outputs[1]`` (c_t, (B, H))."""
+        B, H = outputs[1].shape  # type: ignore[union-attr]
+        self.library.lstm_forward(B, H, flags, eps, _pointers(inputs), _pointers(outputs))
+
+    def backward(
+        self, flags: int, inputs: list[Tensor | None], outputs: list[Tensor | None]
+    ) -> None:
+        """``lstm_backward`` over the rows of ``inputs[0]`` (dy, (B, H))."""
+        B, H = inputs[0].shape  # type: ignore[union-attr]
+        self.library.lstm_backward(B, H, flags, 0.0, _pointers(inputs), _pointers(outputs))
+
+
+# ctypes makes a new array type for each length it sees, and such a type is a reference cycle
+# that only the cyclic GC frees; kept here, each length's type is made once.
+_ARRAY_TYPES: dict[int, type[ctypes.Array[ctypes.c_void_p]]] = {}
+
+
+def _pointers(tensors: list[Tensor | None]) -> ctypes.Array[ctypes.c_void_p]:
+    n = len(tensors)
+    if n not in _ARRAY_TYPES:
+        _ARRAY_TYPES[n] = ctypes.c_void_p * n
+    return _ARRAY_TYPES[n](*(None if t is None else t.data_ptr() for t in tensors))
+
+
+def usable(*tensors: Tensor) -> bool:
+    """Whether the kernels can read these tensors in place: float32, CPU, contiguous."""
+    return all(
+        t.dtype == torch.float32 and t.device.type == "cpu" and t.is_contiguous() for t in tensors
+    )
+
+
+def lstm_kernels() -> LSTMKernels | None:
+    """The compiled LSTM kernels, building them on first use; None where they cannot be had."""
+    global _loaded
+    if _loaded is None:
+        _loaded = _load()
+    return _loaded.kernels
+
+
+def status() -> str:
+    """One line on the native kernels: where they were loaded from, or why they are off."""
+    lstm_kernels()
+    assert _loaded is not None
+    return _loaded.status
+
+
+def _load() -> _Loaded:
+    if os.environ.get("RNNKIT_NATIVE", "1") == "0":
+        return _Loaded(None, "off (RNNKIT_NATIVE=0)")
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return _Loaded(None, "off: no C compiler found (torch code is used)")
+    try:
+        path = _build(compiler)
+        return _Loaded(LSTMKernels(ctypes.CDLL(str(path))), f"on ({path})")
+    except (OSError, subprocess.SubprocessError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return _Loaded(None, f"off: building {SOURCE.name} failed ({first})")
+
+
+def _cache_dir() -> Path:
+    """``native/`` in the user cache, found as rnnkit.data.registry.cache_dir finds it."""
+    if os.environ.get("RNNKIT_CACHE"):
+        return Path(os.environ["RNNKIT_CACHE"]).expanduser() / "native"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rnnkit" / "native"
+
+
+def _build(compiler: str) -> Path:
+    """Compile ``lstm.c`` unless this source, compiler and CPU already have a library."""
+    version = subprocess.run(
+        [compiler, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    key = hashlib.sha256()
+    for part in (SOURCE.read_bytes(), " ".join(FLAGS).encode(), version.encode(), _cpu_id()):
+        key.update(part)
+    target = _cache_dir() / f"lstm-{key.hexdigest()[:16]}.so"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside the target and renamed: a concurrent process never loads half a file.
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        subprocess.run(
+            [compiler, *FLAGS, "-o", tmp, str(SOURCE), "-lm"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        os.replace(tmp, target)
+    except subprocess.CalledProcessError as error:
+        raise subprocess.SubprocessError(error.stderr.strip() or "compiler failed") from error
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _cpu_id() -> bytes:
+    """What -march=native depends on: the machine and its CPU flags."""
+    flags = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "")
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.processor()} {flags}".encode()
