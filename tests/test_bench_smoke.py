@@ -1,4 +1,5 @@
-"""Smoke test: ``python -m benchmarks.bench_core --quick`` runs and writes complete JSON.
+"""Smoke tests: ``benchmarks.bench_core`` and ``benchmarks.bench_native`` with ``--quick`` run
+and write complete JSON.
 
 It checks that the script works, not how fast anything is (DESIGN.md: speed is measured by
 benchmarks/, never asserted by a timed test).
@@ -12,6 +13,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from rnnkit.cells import native
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,3 +60,30 @@ def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
     fast = next(row for row in rows if row["variant"] == "lstm auto (fast path)")
     assert fast["uses_fused"] is True
     assert data["meta"]["torch_version"] and data["meta"]["num_threads"] >= 1
+
+
+def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
+    if native.lstm_kernels() is None:
+        pytest.skip(f"native kernels {native.status()}")
+    out = tmp_path / "native.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_native", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    rows = data["results"]
+    assert [row["variant"] for row in rows] == [
+        "loop",
+        "peephole",
+        "layer_norm",
+        "recurrent_dropout=0.25",
+    ]
+    for row in rows:
+        for key in ("torch_ms", "native_ms", "torch_vs_lstm", "native_vs_lstm", "gain"):
+            assert math.isfinite(row[key]) and row[key] > 0, (row["variant"], key)
+    assert data["meta"]["rounds"] == 2

@@ -1,0 +1,130 @@
+"""The loop's LSTM step on the native kernels against the same step as torch code.
+
+One process, freed pages kept (no page faults: compute only). Each round steps raw
+``torch.nn.LSTM``, then every variant twice, once with the native kernels
+(:mod:`rnnkit.cells.native`) and once with them switched off, all interleaved, so that the
+machine's drifts hit both sides alike; medians of the per-round ratios to ``nn.LSTM`` are
+reported (DESIGN.md, "Noise"). One training step is forward + backward of ``out.sum()``.
+
+Usage::
+
+    python -m benchmarks.bench_native [--rounds 9] [--json PATH] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from benchmarks.bench_core import FULL_CONFIGS, QUICK_CONFIGS, Config, rnnkit_layer, train_step
+from benchmarks.common import commit, keep_freed_pages
+from rnnkit.cells import native
+
+VARIANTS = {
+    "loop": {"engine": "loop"},
+    "peephole": {"peephole": True},
+    "layer_norm": {"layer_norm": True},
+    "recurrent_dropout=0.25": {"recurrent_dropout": 0.25},
+}
+
+
+@contextmanager
+def torch_code() -> Iterator[None]:
+    """Within the block the cells find no native kernels and run their torch code."""
+    kept = native._loaded
+    native._loaded = native._Loaded(None, "off (bench_native)")
+    try:
+        yield
+    finally:
+        native._loaded = kept
+
+
+def time_config(config: Config, rounds: int) -> list[dict[str, Any]]:
+    """Median step times and per-round ratios to nn.LSTM of every variant, both ways."""
+    torch.manual_seed(0)
+    x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
+    base = nn.LSTM(config.size, config.size, config.layers, batch_first=True)
+    layers = {name: rnnkit_layer("lstm", **opts)(config) for name, opts in VARIANTS.items()}
+
+    def step(module: nn.Module, on_torch: bool) -> float:
+        if not on_torch:
+            return train_step(module, x)[0]
+        with torch_code():
+            return train_step(module, x)[0]
+
+    sides = [(name, on_torch) for name in layers for on_torch in (False, True)]
+    for name, on_torch in sides:  # warm-up, untimed
+        step(layers[name], on_torch)
+    step(base, False)
+    times: dict[tuple[str, bool], list[float]] = {side: [] for side in sides}
+    base_times: list[float] = []
+    for _ in range(rounds):
+        base_times.append(step(base, False))
+        for name, on_torch in sides:
+            times[(name, on_torch)].append(step(layers[name], on_torch))
+    rows = []
+    for name in layers:
+        row: dict[str, Any] = {"config": config.label, "variant": name}
+        for on_torch, side in ((True, "torch"), (False, "native")):
+            ts = times[(name, on_torch)]
+            row[f"{side}_ms"] = 1000 * statistics.median(ts)
+            row[f"{side}_vs_lstm"] = statistics.median(
+                b / t for b, t in zip(base_times, ts, strict=True)
+            )
+        row["gain"] = row["native_vs_lstm"] / row["torch_vs_lstm"]
+        rows.append(row)
+    return rows
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    """A markdown table of one configuration's rows."""
+    lines = [
+        f"**{rows[0]['config']}**",
+        "",
+        "| variant | torch code ms | native ms | vs nn.LSTM, torch code | vs nn.LSTM, native "
+        "| gain |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {r['torch_ms']:.1f} | {r['native_ms']:.1f} | "
+            f"{r['torch_vs_lstm']:.2f} | {r['native_vs_lstm']:.2f} | {r['gain']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print a table per configuration and optionally write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=9, help="timed rounds (default 9)")
+    parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
+    parser.add_argument("--quick", action="store_true", help="one tiny configuration, 2 rounds")
+    args = parser.parse_args(argv)
+    if native.lstm_kernels() is None:
+        print(f"native kernels are {native.status()}: nothing to compare")
+        return 1
+    if not keep_freed_pages():
+        print("mallopt is unavailable here: timing with the default malloc")
+    rounds = 2 if args.quick else args.rounds
+    rows: list[dict[str, Any]] = []
+    for config in QUICK_CONFIGS if args.quick else FULL_CONFIGS:
+        config_rows = time_config(config, rounds)
+        print(format_rows(config_rows) + "\n", flush=True)
+        rows.extend(config_rows)
+    if args.json is not None:
+        meta = {"commit": commit(), "rounds": rounds, "torch_version": torch.__version__}
+        args.json.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
