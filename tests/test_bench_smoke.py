@@ -37,19 +37,22 @@ VARIANTS = {
 }
 
 
-def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+def run_quick(module: str, out: Path) -> dict:
+    """``python -m benchmarks.<module> --quick --json out``; its JSON, after a clean exit."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_core", "--quick", "--json", str(out)],
+        [sys.executable, "-m", f"benchmarks.{module}", "--quick", "--json", str(out)],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    data = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
+    data = run_quick("bench_core", tmp_path / "bench.json")
     rows = data["results"]
     assert {row["variant"] for row in rows} == VARIANTS
     assert len(rows) == len(VARIANTS)  # one quick configuration, each variant once
@@ -65,17 +68,7 @@ def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
 def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
     if native.lstm_kernels() is None:
         pytest.skip(f"native kernels {native.status()}")
-    out = tmp_path / "native.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_native", "--quick", "--json", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    data = json.loads(out.read_text())
+    data = run_quick("bench_native", tmp_path / "native.json")
     rows = data["results"]
     assert [row["variant"] for row in rows] == [
         "loop",
