@@ -31,8 +31,13 @@ def _flags(cell: LSTMCell) -> int:
     return PEEPHOLE * cell.peephole | LAYER_NORM * cell.layer_norm
 
 
-def _optional(cell: LSTMCell, names: tuple[str, ...], on: bool) -> list[Tensor | None]:
-    return [getattr(cell, n).detach() if on else None for n in names]
+LN_PARAMS = ("ln_ih_weight", "bias_ih", "ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias")
+PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")
+
+
+def _params(cell: LSTMCell, names: tuple[str, ...], present: bool) -> list[Tensor | None]:
+    """The named parameters (the kernels only read them), or Nones where the option is off."""
+    return [getattr(cell, n) if present else None for n in names]
 
 
 def native_step(
@@ -55,12 +60,8 @@ def native_step(
     if not u.is_contiguous():
         return None
     c, tc, h = (torch.empty_like(c_prev) for _ in range(3))
-    ln = _optional(
-        cell,
-        ("ln_ih_weight", "bias_ih", "ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias"),
-        cell.layer_norm,
-    )
-    peep = _optional(cell, ("weight_ci", "weight_cf", "weight_co"), cell.peephole)
+    ln = _params(cell, LN_PARAMS, cell.layer_norm)
+    peep = _params(cell, PEEPHOLES, cell.peephole)
     inputs = [u, xg if cell.layer_norm else None, c_prev, *ln, *peep]
     kernels.forward(_flags(cell), EPS, inputs, [gates, c, tc, h, *stats])
     cache: Cache = (r, c_prev, c, gates, gates[:, 3 * H :], tc)
@@ -95,14 +96,12 @@ def native_step_backward(
     if cell.layer_norm:
         u, mu_u, rs_u, _, mu_c, rs_c, xg, mu_x, rs_x = cache[6:15]
         dz, *ln_grads = rows[:7]
-        ln_in = [u, xg, mu_u, rs_u, mu_x, rs_x, mu_c, rs_c]
-        ln_in += [p.detach() for p in (cell.ln_ih_weight, cell.ln_hh_weight)]
-        ln_in += [p.detach() for p in (cell.ln_c_weight, cell.ln_c_bias)]
+        gains = _params(cell, ("ln_ih_weight", "ln_hh_weight", "ln_c_weight", "ln_c_bias"), True)
+        ln_in = [u, xg, mu_u, rs_u, mu_x, rs_x, mu_c, rs_c, *gains]
         peep_grads = list(rows[7:])
     else:
         dz, ln_grads, ln_in, peep_grads = dxg, [None] * 6, [None] * 12, list(rows)
-    peep = _optional(cell, ("weight_ci", "weight_cf", "weight_co"), cell.peephole)
-    inputs = [dy, dh, dc, c_prev, c, gates, tc, *ln_in, *peep]
+    inputs = [dy, dh, dc, c_prev, c, gates, tc, *ln_in, *_params(cell, PEEPHOLES, cell.peephole)]
     if not cell.peephole:
         peep_grads = [None] * 3
     outputs = [dxg, dz if cell.layer_norm else None, dc_prev, *ln_grads, *peep_grads]
