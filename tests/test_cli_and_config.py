@@ -5,6 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 import rnnkit
+from rnnkit.cells import native
 from rnnkit.cli import main
 
 
@@ -25,8 +26,10 @@ def test_cli_version_and_cells():
     result = runner.invoke(main, ["cells"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert [line.split()[0] for line in lines] == ["elman", "jordan", "lstm", "gru"]
+    assert [line.split()[0] for line in lines[:4]] == ["elman", "jordan", "lstm", "gru"]
     assert "hand-written BPTT" in lines[1] and "LSTM" in lines[2]
+    assert lines[4] == "" and lines[5].startswith("In the hand-written loop, the LSTM step's")
+    assert lines[5].endswith(native.status()) and len(lines) == 6
 
 
 def test_cli_unknown_command_is_a_usage_error():

@@ -27,12 +27,15 @@ def _gradcheck_lib() -> ModuleType:
 @click.command("cells")
 def list_cells() -> None:
     """List the recurrent cell families and whether torch has a fused kernel for them."""
-    from rnnkit.cells import CELLS, make_cell
+    from rnnkit.cells import CELLS, make_cell, native
 
     for name, cls in CELLS.items():
         kernel = make_cell(name, 1, 1).fused_mode or "none (hand-written BPTT loop)"
         summary = (cls.__doc__ or "").strip().split(":")[0].split(",")[0]
         click.echo(f"{name:7s} fused kernel: {kernel:32s} {summary}")
+    click.echo(
+        f"\nIn the hand-written loop, the LSTM step's native C kernels are {native.status()}"
+    )
 
 
 def _fmt(error: float | None) -> str:
