@@ -50,9 +50,9 @@ class LSTMKernels:
 
     def __init__(self, library: ctypes.CDLL) -> None:
         self.library = library
-        for name in ("lstm_forward", "lstm_backward"):
+        for name, result in (("lstm_forward", None), ("lstm_backward", ctypes.c_int)):
             fn = getattr(library, name)
-            fn.restype = None
+            fn.restype = result
             fn.argtypes = [
                 ctypes.c_int64,
                 ctypes.c_int64,
@@ -74,7 +74,8 @@ class LSTMKernels:
     ) -> None:
         """``lstm_backward`` over the rows of ``inputs[0]`` (dy, (B, H))."""
         B, H = inputs[0].shape  # type: ignore[union-attr]
-        self.library.lstm_backward(B, H, flags, 0.0, _pointers(inputs), _pointers(outputs))
+        if self.library.lstm_backward(B, H, flags, 0.0, _pointers(inputs), _pointers(outputs)):
+            raise MemoryError(f"lstm_backward could not allocate its scratch (B={B}, H={H})")
 
 
 # ctypes makes a new array type for each length it sees, and such a type is a reference cycle

@@ -17,6 +17,7 @@
  * Gates in torch's order i, f, g, o. Layer-norm statistics are mu and rstd = 1/sqrt(var+eps).
  */
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,21 +168,25 @@ static void layer_norm_backward_row(const float *dy, const float *x, float mu, f
 /* Per-thread partial sums of the parameter gradients, laid out one after another. */
 static int64_t sums_size(int64_t H) { return 4 * 4 * H + 2 * H + 3 * H; }
 
-void lstm_backward(int64_t B, int64_t H, int flags, float eps, const float *const *in,
-                   float *const *out)
+/* Returns 0, or -1 when its scratch memory could not be allocated (nothing is written then). */
+int lstm_backward(int64_t B, int64_t H, int flags, float eps, const float *const *in,
+                  float *const *out)
 {
     (void)eps;
     const int64_t G = 4 * H;
     const int ln = flags & LAYER_NORM, peep = flags & PEEPHOLE;
     const int64_t S = sums_size(H);
-    float *total = calloc((size_t)S, sizeof(float));
-#pragma omp parallel
+    const int threads = omp_get_max_threads();
+    /* the total, then each thread's sums and its dcn row, allocated before any work starts */
+    float *total = calloc((size_t)(S + threads * (S + H)), sizeof(float));
+    if (total == NULL) return -1;
+#pragma omp parallel num_threads(threads)
     {
-        float *sums = calloc((size_t)S, sizeof(float));
+        float *sums = total + S + (int64_t)omp_get_thread_num() * (S + H);
         float *dg_hh = sums, *db_hh = sums + G, *dg_ih = sums + 2 * G, *db_ih = sums + 3 * G;
         float *dg_c = sums + 4 * G, *db_c = dg_c + H;
         float *dw_ci = db_c + H, *dw_cf = dw_ci + H, *dw_co = dw_cf + H;
-        float *dcn = malloc((size_t)H * sizeof(float));
+        float *dcn = sums + S;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < B; b++) {
             const float *dy = in[BI_DY] + b * H, *dh_next = in[BI_DH] + b * H;
@@ -241,8 +246,6 @@ void lstm_backward(int64_t B, int64_t H, int flags, float eps, const float *cons
         }
 #pragma omp critical
         for (int64_t k = 0; k < S; k++) total[k] += sums[k];
-        free(dcn);
-        free(sums);
     }
     const float *dg_hh = total, *db_hh = total + G, *dg_ih = total + 2 * G;
     const float *db_ih = total + 3 * G, *dg_c = total + 4 * G, *db_c = dg_c + H;
@@ -261,4 +264,5 @@ void lstm_backward(int64_t B, int64_t H, int flags, float eps, const float *cons
         memcpy(out[BO_DW_CO], dw_co, (size_t)H * sizeof(float));
     }
     free(total);
+    return 0;
 }
