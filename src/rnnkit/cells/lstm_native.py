@@ -51,14 +51,12 @@ def native_step(
     r = masked(h_prev, mask)  # (B, H)
     B, H = c_prev.shape
     if cell.layer_norm:  # u = r W_hhᵀ is kept for the backward; the gates get their own array
-        u = linear(r, cell.weight("weight_hh"))  # (B, 4H)
+        u = linear(r, cell.weight("weight_hh")).contiguous()  # (B, 4H); a no-op copy
         gates = torch.empty_like(u)
         stats = [c_prev.new_empty((B, 1)) for _ in range(6)]  # mu, rstd of u, xg and c
     else:  # x W_ihᵀ + b + r W_hhᵀ, squashed in place into the gates
-        u = gates = linear_add(r, cell.weight("weight_hh"), xg)
+        u = gates = linear_add(r, cell.weight("weight_hh"), xg).contiguous()  # (a no-op)
         stats = [None] * 6
-    if not u.is_contiguous():
-        return None
     c, tc, h = (torch.empty_like(c_prev) for _ in range(3))
     ln = _params(cell, LN_PARAMS, cell.layer_norm)
     peep = _params(cell, PEEPHOLES, cell.peephole)

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from rnnkit.reference.buffers import POOL
 
@@ -277,13 +276,12 @@ def masked(v: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 # ---- helpers of the sequence-level fast path -----------------------------------------------
 
 
-def time_major(a: np.ndarray, dtype: npt.DTypeLike = None) -> np.ndarray:
+def time_major(a: np.ndarray) -> np.ndarray:
     """(B, T, ...) -> a contiguous (T, B, ...) copy, so that ``a[t]`` is one contiguous block.
 
-    The copy is a work array from the fast path's pool (:mod:`rnnkit.reference.buffers`),
-    in ``dtype`` (default: that of ``a``).
+    The copy is a work array from the fast path's pool (:mod:`rnnkit.reference.buffers`).
     """
-    out = POOL.empty((a.shape[1], a.shape[0], *a.shape[2:]), dtype or a.dtype)
+    out = POOL.empty((a.shape[1], a.shape[0], *a.shape[2:]), a.dtype)
     np.copyto(out, np.swapaxes(a, 0, 1))
     return out
 
