@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
     parser.add_argument("--quick", action="store_true", help="one tiny configuration, 2 rounds")
     args = parser.parse_args(argv)
-    if native.lstm_kernels() is None:
+    if native.kernels() is None:
         print(f"native kernels are {native.status()}: nothing to compare")
         return 1
     if not keep_freed_pages():

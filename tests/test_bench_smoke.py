@@ -66,7 +66,7 @@ def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
 
 
 def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
-    if native.lstm_kernels() is None:
+    if native.kernels() is None:
         pytest.skip(f"native kernels {native.status()}")
     data = run_quick("bench_native", tmp_path / "native.json")
     rows = data["results"]

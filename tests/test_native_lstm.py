@@ -11,7 +11,7 @@ import torch
 import rnnkit
 from rnnkit.cells import native
 
-KERNELS = native.lstm_kernels()
+KERNELS = native.kernels()
 needs_kernels = pytest.mark.skipif(KERNELS is None, reason=f"native kernels {native.status()}")
 
 OPTIONS = [
@@ -130,14 +130,14 @@ def test_a_missing_compiler_falls_back_to_torch(tmp_path):
     code += "torch.randn(1, 2, 2))[0].sum().backward(); print('trained')"
     out = run_python(code, CC=str(tmp_path / "no-such-cc"), RNNKIT_CACHE=str(tmp_path))
     status, trained = out.splitlines()
-    assert status.startswith("off: building lstm.c failed") and "no-such-cc" in status
+    assert status.startswith("off: building lstm.c and squash.c failed") and "no-such-cc" in status
     assert trained == "trained"
 
 
 @needs_kernels
 def test_built_once_into_the_cache_then_loaded(tmp_path):
     first = run_python(STATUS, RNNKIT_CACHE=str(tmp_path))
-    built = list((tmp_path / "native").glob("lstm-*.so"))
+    built = list((tmp_path / "native").glob("kernels-*.so"))
     assert first == f"on ({built[0]})" and len(built) == 1
     stamp = built[0].stat().st_mtime_ns
     assert run_python(STATUS, RNNKIT_CACHE=str(tmp_path)) == first

@@ -30,6 +30,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from rnnkit.cells import native
 from rnnkit.cells.gemm import PackedWeight, input_linear, packed, weight_grad
 from rnnkit.state import State
 
@@ -286,6 +287,23 @@ def tanh(x: Tensor) -> Tensor:
     if torch.is_grad_enabled() or x.device.type != "cpu":
         return torch.tanh(x)
     return torch.sigmoid(x * 2).mul_(2).sub_(1)
+
+
+def tanh_(x: Tensor) -> Tensor:
+    """``tanh`` of a fresh temporary, in place when autograd is not recording (the loop).
+
+    The loop's Elman, GRU and Jordan steps squash a product they have just made; squashing it
+    where it lies saves allocating another array, and the native kernel (:mod:`.native`) takes
+    7 µs on a (64, 256) float32 tensor where :func:`tanh` takes 21 (30-50 inside the loop).
+    Under autograd, or for tensors the kernel cannot take, this is ``torch.tanh`` or :func:`tanh`
+    on a new tensor: never pass a tensor that something else still reads.
+    """
+    if torch.is_grad_enabled() or x.device.type != "cpu":
+        return torch.tanh(x)
+    kernels = native.kernels()
+    if kernels is not None and native.usable(x):
+        return kernels.tanh_(x)
+    return x.mul_(2).sigmoid_().mul_(2).sub_(1)
 
 
 # Derivatives of the squashing functions, written with their outputs. Each is ONE fused ATen

@@ -15,7 +15,7 @@ from rnnkit.cells.base import (
     outer_sum,
     relu_grad,
     stacked,
-    tanh,
+    tanh_,
     tanh_grad,
 )
 from rnnkit.cells.gemm import input_linear, linear_add, matmul
@@ -98,7 +98,7 @@ class ElmanCell(Cell):
     ) -> tuple[Tensor, RNNState, Cache]:
         r = masked(state.h, mask)  # (B, H)
         a = linear_add(r, self.weight("weight_hh"), xg)  # (B, H); xg holds b_ih + b_hh
-        h = tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
+        h = tanh_(a) if self.nonlinearity == "tanh" else torch.relu(a)  # a is our own
         return h, RNNState(h), (r, h)
 
     def step_backward(

@@ -14,7 +14,7 @@ from rnnkit.cells.base import (
     outer_sum,
     sigmoid_grad,
     stacked,
-    tanh,
+    tanh_,
     tanh_grad,
 )
 from rnnkit.cells.gemm import input_linear, linear, matmul
@@ -112,7 +112,7 @@ class GRUCell(Cell):
         rz = torch.sigmoid(xg[:, : 2 * H] + hg[:, : 2 * H])  # (B, 2H): [r, z]
         r, z = rz.chunk(2, dim=1)
         hg_n = hg[:, 2 * H :]
-        n = tanh(torch.addcmul(xg[:, 2 * H :], r, hg_n))
+        n = tanh_(torch.addcmul(xg[:, 2 * H :], r, hg_n))
         h = torch.lerp(n, h_prev, z)  # (1 - z) ⊙ n + z ⊙ h_prev
         cache = (rin, h_prev, rz, n, hg_n)
         if self.layer_norm:

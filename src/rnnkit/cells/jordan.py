@@ -18,6 +18,7 @@ from rnnkit.cells.base import (
     sigmoid_grad,
     stacked,
     tanh,
+    tanh_,
     tanh_grad,
 )
 from rnnkit.cells.gemm import linear, linear_add, matmul
@@ -118,9 +119,10 @@ class JordanCell(Cell):
         return self.feedback in ("output", "both")
 
     def _psi(self, o: Tensor) -> Tensor:
+        """ψ(o), squashing ``o`` (the step's own array) in place where it can."""
         act = self.output_activation
         if act == "tanh":
-            return tanh(o)
+            return tanh_(o)
         if act == "sigmoid":
             return torch.sigmoid(o)
         if act == "softmax":
@@ -143,8 +145,11 @@ class JordanCell(Cell):
         self, xg: Tensor, state: JordanState, mask: Tensor | None
     ) -> tuple[Tensor, JordanState, Cache]:
         r = masked(state.y, mask)  # (B, O)
-        a = linear_add(r, self.weight("weight_oh"), xg) if self.feeds_hidden else xg  # (B, H)
-        h = tanh(a) if self.nonlinearity == "tanh" else torch.relu(a)
+        if self.feeds_hidden:  # a is the step's own array: squashed in place
+            a = linear_add(r, self.weight("weight_oh"), xg)  # (B, H)
+            h = tanh_(a) if self.nonlinearity == "tanh" else torch.relu(a)
+        else:  # a is the caller's row of xg
+            h = tanh(xg) if self.nonlinearity == "tanh" else torch.relu(xg)
         o = linear(h, self.weight("weight_hy"), self.bias_hy)  # (B, O)
         if self.feeds_output:
             o = linear_add(r, self.weight("weight_oo"), o)

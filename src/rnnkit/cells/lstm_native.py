@@ -18,7 +18,7 @@ from torch import Tensor
 from rnnkit.cells.base import Cache, masked
 from rnnkit.cells.gemm import linear, linear_add, matmul
 from rnnkit.cells.layernorm import EPS
-from rnnkit.cells.native import LAYER_NORM, PEEPHOLE, lstm_kernels, usable
+from rnnkit.cells.native import LAYER_NORM, PEEPHOLE, kernels, usable
 from rnnkit.state import LSTMState
 
 if TYPE_CHECKING:
@@ -44,9 +44,9 @@ def native_step(
     cell: LSTMCell, xg: Tensor, state: LSTMState, mask: Tensor | None
 ) -> tuple[Tensor, LSTMState, Cache] | None:
     """:meth:`LSTMCell.step` on the kernels, or None. Shapes as there: xg (B, 4H)."""
-    kernels = lstm_kernels()
+    lib = kernels()
     h_prev, c_prev = state
-    if kernels is None or not usable(xg, c_prev, cell.weight_hh):
+    if lib is None or not usable(xg, c_prev, cell.weight_hh):
         return None
     r = masked(h_prev, mask)  # (B, H)
     B, H = c_prev.shape
@@ -61,7 +61,7 @@ def native_step(
     ln = _params(cell, LN_PARAMS, cell.layer_norm)
     peep = _params(cell, PEEPHOLES, cell.peephole)
     inputs = [u, xg if cell.layer_norm else None, c_prev, *ln, *peep]
-    kernels.forward(_flags(cell), EPS, inputs, [gates, c, tc, h, *stats])
+    lib.forward(_flags(cell), EPS, inputs, [gates, c, tc, h, *stats])
     cache: Cache = (r, c_prev, c, gates, gates[:, 3 * H :], tc)
     if cell.layer_norm:  # the torch step's layout: (u, mu, rstd), (c, mu, rstd), (xg, mu, rstd)
         mu_u, rs_u, mu_x, rs_x, mu_c, rs_c = stats
@@ -83,8 +83,8 @@ def native_step_backward(
     ``rows`` must be the loop's rows for :meth:`LSTMCell.backward_rows` (the parameter
     gradients are written into them); the extras returned are those rows.
     """
-    kernels = lstm_kernels()
-    if kernels is None or len(rows) != len(cell.backward_rows(dy.size(0))):
+    lib = kernels()
+    if lib is None or len(rows) != len(cell.backward_rows(dy.size(0))):
         return None
     dy, dh, dc = dy.contiguous(), dstate.h.contiguous(), dstate.c.contiguous()
     r, c_prev, c, gates, _, tc = cache[:6]
@@ -103,6 +103,6 @@ def native_step_backward(
     if not cell.peephole:
         peep_grads = [None] * 3
     outputs = [dxg, dz if cell.layer_norm else None, dc_prev, *ln_grads, *peep_grads]
-    kernels.backward(_flags(cell), inputs, outputs)
+    lib.backward(_flags(cell), inputs, outputs)
     dh_prev = masked(matmul(dz, cell.weight_hh), mask)
     return LSTMState(dh_prev, dc_prev), tuple(rows)  # dz (layer norm) and the parameter sums

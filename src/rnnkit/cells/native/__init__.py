@@ -1,12 +1,13 @@
-"""Native kernels for the time loop: the LSTM step's elementwise work, in C.
+"""Native kernels for the time loop: the LSTM step's elementwise work and in-place tanh, in C.
 
-``lstm.c`` (next to this file) is compiled with the system C compiler (``$CC``, else ``cc``)
-the first time a loop needs it, into the user cache (``native/`` under ``$RNNKIT_CACHE``, else
-``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``), keyed by the source, the compiler and
-the CPU, so later processes load it in milliseconds. Building takes 0.4-0.6 s. Where there
-is no compiler, or the build fails, or ``RNNKIT_NATIVE=0``, :func:`lstm_kernels` returns None
-and the cells run their torch code, which stays the definition the tests check these kernels
-against. :func:`status` says which happened.
+``lstm.c`` and ``squash.c`` (next to this file) are compiled into one library with the
+system C compiler (``$CC``, else ``cc``) the first time a loop needs it, into the user cache
+(``native/`` under ``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else
+``~/.cache/rnnkit``), keyed by the sources, the compiler and the CPU, so later processes load
+it in milliseconds. Building takes 0.4-0.6 s. Where there is no compiler, or the build fails,
+or ``RNNKIT_NATIVE=0``, :func:`kernels` returns None and the cells run their torch code, which
+stays the definition the tests check these kernels against. :func:`status` says which
+happened.
 
 The kernels take float32 rows of contiguous (B, K) arrays on the CPU; the cells check that
 before calling, and fall back to torch otherwise.
@@ -27,9 +28,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-__all__ = ["LSTMKernels", "lstm_kernels", "status"]
+__all__ = ["Kernels", "kernels", "status", "usable"]
 
-SOURCE = Path(__file__).with_name("lstm.c")
+SOURCES = tuple(Path(__file__).with_name(name) for name in ("lstm.c", "squash.c"))
 # -ffast-math lets the compiler call glibc's vectorised expf/tanhf (libmvec); -fopenmp shares
 # torch's OpenMP runtime (same soname, already loaded), so torch.set_num_threads governs both.
 FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
@@ -38,18 +39,21 @@ PEEPHOLE, LAYER_NORM = 1, 2
 
 @dataclass
 class _Loaded:
-    kernels: LSTMKernels | None
+    kernels: Kernels | None
     status: str
 
 
 _loaded: _Loaded | None = None
 
 
-class LSTMKernels:
-    """ctypes bindings of ``lstm_forward`` and ``lstm_backward`` (see ``lstm.c``)."""
+class Kernels:
+    """ctypes bindings of ``lstm_forward``, ``lstm_backward`` (``lstm.c``) and ``squash_tanh``
+    (``squash.c``)."""
 
     def __init__(self, library: ctypes.CDLL) -> None:
         self.library = library
+        library.squash_tanh.restype = None
+        library.squash_tanh.argtypes = [ctypes.c_int64, ctypes.c_void_p]
         for name, result in (("lstm_forward", None), ("lstm_backward", ctypes.c_int)):
             fn = getattr(library, name)
             fn.restype = result
@@ -77,6 +81,11 @@ class LSTMKernels:
         if self.library.lstm_backward(B, H, flags, 0.0, _pointers(inputs), _pointers(outputs)):
             raise MemoryError(f"lstm_backward could not allocate its scratch (B={B}, H={H})")
 
+    def tanh_(self, x: Tensor) -> Tensor:
+        """``x <- tanh(x)`` for a contiguous float32 CPU tensor of any shape; returns ``x``."""
+        self.library.squash_tanh(x.numel(), x.data_ptr())
+        return x
+
 
 # ctypes makes a new array type for each length it sees, and such a type is a reference cycle
 # that only the cyclic GC frees; kept here, each length's type is made once.
@@ -97,8 +106,8 @@ def usable(*tensors: Tensor) -> bool:
     )
 
 
-def lstm_kernels() -> LSTMKernels | None:
-    """The compiled LSTM kernels, building them on first use; None where they cannot be had."""
+def kernels() -> Kernels | None:
+    """The compiled kernels, building them on first use; None where they cannot be had."""
     global _loaded
     if _loaded is None:
         _loaded = _load()
@@ -107,7 +116,7 @@ def lstm_kernels() -> LSTMKernels | None:
 
 def status() -> str:
     """One line on the native kernels: where they were loaded from, or why they are off."""
-    lstm_kernels()
+    kernels()
     assert _loaded is not None
     return _loaded.status
 
@@ -120,10 +129,11 @@ def _load() -> _Loaded:
         return _Loaded(None, "off: no C compiler found (torch code is used)")
     try:
         path = _build(compiler)
-        return _Loaded(LSTMKernels(ctypes.CDLL(str(path))), f"on ({path})")
+        return _Loaded(Kernels(ctypes.CDLL(str(path))), f"on ({path})")
     except (OSError, subprocess.SubprocessError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return _Loaded(None, f"off: building {SOURCE.name} failed ({first})")
+        names = " and ".join(source.name for source in SOURCES)
+        return _Loaded(None, f"off: building {names} failed ({first})")
 
 
 def _cache_dir() -> Path:
@@ -135,14 +145,15 @@ def _cache_dir() -> Path:
 
 
 def _build(compiler: str) -> Path:
-    """Compile ``lstm.c`` unless this source, compiler and CPU already have a library."""
+    """Compile the sources unless these sources, compiler and CPU already have a library."""
     version = subprocess.run(
         [compiler, "--version"], capture_output=True, text=True, check=True, timeout=30
     ).stdout
     key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), " ".join(FLAGS).encode(), version.encode(), _cpu_id()):
+    sources = [source.read_bytes() for source in SOURCES]
+    for part in (*sources, " ".join(FLAGS).encode(), version.encode(), _cpu_id()):
         key.update(part)
-    target = _cache_dir() / f"lstm-{key.hexdigest()[:16]}.so"
+    target = _cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +162,7 @@ def _build(compiler: str) -> Path:
     os.close(fd)
     try:
         subprocess.run(
-            [compiler, *FLAGS, "-o", tmp, str(SOURCE), "-lm"],
+            [compiler, *FLAGS, "-o", tmp, *map(str, SOURCES), "-lm"],
             capture_output=True,
             text=True,
             check=True,
