@@ -35,6 +35,13 @@ LN_PARAMS = ("ln_ih_weight", "bias_ih", "ln_hh_weight", "bias_hh", "ln_c_weight"
 PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")
 
 
+class NativeCache(tuple):
+    """A step cache made by :func:`native_step`: its tensors are ones the kernels can read, so
+    the backward checks only the tensors it is handed (10 checks fewer, ~10 µs, per step)."""
+
+    __slots__ = ()
+
+
 def _params(cell: LSTMCell, names: tuple[str, ...], present: bool) -> list[Tensor | None]:
     """The named parameters (the kernels only read them), or Nones where the option is off."""
     return [getattr(cell, n) if present else None for n in names]
@@ -62,11 +69,11 @@ def native_step(
     peep = _params(cell, PEEPHOLES, cell.peephole)
     inputs = [u, xg if cell.layer_norm else None, c_prev, *ln, *peep]
     lib.forward(_flags(cell), EPS, inputs, [gates, c, tc, h, *stats])
-    cache: Cache = (r, c_prev, c, gates, gates[:, 3 * H :], tc)
+    fields = (r, c_prev, c, gates, gates[:, 3 * H :], tc)
     if cell.layer_norm:  # the torch step's layout: (u, mu, rstd), (c, mu, rstd), (xg, mu, rstd)
         mu_u, rs_u, mu_x, rs_x, mu_c, rs_c = stats
-        cache += (u, mu_u, rs_u, c, mu_c, rs_c, xg, mu_x, rs_x)
-    return h, LSTMState(h, c), cache
+        fields += (u, mu_u, rs_u, c, mu_c, rs_c, xg, mu_x, rs_x)
+    return h, LSTMState(h, c), NativeCache(fields)
 
 
 def native_step_backward(
@@ -88,7 +95,9 @@ def native_step_backward(
         return None
     dy, dh, dc = dy.contiguous(), dstate.h.contiguous(), dstate.c.contiguous()
     r, c_prev, c, gates, _, tc = cache[:6]
-    if not usable(dy, dh, dc, c_prev, c, gates, tc, dxg, *rows):
+    # dh and dc have dy's dtype; the loop's rows are rows of new buffers, as dxg is.
+    native = isinstance(cache, NativeCache)
+    if not (usable(dy, dxg) if native else usable(dy, c_prev, c, gates, tc, dxg, *rows)):
         return None
     dc_prev = torch.empty_like(c)
     if cell.layer_norm:
