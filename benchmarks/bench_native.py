@@ -1,10 +1,13 @@
-"""The loop's LSTM step on the native kernels against the same step as torch code.
+"""The loop's steps on the native kernels against the same steps as torch code.
 
 One process, freed pages kept (no page faults: compute only). Each round steps raw
 ``torch.nn.LSTM``, then every variant twice, once with the native kernels
 (:mod:`rnnkit.cells.native`) and once with them switched off, all interleaved, so that the
 machine's drifts hit both sides alike; medians of the per-round ratios to ``nn.LSTM`` are
-reported (DESIGN.md, "Noise"). One training step is forward + backward of ``out.sum()``.
+reported (DESIGN.md, "Noise"), in achieved GFLOP/s as in bench_core (for the LSTM variants
+that is the ratio of step times). One training step is forward + backward of ``out.sum()``.
+The LSTM variants run ``lstm.c``; Jordan runs the in-place tanh of ``squash.c`` (switched off,
+its torch code squashes in place as ``2σ(2x) - 1``).
 
 Usage::
 
@@ -24,15 +27,23 @@ from typing import Any
 import torch
 from torch import nn
 
-from benchmarks.bench_core import FULL_CONFIGS, QUICK_CONFIGS, Config, rnnkit_layer, train_step
+from benchmarks.bench_core import (
+    FULL_CONFIGS,
+    QUICK_CONFIGS,
+    Config,
+    rnnkit_layer,
+    step_flops,
+    train_step,
+)
 from benchmarks.common import commit, keep_freed_pages
 from rnnkit.cells import native
 
-VARIANTS = {
-    "loop": {"engine": "loop"},
-    "peephole": {"peephole": True},
-    "layer_norm": {"layer_norm": True},
-    "recurrent_dropout=0.25": {"recurrent_dropout": 0.25},
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {  # name: (cell, options)
+    "loop": ("lstm", {"engine": "loop"}),
+    "peephole": ("lstm", {"peephole": True}),
+    "layer_norm": ("lstm", {"layer_norm": True}),
+    "recurrent_dropout=0.25": ("lstm", {"recurrent_dropout": 0.25}),
+    "jordan feedback=hidden": ("jordan", {"feedback": "hidden"}),
 }
 
 
@@ -52,7 +63,12 @@ def time_config(config: Config, rounds: int) -> list[dict[str, Any]]:
     torch.manual_seed(0)
     x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
     base = nn.LSTM(config.size, config.size, config.layers, batch_first=True)
-    layers = {name: rnnkit_layer("lstm", **opts)(config) for name, opts in VARIANTS.items()}
+    layers = {name: rnnkit_layer(cell, **opts)(config) for name, (cell, opts) in VARIANTS.items()}
+    # time ratio x FLOP ratio = GFLOP/s ratio
+    work = {
+        name: step_flops(cell, config) / step_flops("lstm", config)
+        for name, (cell, _) in VARIANTS.items()
+    }
 
     def step(module: nn.Module, on_torch: bool) -> float:
         if not on_torch:
@@ -77,7 +93,7 @@ def time_config(config: Config, rounds: int) -> list[dict[str, Any]]:
             ts = times[(name, on_torch)]
             row[f"{side}_ms"] = 1000 * statistics.median(ts)
             row[f"{side}_vs_lstm"] = statistics.median(
-                b / t for b, t in zip(base_times, ts, strict=True)
+                work[name] * b / t for b, t in zip(base_times, ts, strict=True)
             )
         row["gain"] = row["native_vs_lstm"] / row["torch_vs_lstm"]
         rows.append(row)

@@ -5,7 +5,9 @@ uses oneDNN. Measured on the 2-core development machine (torch 2.13), oneDNN's i
 primitive was 15-35% faster for the loop's shapes: a (64, 256) x (256, 1024) step product in
 ~200 µs against ~250 µs, and the (6400, 1024) x (1024, 256) input gradient in 17 ms against
 26 ms. Those products are most of a training step, so the loop uses oneDNN when it can: float32
-tensors on the CPU, outside autograd (the loop's own forward and backward). Everywhere else
+tensors on the CPU, outside autograd (the loop's own forward and backward). Weight gradients
+are the exception: MKL computes those of square weights faster, oneDNN those of wide ones
+(:func:`weight_grad`). Everywhere else
 (float64 checks, GPUs, autograd-recorded direct calls) the same functions fall back to the
 ordinary torch ops, so results agree to float rounding.
 
