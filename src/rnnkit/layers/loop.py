@@ -15,9 +15,9 @@ Why by hand: per-step autograd bookkeeping, not arithmetic, is what makes a Pyth
 slow. On the 2-core development CPU (B=64, T=100, H=256, LSTM training step), autograd through
 an eager loop ran at 0.55-0.75x of ``torch.nn.LSTM``; torch.compile of the step functions at
 0.74-0.76x after 21 s of compiling (TorchScript's CPU fuser is not built into this torch); this
-loop, with the LSTM step's elementwise work in C (:mod:`rnnkit.cells.native`), at 0.88-0.96x
-of ``torch.nn.LSTM`` as it runs by default and 0.73-0.77x compute for compute
-(docs/benchmarks.md). The input projection ``x W_ihᵀ`` of all steps is done by the caller in
+loop, with the LSTM step's elementwise work in C (:mod:`rnnkit.cells.native`), at 0.79-0.94x
+of ``torch.nn.LSTM`` as it runs by default and 0.70-0.86x compute for compute (every LSTM
+option; docs/benchmarks.md). The input projection ``x W_ihᵀ`` of all steps is done by the caller in
 one matmul, under ordinary autograd.
 
 Variable lengths: ``valid[t]`` (B, 1) is true while step ``t`` is inside a sequence. Past its
