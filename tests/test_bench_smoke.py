@@ -75,6 +75,7 @@ def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
         "peephole",
         "layer_norm",
         "recurrent_dropout=0.25",
+        "jordan feedback=hidden",
     ]
     for row in rows:
         for key in ("torch_ms", "native_ms", "torch_vs_lstm", "native_vs_lstm", "gain"):
