@@ -34,7 +34,8 @@ def list_cells() -> None:
         summary = (cls.__doc__ or "").strip().split(":")[0].split(",")[0]
         click.echo(f"{name:7s} fused kernel: {kernel:32s} {summary}")
     click.echo(
-        f"\nIn the hand-written loop, the LSTM step's native C kernels are {native.status()}"
+        "\nIn the hand-written loop, the native C kernels (the LSTM step; tanh for the other"
+        f" cells) are {native.status()}"
     )
 
 
