@@ -295,8 +295,9 @@ def tanh_(x: Tensor) -> Tensor:
     The loop's Elman, GRU and Jordan steps squash a product they have just made; squashing it
     where it lies saves allocating another array, and the native kernel (:mod:`.native`) takes
     7 µs on a (64, 256) float32 tensor where :func:`tanh` takes 21 (30-50 inside the loop).
-    Under autograd, or for tensors the kernel cannot take, this is ``torch.tanh`` or :func:`tanh`
-    on a new tensor: never pass a tensor that something else still reads.
+    Under autograd, or off the CPU, it returns ``torch.tanh(x)``, a new tensor; on the CPU
+    without the kernel (no compiler, float64, strided views) it computes ``2σ(2x) - 1`` in place.
+    Never pass a tensor that something else still reads.
     """
     if torch.is_grad_enabled() or x.device.type != "cpu":
         return torch.tanh(x)

@@ -7,9 +7,8 @@ primitive was 15-35% faster for the loop's shapes: a (64, 256) x (256, 1024) ste
 26 ms. Those products are most of a training step, so the loop uses oneDNN when it can: float32
 tensors on the CPU, outside autograd (the loop's own forward and backward). Weight gradients
 are the exception: MKL computes those of square weights faster, oneDNN those of wide ones
-(:func:`weight_grad`). Everywhere else
-(float64 checks, GPUs, autograd-recorded direct calls) the same functions fall back to the
-ordinary torch ops, so results agree to float rounding.
+(:func:`weight_grad`). Everywhere else (float64 checks, GPUs, autograd-recorded direct calls)
+the same functions fall back to the ordinary torch ops, so results agree to float rounding.
 
 ``torch.ops.mkldnn._linear_pointwise`` is the op TorchInductor emits for CPU linear layers; it
 is private to torch, which is pinned (constraints.txt). If it is missing, everything falls back.

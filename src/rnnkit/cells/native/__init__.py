@@ -4,7 +4,7 @@
 system C compiler (``$CC``, else ``cc``) the first time a loop needs it, into the user cache
 (``native/`` under ``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else
 ``~/.cache/rnnkit``), keyed by the sources, the compiler and the CPU, so later processes load
-it in milliseconds. Building takes 0.4-0.6 s. Where there is no compiler, or the build fails,
+it in milliseconds. Building takes 0.45-0.75 s. Where there is no compiler, or the build fails,
 or ``RNNKIT_NATIVE=0``, :func:`kernels` returns None and the cells run their torch code, which
 stays the definition the tests check these kernels against. :func:`status` says which
 happened.
