@@ -1,5 +1,5 @@
-"""Smoke tests: ``benchmarks.bench_core`` and ``benchmarks.bench_native`` with ``--quick`` run
-and write complete JSON.
+"""Smoke tests: ``benchmarks.bench_core``, ``bench_native`` and ``bench_dispatch`` with
+``--quick`` run and write complete JSON.
 
 It checks that the script works, not how fast anything is (DESIGN.md: speed is measured by
 benchmarks/, never asserted by a timed test).
@@ -81,3 +81,11 @@ def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
         for key in ("torch_ms", "native_ms", "torch_vs_lstm", "native_vs_lstm", "gain"):
             assert math.isfinite(row[key]) and row[key] > 0, (row["variant"], key)
     assert data["meta"]["rounds"] == 2
+
+
+def test_quick_dispatch_benchmark_times_both_engines(tmp_path: Path) -> None:
+    data = run_quick("bench_dispatch", tmp_path / "dispatch.json")
+    assert [row["cell"] for row in data["results"]] == ["gru", "elman"]
+    for row in data["results"]:
+        assert 0 < row["min"] <= row["loop_speedup"] <= row["max"], row
+    assert data["meta"]["rounds"] == 2 and data["meta"]["commit"]

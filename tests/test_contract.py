@@ -149,8 +149,11 @@ def test_dispatch_picks_the_fused_kernel_only_for_standard_cells():
     assert not make_layer("jordan", {}).uses_fused
     assert not make_layer("lstm", {}, engine="loop").uses_fused
     # Wide GRU/Elman layers train faster on the loop on a CPU; LSTM always takes the kernel.
-    assert not make_layer("gru", {}, hidden_size=512).uses_fused
-    assert not make_layer("elman", {}, hidden_size=600).uses_fused
+    assert not make_layer("gru", {}, hidden_size=384).uses_fused
+    assert make_layer("gru", {}, hidden_size=383).uses_fused
+    assert make_layer("elman", {}, hidden_size=384).uses_fused
+    assert not make_layer("elman", {}, hidden_size=512).uses_fused
+    assert not make_layer("elman", {"nonlinearity": "relu"}, hidden_size=600).uses_fused
     assert make_layer("gru", {}, hidden_size=512, engine="fused").uses_fused
     assert make_layer("lstm", {}, hidden_size=512).uses_fused
     with pytest.raises(ValueError, match="engine='fused' needs a standard cell"):

@@ -30,9 +30,10 @@ from rnnkit.state import State
 __all__ = ["Engine", "Recurrent"]
 
 Engine = Literal["auto", "fused", "loop"]
-# Hidden size from which the hand-written loop trains a GRU or Elman layer faster than
-# torch's (unfused) CPU kernels; measured on the 2-core machine, see docs/benchmarks.md.
-LOOP_WINS_ON_CPU_FROM = 512
+# Hidden size, per fused mode, from which the hand-written loop trains a GRU or Elman layer
+# faster than torch's (unfused) CPU kernels at every batch size measured (16-128) on the
+# 2-core machine: benchmarks/bench_dispatch.py, docs/benchmarks.md.
+LOOP_WINS_ON_CPU_FROM = {"GRU": 384, "RNN_TANH": 512, "RNN_RELU": 512}
 _CELL_KEY = re.compile(r"cells\.(\d+)\.(\w+)$")
 _TORCH_KEY = re.compile(r"(\w+?)_l(\d+)(_reverse)?$")
 
@@ -144,8 +145,9 @@ class Recurrent(nn.Module):
         """Whether forward runs torch's fused kernel (else the hand-written loop).
 
         ``engine="auto"`` takes the kernel whenever the cell allows it, except for wide GRU and
-        Elman layers on the CPU: torch's CPU kernels for those two are not fused, and from
-        ``hidden_size`` 512 the loop trained 1.2-1.4x faster (docs/benchmarks.md).
+        Elman layers on the CPU: torch's CPU kernels for those two are not fused, and the loop
+        trains them faster from ``hidden_size`` 384 (GRU) and 512 (Elman) on
+        (:data:`LOOP_WINS_ON_CPU_FROM`, docs/benchmarks.md).
         """
         cell = self.cells[0]
         if self.engine == "loop" or cell.fused_mode is None:
@@ -153,7 +155,7 @@ class Recurrent(nn.Module):
         if self.engine == "fused" or cell.fused_mode == "LSTM":
             return True
         on_cpu = cell.weight_ih.device.type == "cpu"
-        return not (on_cpu and cell.hidden_size >= LOOP_WINS_ON_CPU_FROM)
+        return not (on_cpu and cell.hidden_size >= LOOP_WINS_ON_CPU_FROM[cell.fused_mode])
 
     def _packed_backward_on_cpu(self, x: Tensor, lengths: Tensor | None) -> bool:
         """Whether ``auto`` should avoid the kernel: variable lengths, gradients, on the CPU."""
