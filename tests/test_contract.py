@@ -87,6 +87,23 @@ def test_gradient_reaches_every_parameter(cell, options):
 
 
 @CASES
+@pytest.mark.parametrize("lengths", [None, [5, 3, 1]], ids=["full", "padded"])
+def test_outputs_and_state_take_in_place_changes(cell, options, lengths):
+    """Users may change a layer's outputs in place (``out += skip``, in-place dropout): they
+    must not be views that a custom autograd Function returned, which autograd refuses."""
+    torch.manual_seed(0)
+    layer = make_layer(cell, options, num_layers=2, bidirectional=True)
+    x = torch.randn(3, 5, 3, requires_grad=True)
+    lengths = None if lengths is None else torch.tensor(lengths)
+    out, state = layer(x, lengths=lengths)
+    out.mul_(2).add_(1)
+    for s in state:
+        s.mul_(3)
+    (out.pow(2).sum() + sum(s.pow(2).sum() for s in state)).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+@CASES
 def test_padding_does_not_affect_results(cell, options):
     torch.manual_seed(0)
     layer = make_layer(cell, options, num_layers=2, bidirectional=True).eval()
