@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +45,6 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {  # name: (cell, options)
 }
 
 
-@contextmanager
-def torch_code() -> Iterator[None]:
-    """Within the block the cells find no native kernels and run their torch code."""
-    kept = native._loaded
-    native._loaded = native._Loaded(None, "off (bench_native)")
-    try:
-        yield
-    finally:
-        native._loaded = kept
-
-
 def time_config(config: Config, rounds: int) -> list[dict[str, Any]]:
     """Median step times and per-round ratios to nn.LSTM of every variant, both ways."""
     torch.manual_seed(0)
@@ -73,7 +60,7 @@ def time_config(config: Config, rounds: int) -> list[dict[str, Any]]:
     def step(module: nn.Module, on_torch: bool) -> float:
         if not on_torch:
             return train_step(module, x)[0]
-        with torch_code():
+        with native.switched_off("bench_native"):
             return train_step(module, x)[0]
 
     sides = [(name, on_torch) for name in layers for on_torch in (False, True)]

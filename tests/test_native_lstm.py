@@ -24,9 +24,10 @@ OPTIONS = [
 
 
 @pytest.fixture
-def torch_only(monkeypatch):
+def torch_only():
     """Within the test, the cells find no kernels and run their torch code."""
-    monkeypatch.setattr(native, "_loaded", native._Loaded(None, "off (test)"))
+    with native.switched_off("test"):
+        yield
 
 
 def training_step(options, lengths=None, seed=0):
@@ -51,10 +52,10 @@ def training_step(options, lengths=None, seed=0):
     "options", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items())
 )
 @pytest.mark.parametrize("lengths", [None, torch.tensor([6, 2, 4])], ids=["full", "lengths"])
-def test_native_step_equals_the_torch_step(options, lengths, monkeypatch):
+def test_native_step_equals_the_torch_step(options, lengths):
     native_run = training_step(options, lengths)
-    monkeypatch.setattr(native, "_loaded", native._Loaded(None, "off (test)"))
-    torch_run = training_step(options, lengths)
+    with native.switched_off("test"):
+        torch_run = training_step(options, lengths)
     # float32, summed in other orders (-ffast-math reassociates): close at each tensor's scale
     pairs = [(native_run[0], torch_run[0]), (native_run[2], torch_run[2])]
     pairs += list(zip(native_run[1], torch_run[1], strict=True))
@@ -119,6 +120,13 @@ def run_python(code: str, **env: str) -> str:
 
 
 STATUS = "from rnnkit.cells import native; print(native.status())"
+
+
+def test_switched_off_within_a_block_then_restored():
+    before = native.status()
+    with native.switched_off("a benchmark"):
+        assert native.kernels() is None and native.status() == "off (a benchmark)"
+    assert native.status() == before
 
 
 def test_switched_off_by_the_environment():

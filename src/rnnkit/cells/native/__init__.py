@@ -22,13 +22,15 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-__all__ = ["Kernels", "kernels", "status", "usable"]
+__all__ = ["Kernels", "kernels", "status", "switched_off", "usable"]
 
 SOURCES = tuple(Path(__file__).with_name(name) for name in ("lstm.c", "squash.c"))
 # -ffast-math lets the compiler call glibc's vectorised expf/tanhf (libmvec); -fopenmp shares
@@ -119,6 +121,19 @@ def status() -> str:
     kernels()
     assert _loaded is not None
     return _loaded.status
+
+
+@contextmanager
+def switched_off(reason: str) -> Iterator[None]:
+    """Within the block :func:`kernels` returns None and the cells run their torch code
+    (benchmarks and tests compare the two ways in one process); ``status`` says ``reason``."""
+    global _loaded
+    kept = _loaded
+    _loaded = _Loaded(None, f"off ({reason})")
+    try:
+        yield
+    finally:
+        _loaded = kept
 
 
 def _load() -> _Loaded:
