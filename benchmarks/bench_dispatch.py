@@ -17,26 +17,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
 import rnnkit
+from benchmarks.bench_core import train_step
 from benchmarks.common import emit, environment, keep_freed_pages
 
 SIZES = (256, 384, 512)
 BATCHES = (16, 32, 64, 128)
 CELLS = ("gru", "elman")
-
-
-def step_seconds(layer: torch.nn.Module, x: torch.Tensor) -> float:
-    """Wall time of one forward + backward of ``out.sum()``."""
-    start = time.perf_counter()
-    out, _ = layer(x)
-    out.sum().backward()
-    return time.perf_counter() - start
 
 
 def loop_speedup(cell: str, hidden: int, batch: int, steps: int, rounds: int) -> dict[str, Any]:
@@ -48,9 +40,9 @@ def loop_speedup(cell: str, hidden: int, batch: int, steps: int, rounds: int) ->
         for engine in ("fused", "loop")
     }
     for layer in layers.values():  # warm-up: oneDNN primitives, native kernels
-        step_seconds(layer, x)
+        train_step(layer, x)
     ratios = [
-        step_seconds(layers["fused"], x) / step_seconds(layers["loop"], x) for _ in range(rounds)
+        train_step(layers["fused"], x)[0] / train_step(layers["loop"], x)[0] for _ in range(rounds)
     ]
     return {
         "cell": cell,
