@@ -4,6 +4,11 @@ A stack of plain tanh/relu Elman, LSTM or GRU cells with no recurrent dropout co
 what ``torch.nn.RNN/LSTM/GRU`` computes, so it is handed, with the cells' own parameters, to
 the same kernels those modules call (``torch.lstm``, ``torch.gru``, ``torch.rnn_tanh``,
 ``torch.rnn_relu``). Padded batches are packed internally; callers never sort.
+
+On a GPU, cuDNN wants every weight of the stack in one contiguous buffer; given separate
+tensors it copies them into one at every call (and warns). :func:`flatten_for_cudnn` lays the
+parameters out in such a buffer once, as ``torch.nn.LSTM.flatten_parameters`` does; the layer
+calls it whenever it moves (``.to(...)``, ``.cuda()``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from rnnkit.cells.base import Cell
 from rnnkit.state import LSTMState, RNNState
 
-__all__ = ["run_fused"]
+__all__ = ["flatten_for_cudnn", "run_fused"]
 
 _KERNELS = {
     "LSTM": torch.lstm,
@@ -25,6 +30,48 @@ _KERNELS = {
     "RNN_TANH": torch.rnn_tanh,
     "RNN_RELU": torch.rnn_relu,
 }
+
+
+def flat_weights(cells: Sequence[Cell]) -> list[Tensor]:
+    """Per layer, per direction: ``w_ih, w_hh, b_ih, b_hh`` (torch's flat order)."""
+    return [p for c in cells for p in (c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)]
+
+
+def flatten_for_cudnn(cells: Sequence[Cell], *, num_layers: int, bidirectional: bool) -> None:
+    """Make the cells' weights views into one cuDNN weight buffer; a no-op off cuDNN.
+
+    Like ``torch.nn.RNNBase.flatten_parameters``: the parameters stay the same objects (an
+    optimiser holding them is unaffected), only their storage moves.
+    """
+    mode = cells[0].fused_mode
+    if mode is None or not torch._use_cudnn_rnn_flatten_weight():
+        return
+    weights = flat_weights(cells)
+    first = weights[0]
+    acceptable = all(
+        w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
+        for w in weights
+    )
+    # Weights that share memory already (tied by the user) must stay as they are.
+    if not acceptable or len({w.data_ptr() for w in weights}) != len(weights):
+        return
+    from torch.backends.cudnn import rnn as cudnn_rnn
+
+    with torch.cuda.device_of(first), torch.no_grad():
+        torch._cudnn_rnn_flatten_weight(
+            weights,
+            4,  # tensors per layer and direction: w_ih, w_hh, b_ih, b_hh
+            first.size(1),  # the first layer's input size
+            cudnn_rnn.get_cudnn_mode(mode),
+            first.size(0) // _GATES[mode],  # hidden size
+            0,  # no projection
+            num_layers,
+            True,  # batch_first
+            bidirectional,
+        )
+
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def run_fused(
@@ -51,9 +98,7 @@ def run_fused(
     """
     mode = cells[0].fused_mode
     assert mode is not None and all(c.fused_mode == mode for c in cells)
-    weights = [
-        p for c in cells for p in (c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)
-    ]  # torch's flat order: per layer, per direction: w_ih, w_hh, b_ih, b_hh
+    weights = flat_weights(cells)
     hx: Tensor | list[Tensor] = list(state) if mode == "LSTM" else state.h
     flags = (True, num_layers, float(dropout), training, bidirectional)  # has_biases, ...
     if lengths is None:

@@ -39,7 +39,12 @@ __all__ = ["run_loop"]
 
 
 class _TimeLoop(torch.autograd.Function):
+    # Under CUDA autocast (``--bf16``) the loop runs in float32: its inputs are cast up and
+    # autocast is off inside, in the backward too. A recurrent state rounded to bf16 at every
+    # one of T steps drifts, and the backward's products must see the forward's dtypes. The
+    # input projection before the loop and the layers around it still run in bf16.
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
     def forward(  # type: ignore[override]
         ctx: FunctionCtx,
         cell: Cell,
@@ -64,6 +69,7 @@ class _TimeLoop(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
+    @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx: FunctionCtx, doutputs: Tensor, *dfinal: Tensor) -> tuple[Tensor | None, ...]:
         cell, caches = ctx.cell, ctx.caches
         dxg, dstate0, extras = _backward_steps(

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from rnnkit.cells import make_cell
 from rnnkit.config import RecurrentConfig
-from rnnkit.layers.fused import run_fused
+from rnnkit.layers.fused import flatten_for_cudnn, run_fused
 from rnnkit.layers.stacked import run_stack
 from rnnkit.state import State
 
@@ -177,6 +177,22 @@ class Recurrent(nn.Module):
             )
         return engine
 
+    def _apply(self, fn: Any, recurse: bool = True) -> Recurrent:
+        # Every move (.to, .cuda, .double, ...) goes through here: re-lay the weights out
+        # for cuDNN afterwards, as torch.nn.RNNBase does.
+        result = super()._apply(fn, recurse)
+        self.flatten_parameters()
+        return result
+
+    def flatten_parameters(self) -> None:
+        """On a GPU, put the fused path's weights into one cuDNN buffer (else a no-op).
+
+        Called after every ``.to(...)``; call it yourself after replacing parameters by hand.
+        """
+        flatten_for_cudnn(
+            list(self.cells), num_layers=self.num_layers, bidirectional=self.config.bidirectional
+        )
+
     # ---- forward ----------------------------------------------------------------------
     def init_state(self, batch: int) -> State:
         """Zero initial state, fields (L*D, B, K)."""
@@ -227,7 +243,9 @@ class Recurrent(nn.Module):
                 f"x must have at least one sequence and one step, got {tuple(x.shape)}"
             )
         weight = self.cells[0].weight_ih
-        if x.dtype != weight.dtype or x.device != weight.device:
+        # Under autocast (--bf16) a layer before this one may hand over bf16 inputs.
+        autocast = torch.is_autocast_enabled(x.device.type)
+        if (x.dtype != weight.dtype and not autocast) or x.device != weight.device:
             raise ValueError(
                 f"x is {x.dtype} on {x.device} but the layer's parameters are {weight.dtype} on "
                 f"{weight.device}; convert one of them (e.g. layer.to(x))"
