@@ -50,6 +50,7 @@ def test_predictions_from_the_saved_run_equal_the_in_process_ones(trained):
     texts = ["A wonderful and superb film.", "Boring and awful.", "", "zzz unseen words"]
     loaded = rnnkit.load(trained.run.path)
     assert isinstance(loaded, clf.ClassifierTask)
+    loaded.model.to(next(trained.model.parameters()).device)  # trained on a GPU, if there is one
     np.testing.assert_allclose(loaded.predict_proba(texts), trained.predict_proba(texts), 1e-6)
     labels = [p.label for p in loaded.predict(texts[:2])]
     assert labels == ["pos", "neg"]
@@ -94,7 +95,7 @@ def test_pretrained_vectors_fill_the_embedding(files, tmp_path):
     )
     reports = []
     task, _ = clf.train(config, tmp_path / "run", on_coverage=reports.append)
-    weight = task.model.embedding.weight.detach().numpy()
+    weight = task.model.embedding.weight.detach().cpu().numpy()
     for word, vector in zip(words, vectors, strict=True):
         np.testing.assert_array_equal(weight[task.vocab.id(word.lower())], vector)
     assert reports[0].vocab_found == 4  # "Movie" found through its lower-case form
@@ -159,6 +160,7 @@ def test_numeric_sequences_from_npz_and_jsonl(tmp_path):
     scaler = json.loads((tmp_path / "run" / "scaler.json").read_text())
     assert len(scaler["mean"]) == 2 and 90 < scaler["mean"][0] < 130
     loaded = rnnkit.load(tmp_path / "run")
+    loaded.model.to(next(task.model.parameters()).device)
     np.testing.assert_allclose(loaded.predict_proba(test_x), task.predict_proba(test_x), 1e-6)
 
 

@@ -100,7 +100,7 @@ def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_pat
         return task
 
     def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-        return torch.equal(a.detach(), b.detach())
+        return torch.equal(a.detach().cpu(), b.detach().cpu())  # trained on a GPU if there is one
 
     one = train(1)  # epoch 1: only the head trains
     lm_rnn = lm_task.model.rnn.state_dict()
@@ -116,6 +116,7 @@ def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_pat
     assert same(rnn["weight_hh_l0"], lm_rnn["weight_hh_l0"])
     assert same(two.model.embedding.weight[:-1], lm_task.model.embedding.weight)
     loaded = rnnkit.load(tmp_path / "run2")  # the adopted sizes and vocabulary come back
+    loaded.model.to(next(two.model.parameters()).device)
     texts = ["great film", "boring plot"]
     np.testing.assert_allclose(loaded.predict_proba(texts), two.predict_proba(texts), 1e-6)
 
@@ -138,6 +139,7 @@ def test_discriminative_lr_moves_each_group_less_the_deeper_it_is(files, review_
         )
         task, _ = clf.train(config, tmp_path / f"run{factor}")
         assert task.config.init.discriminative_lr == factor
+        task.model.cpu()  # trained on a GPU if there is one
         rnn = task.model.rnn.state_dict()
         embedding = task.model.embedding.weight.detach()
         return {
@@ -222,7 +224,7 @@ def test_a_forward_and_a_backward_model_start_a_bidirectional_classifier(
     assert task.vocab.tokens[:-1] == forward.vocab.tokens
     words = ["the", "plot", "was", "really", "great", "and", "moving", "."]
     ids = torch.tensor([task.vocab.encode(words)])
-    model = task.model.eval()
+    model = task.model.eval().cpu()  # trained on a GPU if there is one
     with torch.no_grad():
         both, _ = model.rnn(model.embedding(ids))
         ahead, _ = forward.model.rnn(forward.model.embedding(ids))

@@ -1,12 +1,14 @@
 """Worker for the kill-and-resume tests: train the char stream model in a run directory.
 
     python tests/workers/resumable.py RUN_DIR [--resume] [--kill-at STEP] [--sigint-at STEP]
+        [--device cpu|cuda]
 
 ``--kill-at N`` sends SIGKILL to this process during step N (no chance to clean up);
 ``--sigint-at N`` sends SIGINT (Ctrl-C) during step N. Prints the stop reason last.
 """
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -46,10 +48,12 @@ def main():
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--kill-at", type=int)
     parser.add_argument("--sigint-at", type=int)
+    parser.add_argument("--device", default=CONFIG.device)
     args = parser.parse_args()
+    config = dataclasses.replace(CONFIG, device=args.device)
     torch.set_num_threads(1)
     task = Task(args.kill_at, args.sigint_at)
-    seed_everything(CONFIG.seed)
+    seed_everything(config.seed)
     model = CharModel(task.vocab, recurrent_dropout=0.1)  # dropout: the RNG must resume too
     if args.resume:
         run = RunDir.open(args.run)
@@ -59,7 +63,7 @@ def main():
         model,
         task.train_batches,
         task.train_batches,
-        CONFIG,
+        config,
         objective=task,
         run=run,
         resume=args.resume,
