@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
+
+from rnnkit.config import ConfigError
+from rnnkit.training.distributed import local_cuda_device
 
 WORKER = Path(__file__).parent / "workers" / "ddp_sign.py"
 
@@ -37,3 +41,19 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
     # And the training moved the weights (so the comparison means something).
     fresh_seed_model = load_file(single)
     assert any(v.abs().sum() > 0 for v in fresh_seed_model.values())
+
+
+def test_each_process_takes_the_gpu_of_its_local_rank(monkeypatch):
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert local_cuda_device() == torch.device("cuda", 1)
+    assert chosen == [1]  # so that "cuda" means this process's GPU from then on
+
+
+def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    with pytest.raises(ConfigError, match="LOCAL_RANK=1 has no GPU of its own: this node has 1"):
+        local_cuda_device()

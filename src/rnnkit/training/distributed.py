@@ -22,6 +22,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from rnnkit.config import ConfigError
 from rnnkit.training.tree import tree_map
 
 __all__ = ["DistributedContext", "init_distributed"]
@@ -95,12 +96,34 @@ def init_distributed(device: torch.device) -> DistributedContext:
     """Joins the process group ``torchrun`` set up (RANK/WORLD_SIZE in the environment).
 
     Outside ``torchrun`` (no WORLD_SIZE, or 1) it returns a single-process context and
-    initialises nothing.
+    initialises nothing. On CUDA each process takes the GPU of its ``LOCAL_RANK`` (nccl refuses
+    two ranks on one GPU), made the current device so that ``"cuda"`` means it from then on.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return DistributedContext()
+    if device.type == "cuda":
+        device = local_cuda_device()
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend)
     return DistributedContext(rank=dist.get_rank(), world_size=dist.get_world_size(), device=device)
+
+
+def local_cuda_device() -> torch.device:
+    """``cuda:LOCAL_RANK``, made the current CUDA device.
+
+    Raises:
+        ConfigError: This node has fewer GPUs than processes (the message names both).
+    """
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    available = torch.cuda.device_count()
+    if local_rank >= available:
+        raise ConfigError(
+            f"the process with LOCAL_RANK={local_rank} has no GPU of its own: this node has "
+            f"{available}; start at most {available} processes per node (torchrun "
+            "--nproc_per_node) or train on the CPU (gloo)",
+            key="device",
+        )
+    torch.cuda.set_device(local_rank)
+    return torch.device("cuda", local_rank)
