@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast clean
+.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,11 @@ bench: venv
 	$(VPY) -m benchmarks.bench_native
 	$(VPY) -m benchmarks.bench_dispatch
 	$(VPY) -m benchmarks.bench_reference
+
+# On a CUDA machine only (docs/benchmarks.md, "On a GPU"); benchmarks/gpu_checks.sh runs it
+# with the CUDA tests on a lent GPU machine.
+bench-gpu: venv
+	$(VPY) -m benchmarks.bench_gpu --json docs/results/gpu-core.json
 
 # Language-model benchmarks (issue #5): throughput, then 30 minutes of training each for the
 # char-level and PTB presets. Results go to docs/results/; docs/benchmarks.md reports them.

@@ -1,5 +1,5 @@
-"""Smoke tests: ``benchmarks.bench_core``, ``bench_native`` and ``bench_dispatch`` with
-``--quick`` run and write complete JSON.
+"""Smoke tests: ``benchmarks.bench_core``, ``bench_native``, ``bench_dispatch`` and (on a
+GPU) ``bench_gpu`` with ``--quick`` run and write complete JSON.
 
 It checks that the script works, not how fast anything is (DESIGN.md: speed is measured by
 benchmarks/, never asserted by a timed test).
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from rnnkit.cells import native
 
@@ -89,3 +90,21 @@ def test_quick_dispatch_benchmark_times_both_engines(tmp_path: Path) -> None:
     for row in data["results"]:
         assert 0 < row["min"] <= row["loop_speedup"] <= row["max"], row
     assert data["meta"]["rounds"] == 2 and data["meta"]["commit"]
+
+
+def test_quick_gpu_benchmark_times_every_variant_or_says_it_needs_a_gpu(tmp_path: Path) -> None:
+    if not torch.cuda.is_available():
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_gpu", "--quick"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2 and "no CUDA device" in done.stderr
+        return
+    data = run_quick("bench_gpu", tmp_path / "gpu.json")
+    rows = data["results"]
+    assert {row["variant"] for row in rows} == VARIANTS
+    assert {row["mode"] for row in rows} == {"float32", "bf16"}
+    assert all(math.isfinite(row["gflops"]) and row["gflops"] > 0 for row in rows)
