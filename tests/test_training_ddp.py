@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,3 +58,50 @@ def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "1")
     with pytest.raises(ConfigError, match="LOCAL_RANK=1 has no GPU of its own: this node has 1"):
         local_cuda_device()
+
+
+def test_lm_train_under_torchrun_equals_one_process_and_rank_0_reports(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog.\n" * 40)
+    rnnkit = str(Path(sys.executable).parent / "rnnkit")
+    args = ["lm", "train", "--data", str(corpus), "--level", "char", "--hidden-size", "16"]
+    args += ["--embedding-size", "8", "--batch-size", "8", "--bptt", "10", "--epochs", "2"]
+    args += ["--device", "cpu", "--progress", "none", "--json"]
+    one = subprocess.run(
+        [rnnkit, *args, "--out", str(tmp_path / "one")],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert one.returncode == 0, one.stderr
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    two = subprocess.run(
+        [*launch, "--no-python", rnnkit, *args, "--out", str(tmp_path / "two")],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert two.returncode == 0, two.stderr[-4000:]
+    summaries = [line for line in two.stdout.splitlines() if '"type": "summary"' in line]
+    assert len(summaries) == 1  # rank 0 reports; rank 1 prints nothing
+    assert json.loads(summaries[0])["steps"] == json.loads(one.stdout.splitlines()[-1])["steps"]
+    single = load_file(tmp_path / "one" / "model.safetensors")
+    double = load_file(tmp_path / "two" / "model.safetensors")
+    assert single.keys() == double.keys()
+    for key in single:
+        torch.testing.assert_close(double[key], single[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_classify_and_forecast_training_refuse_torchrun_clearly(monkeypatch, tmp_path):
+    from rnnkit.tasks import classification, forecasting
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for train, config in [
+        (classification.train, classification.ClassifyConfig()),
+        (forecasting.train, forecasting.ForecastConfig()),
+    ]:
+        with pytest.raises(ConfigError, match="does not run data-parallel yet"):
+            train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

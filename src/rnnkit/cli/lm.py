@@ -13,6 +13,7 @@ from rnnkit.cli.options import config_options
 from rnnkit.cli.runs import run_options, train_config
 from rnnkit.tasks import language_modeling as lm_task
 from rnnkit.tasks import load
+from rnnkit.training.distributed import is_main_process
 from rnnkit.training.progress import make_progress
 
 
@@ -47,6 +48,8 @@ def train_command(
     task, result = lm_task.train(
         config, out, overwrite=overwrite, resume=resume_run is not None, progress=reporter
     )
+    if not is_main_process():  # under torchrun, rank 0 reports for all
+        return
     summary = _train_summary(task, result, Path(out))
     if as_json:
         click.echo(json.dumps({"type": "summary", **summary}))

@@ -36,6 +36,7 @@ from rnnkit.tasks.classification_data import ClassifyDataConfig, Examples, Scale
 from rnnkit.tasks.metrics import ClassificationReport, classification_report
 from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
+from rnnkit.training.distributed import under_torchrun
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
@@ -469,6 +470,11 @@ def train(
     Returns:
         The trained task (best weights by validation accuracy) and the training result.
     """
+    if under_torchrun():
+        raise ConfigError(
+            "classify training does not run data-parallel yet: start it without torchrun "
+            "(lm train does run under torchrun)"
+        )
     saved = RunDir.open(out) if resume else None
     lm = backward = None
     if config.init.init_from is not None and saved is None:

@@ -46,6 +46,7 @@ from rnnkit.tasks.forecast_metrics import ForecastScores, forecast_scores
 from rnnkit.tasks.forecasting_data import Cleaned, ForecastDataConfig, Prepared
 from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
+from rnnkit.training.distributed import under_torchrun
 from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
@@ -608,6 +609,11 @@ def train(
         The trained task (best weights by validation loss), the training result, and the
         prepared series (for evaluating right away).
     """
+    if under_torchrun():
+        raise ConfigError(
+            "forecast training does not run data-parallel yet: start it without torchrun "
+            "(lm train does run under torchrun)"
+        )
     saved = RunDir.open(out) if resume else None
     data = config.data
     scaler = SeriesScaler.from_dict(saved.read_extra("scaler")) if saved is not None else None

@@ -39,7 +39,8 @@ from rnnkit.models import LanguageModel, LMModelConfig, decoding
 from rnnkit.tasks import resume
 from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
-from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
+from rnnkit.training.distributed import init_distributed
+from rnnkit.training.loop import FitResult, StepOutput, fit, resolve_device, seed_everything
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir, RunDirError
 from rnnkit.training.tbptt import Window, run_window, windows
@@ -624,6 +625,9 @@ def train(
     training text only; a resumed run reads both back from the run instead.
     With ``resume``, ``config`` must be the run's own (see :func:`resume_config`).
 
+    Under ``torchrun`` every process calls this; they train one model data-parallel, each on
+    its rows of every batch, and rank 0 alone writes the run.
+
     Returns:
         The trained task (best weights) and the training result.
 
@@ -633,15 +637,20 @@ def train(
     """
     data = config.data
     corpus = _load_corpus(data)
-    if resume:
-        run = RunDir.open(out)
-        vocab, tokenizer = _read_vocabulary(run, data.level)
-    else:
+    # Under torchrun (data-parallel, see rnnkit.training.distributed) rank 0 alone creates the
+    # run; the other ranks then read its vocabulary back, as a resumed run does, so that every
+    # rank has the very same one (sentencepiece training need not be reproducible).
+    context = init_distributed(resolve_device(config.train.device))
+    if not resume and context.is_main:
         vocab, tokenizer = _build_vocabulary(data, corpus.train)
         run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
         run.write_extra("vocab", vocab.to_dict())
         if tokenizer is not None:
             run.write_binary_extra(TOKENIZER_FILE, tokenizer.to_bytes())
+    context.barrier()
+    if resume or not context.is_main:
+        run = RunDir.open(out)
+        vocab, tokenizer = _read_vocabulary(run, data.level)
     seed_everything(config.train.seed)
     model = build_model(config, len(vocab))
     k1, k2 = config.train.k1, config.train.k2
@@ -659,7 +668,9 @@ def train(
         run=run,
         resume=resume,
         progress=progress,
+        dist_context=context,
     )
+    context.close()
     return LanguageModelTask(config, vocab, model, run, tokenizer=tokenizer), result
 
 

@@ -25,7 +25,7 @@ from torch import nn
 from rnnkit.config import ConfigError
 from rnnkit.training.tree import tree_map
 
-__all__ = ["DistributedContext", "init_distributed"]
+__all__ = ["DistributedContext", "init_distributed", "is_main_process", "under_torchrun"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,11 @@ class DistributedContext:
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item() > 0)
 
+    def barrier(self) -> None:
+        """Waits until every rank gets here (e.g. until rank 0 has written the run)."""
+        if self.enabled:
+            dist.barrier()
+
     def close(self) -> None:
         """Waits for every rank, then leaves the process group.
 
@@ -92,6 +97,16 @@ class DistributedContext:
             dist.destroy_process_group()
 
 
+def under_torchrun() -> bool:
+    """Whether this process is one of several that ``torchrun`` started (WORLD_SIZE > 1)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a ``torchrun`` launch, or a process on its own: the one that reports."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def init_distributed(device: torch.device) -> DistributedContext:
     """Joins the process group ``torchrun`` set up (RANK/WORLD_SIZE in the environment).
 
@@ -99,8 +114,7 @@ def init_distributed(device: torch.device) -> DistributedContext:
     initialises nothing. On CUDA each process takes the GPU of its ``LOCAL_RANK`` (nccl refuses
     two ranks on one GPU), made the current device so that ``"cuda"`` means it from then on.
     """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    if not under_torchrun():
         return DistributedContext()
     if device.type == "cuda":
         device = local_cuda_device()

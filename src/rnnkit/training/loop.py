@@ -206,7 +206,9 @@ def fit(
         if resume:
             trainer.restore()
         else:
-            seed_everything(config.seed)
+            # One random stream per rank (rank 0's is the single-process one): ranks drawing
+            # the same dropout masks for their rows would correlate them across the batch.
+            seed_everything(config.seed + trainer.dist.rank)
             trainer.start()
         return trainer.train()
     finally:
@@ -297,6 +299,14 @@ class _Trainer:
         self.sums = _EpochSums(**state["sums"])
         tensors = {k: v.to(self.device) for k, v in loaded.tensors.items()}
         self.carry = unflatten(tensors, state["carry"])
+        if self.dist.enabled:
+            # Rank 0 saved only its own carried state and random stream. The other ranks' are
+            # lost, so every rank starts its next window from a zero state, and ranks after 0
+            # draw fresh streams: a resumed data-parallel run is close to, not exactly, one
+            # that never stopped.
+            self.carry = None
+            if self.dist.rank > 0:
+                seed_everything(hash((self.config.seed, self.dist.rank, self.step)) % 2**62)
         best = {k.removeprefix("best."): v for k, v in tensors.items() if k.startswith("best.")}
         self.best_weights = best or None
         if self.run is not None:
