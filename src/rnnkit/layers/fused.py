@@ -44,7 +44,7 @@ def flatten_for_cudnn(cells: Sequence[Cell], *, num_layers: int, bidirectional: 
     optimiser holding them is unaffected), only their storage moves.
     """
     mode = cells[0].fused_mode
-    if mode is None or not torch._use_cudnn_rnn_flatten_weight():
+    if mode is None:
         return
     weights = flat_weights(cells)
     first = weights[0]
@@ -52,13 +52,17 @@ def flatten_for_cudnn(cells: Sequence[Cell], *, num_layers: int, bidirectional: 
         w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
         for w in weights
     )
-    # Weights that share memory already (tied by the user) must stay as they are.
-    if not acceptable or len({w.data_ptr() for w in weights}) != len(weights):
+    # Weights that share memory already (tied by the user) must stay as they are. The two
+    # torch functions are private (torch is pinned); without them cuDNN still works, copying.
+    flatten = getattr(torch, "_cudnn_rnn_flatten_weight", None)
+    use_flat = getattr(torch, "_use_cudnn_rnn_flatten_weight", lambda: True)
+    shared = len({w.data_ptr() for w in weights}) != len(weights)
+    if not acceptable or shared or flatten is None or not use_flat():
         return
     from torch.backends.cudnn import rnn as cudnn_rnn
 
     with torch.cuda.device_of(first), torch.no_grad():
-        torch._cudnn_rnn_flatten_weight(
+        flatten(
             weights,
             4,  # tensors per layer and direction: w_ih, w_hh, b_ih, b_hh
             first.size(1),  # the first layer's input size
