@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from rnnkit.config import ConfigError
-from rnnkit.training.distributed import local_cuda_device
+from rnnkit.training.distributed import DistributedContext, local_cuda_device
 
 WORKER = Path(__file__).parent / "workers" / "ddp_sign.py"
 
@@ -104,4 +104,16 @@ def test_classify_and_forecast_training_refuse_torchrun_clearly(monkeypatch, tmp
     ]:
         with pytest.raises(ConfigError, match="does not run data-parallel yet"):
             train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_lm_train_needs_a_stream_per_process(monkeypatch, tmp_path):
+    from rnnkit.tasks import language_modeling as lm
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a b c d e f g\n" * 50)
+    monkeypatch.setattr(lm, "init_distributed", lambda device: DistributedContext(0, 4))
+    config = lm.LMConfig(data=lm.LMDataConfig(data=str(corpus), level="word", batch_size=2))
+    with pytest.raises(ConfigError, match="batch_size is 2 but torchrun started 4 processes"):
+        lm.train(config, tmp_path / "run")
     assert not (tmp_path / "run").exists()

@@ -641,6 +641,12 @@ def train(
     # run; the other ranks then read its vocabulary back, as a resumed run does, so that every
     # rank has the very same one (sentencepiece training need not be reproducible).
     context = init_distributed(resolve_device(config.train.device))
+    if data.batch_size < context.world_size:
+        raise ConfigError(
+            f"expected at least one stream per process: batch_size is {data.batch_size} "
+            f"but torchrun started {context.world_size} processes",
+            key="data.batch_size",
+        )
     if not resume and context.is_main:
         vocab, tokenizer = _build_vocabulary(data, corpus.train)
         run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
