@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from review_cases import review_files
 from rnnkit.config import ConfigError
 from rnnkit.training.distributed import DistributedContext, local_cuda_device
 
@@ -60,24 +63,23 @@ def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
         local_cuda_device()
 
 
-def test_lm_train_under_torchrun_equals_one_process_and_rank_0_reports(tmp_path):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("the quick brown fox jumps over the lazy dog.\n" * 40)
-    rnnkit = str(Path(sys.executable).parent / "rnnkit")
-    args = ["lm", "train", "--data", str(corpus), "--level", "char", "--hidden-size", "16"]
-    args += ["--embedding-size", "8", "--batch-size", "8", "--bptt", "10", "--epochs", "2"]
-    args += ["--device", "cpu", "--progress", "none", "--json"]
+RNNKIT = str(Path(sys.executable).parent / "rnnkit")
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+
+
+def _one_and_two_processes(tmp_path: Path, args: list[str]) -> tuple[dict, dict]:
+    """``rnnkit ARGS`` alone and under torchrun with 2 CPU processes: each one's summary."""
+    common = [*args, "--device", "cpu", "--progress", "none", "--json"]
     one = subprocess.run(
-        [rnnkit, *args, "--out", str(tmp_path / "one")],
+        [RNNKIT, *common, "--out", str(tmp_path / "one")],
         env=_env(),
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert one.returncode == 0, one.stderr
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    assert one.returncode == 0, one.stderr[-4000:]
     two = subprocess.run(
-        [*launch, "--no-python", rnnkit, *args, "--out", str(tmp_path / "two")],
+        [*TORCHRUN, "--no-python", RNNKIT, *common, "--out", str(tmp_path / "two")],
         env=_env(),
         capture_output=True,
         text=True,
@@ -86,25 +88,49 @@ def test_lm_train_under_torchrun_equals_one_process_and_rank_0_reports(tmp_path)
     assert two.returncode == 0, two.stderr[-4000:]
     summaries = [line for line in two.stdout.splitlines() if '"type": "summary"' in line]
     assert len(summaries) == 1  # rank 0 reports; rank 1 prints nothing
-    assert json.loads(summaries[0])["steps"] == json.loads(one.stdout.splitlines()[-1])["steps"]
     single = load_file(tmp_path / "one" / "model.safetensors")
     double = load_file(tmp_path / "two" / "model.safetensors")
     assert single.keys() == double.keys()
     for key in single:
         torch.testing.assert_close(double[key], single[key], rtol=1e-4, atol=1e-5, msg=key)
+    return json.loads(one.stdout.splitlines()[-1]), json.loads(summaries[0])
 
 
-def test_classify_and_forecast_training_refuse_torchrun_clearly(monkeypatch, tmp_path):
-    from rnnkit.tasks import classification, forecasting
+def test_lm_train_under_torchrun_equals_one_process(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog.\n" * 40)
+    args = ["lm", "train", "--data", str(corpus), "--level", "char", "--hidden-size", "16"]
+    args += ["--embedding-size", "8", "--batch-size", "8", "--bptt", "10", "--epochs", "2"]
+    one, two = _one_and_two_processes(tmp_path, args)
+    assert one["steps"] == two["steps"] > 0
 
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    for train, config in [
-        (classification.train, classification.ClassifyConfig()),
-        (forecasting.train, forecasting.ForecastConfig()),
-    ]:
-        with pytest.raises(ConfigError, match="does not run data-parallel yet"):
-            train(config, tmp_path / "run")
-    assert not (tmp_path / "run").exists()
+
+def test_classify_train_under_torchrun_equals_one_process(tmp_path):
+    files = review_files(tmp_path)
+    # 360 training reviews in batches of 359: the last batch has one row, so the second
+    # process gets none of it and must still join the gradient average.
+    args = ["classify", "train", "--data", str(files["train"]), "--text-col", "review"]
+    args += ["--label-col", "sentiment", "--embedding-size", "8", "--hidden-size", "8"]
+    args += ["--batch-size", "359", "--epochs", "3", "--lr", "0.01", "--dropout", "0"]
+    one, two = _one_and_two_processes(tmp_path, args)
+    assert one["steps"] == two["steps"] == 6
+    assert (tmp_path / "two" / "vocab.json").read_text() == (
+        tmp_path / "one" / "vocab.json"
+    ).read_text()
+
+
+def test_forecast_train_under_torchrun_equals_one_process(tmp_path):
+    t = np.arange(400)
+    frame = pd.DataFrame(
+        {"value": 10 + 3 * np.sin(2 * np.pi * t / 24)},
+        index=pd.date_range("2024-01-01", periods=len(t), freq="h", name="time"),
+    )
+    frame.to_csv(tmp_path / "sine.csv", index_label="time")
+    args = ["forecast", "train", "--data", str(tmp_path / "sine.csv"), "--target", "value"]
+    args += ["--time-col", "time", "--lookback", "24", "--horizon", "6", "--kind", "direct"]
+    args += ["--hidden-size", "8", "--epochs", "2", "--batch-size", "16"]
+    one, two = _one_and_two_processes(tmp_path, args)
+    assert one["steps"] == two["steps"] > 0
 
 
 def test_lm_train_needs_a_stream_per_process(monkeypatch, tmp_path):

@@ -14,6 +14,7 @@ from rnnkit.cli.runs import run_options, train_config
 from rnnkit.config import ConfigError
 from rnnkit.tasks import classification as clf_task
 from rnnkit.tasks import load
+from rnnkit.training.distributed import is_main_process
 from rnnkit.training.progress import make_progress
 
 
@@ -57,6 +58,8 @@ def train_command(
         progress=make_progress(progress, sys.stderr),
         on_coverage=show_coverage,
     )
+    if not is_main_process():  # under torchrun, rank 0 reports for all
+        return
     best = max(
         (r for r in result.validations() if "val_acc" in r),
         key=lambda r: r["val_acc"],

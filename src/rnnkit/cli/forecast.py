@@ -17,6 +17,7 @@ from rnnkit.tasks import forecasting as fc_task
 from rnnkit.tasks import load
 from rnnkit.tasks.forecast_metrics import format_per_step, format_table
 from rnnkit.training.atomic import atomic_write_text
+from rnnkit.training.distributed import is_main_process
 from rnnkit.training.progress import make_progress
 
 _LEVEL = click.option(
@@ -63,6 +64,8 @@ def train_command(
         resume=resume_run is not None,
         progress=make_progress(progress, sys.stderr),
     )
+    if not is_main_process():  # under torchrun, rank 0 reports for all
+        return
     report = fc_task.series_report(prep)
     best = min(
         (r for r in result.validations() if "val_loss" in r),

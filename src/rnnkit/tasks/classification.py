@@ -36,8 +36,8 @@ from rnnkit.tasks.classification_data import ClassifyDataConfig, Examples, Scale
 from rnnkit.tasks.metrics import ClassificationReport, classification_report
 from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
-from rnnkit.training.distributed import under_torchrun
-from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
+from rnnkit.training.distributed import init_distributed
+from rnnkit.training.loop import FitResult, StepOutput, fit, resolve_device, seed_everything
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 
@@ -470,11 +470,7 @@ def train(
     Returns:
         The trained task (best weights by validation accuracy) and the training result.
     """
-    if under_torchrun():
-        raise ConfigError(
-            "classify training does not run data-parallel yet: start it without torchrun "
-            "(lm train does run under torchrun)"
-        )
+    context = init_distributed(resolve_device(config.train.device))
     saved = RunDir.open(out) if resume else None
     lm = backward = None
     if config.init.init_from is not None and saved is None:
@@ -486,15 +482,26 @@ def train(
             lm_transfer.check_pair(lm, backward)
         config = lm_transfer.adopt_lm(config, lm, backward)  # saved as such in config.json
     lm_vocab = lm_transfer.lm_vocabulary(lm) if lm is not None else None
-    prep = _prepare(config, saved, lm_vocab)
-    run = saved if saved is not None else _create_run(config, out, prep, overwrite)
+    # Under torchrun (data-parallel) rank 0 alone creates the run; the other ranks then read
+    # its classes and vocabulary (or scaler) back, as a resumed run does.
+    if saved is None and context.is_main:
+        prep = _prepare(config, None, lm_vocab)
+        run = _create_run(config, out, prep, overwrite)
+    context.barrier()
+    if saved is None and not context.is_main:
+        saved = RunDir.open(out)
+    if saved is not None:
+        prep = _prepare(config, saved, lm_vocab)
+        run = saved
     seed_everything(config.train.seed)
     features = None if prep.scaler is None else len(prep.scaler.mean)
     model = build_model(config, len(prep.classes), prep.vocab, features)
     if lm is not None:
         lm_transfer.copy_lm_weights(model, lm, backward)
     unfreeze = config.init.init_from is not None and config.init.gradual_unfreeze
-    if config.init.embeddings is not None and prep.vocab is not None and not resume:
+    # Only rank 0 reads the vectors: fit hands its weights to the other ranks at the start.
+    pretrained = config.init.embeddings is not None and prep.vocab is not None
+    if pretrained and not resume and context.is_main:
         assert prep.tokens is not None
         report = _load_embeddings(model, prep.vocab, config, prep.tokens)
         run.write_extra("embeddings", _coverage_dict(report))
@@ -535,7 +542,9 @@ def train(
         resume=resume,
         progress=progress,
         lr_groups=lr_groups,
+        dist_context=context,
     )
+    context.close()
     task = ClassifierTask(
         config, prep.classes, model, vocab=prep.vocab, scaler=prep.scaler, run=run
     )

@@ -46,8 +46,8 @@ from rnnkit.tasks.forecast_metrics import ForecastScores, forecast_scores
 from rnnkit.tasks.forecasting_data import Cleaned, ForecastDataConfig, Prepared
 from rnnkit.tasks.presets import preset_dict
 from rnnkit.training.config import TrainConfig
-from rnnkit.training.distributed import under_torchrun
-from rnnkit.training.loop import FitResult, StepOutput, fit, seed_everything
+from rnnkit.training.distributed import init_distributed
+from rnnkit.training.loop import FitResult, StepOutput, fit, resolve_device, seed_everything
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 
@@ -609,11 +609,7 @@ def train(
         The trained task (best weights by validation loss), the training result, and the
         prepared series (for evaluating right away).
     """
-    if under_torchrun():
-        raise ConfigError(
-            "forecast training does not run data-parallel yet: start it without torchrun "
-            "(lm train does run under torchrun)"
-        )
+    context = init_distributed(resolve_device(config.train.device))
     saved = RunDir.open(out) if resume else None
     data = config.data
     scaler = SeriesScaler.from_dict(saved.read_extra("scaler")) if saved is not None else None
@@ -627,7 +623,9 @@ def train(
         )
     valid_starts = window_starts(prep.bounds.valid, data.lookback, data.horizon, data.eval_step)
     run = saved
-    if run is None:
+    # Under torchrun (data-parallel) rank 0 alone writes the run; every rank fits the same
+    # scaler from the same data.
+    if run is None and context.is_main:
         run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
         run.write_extra("scaler", prep.scaler.to_dict())
         run.write_extra("series", series_report(prep))
@@ -652,9 +650,11 @@ def train(
         run=run,
         resume=resume,
         progress=progress,
+        dist_context=context,
     )
+    context.close()
     task = ForecasterTask(config, model, prep.scaler, run=run)
-    if config.model.output == "point":
+    if config.model.output == "point" and run is not None and context.is_main:
         task.calibration = calibrate(task, prep)
         if task.calibration is not None:
             run.write_extra("calibration", task.calibration)

@@ -25,7 +25,13 @@ from torch import nn
 from rnnkit.config import ConfigError
 from rnnkit.training.tree import tree_map
 
-__all__ = ["DistributedContext", "init_distributed", "is_main_process", "under_torchrun"]
+__all__ = [
+    "DistributedContext",
+    "has_rows",
+    "init_distributed",
+    "is_main_process",
+    "under_torchrun",
+]
 
 
 @dataclass(frozen=True)
@@ -58,19 +64,38 @@ class DistributedContext:
                 dist.broadcast(tensor.data, src=0)
 
     def average_gradients(self, model: nn.Module, local_items: float) -> None:
-        """Replaces each gradient by the item-weighted mean over ranks (see module doc)."""
+        """Replaces each gradient by the item-weighted mean over ranks (see module doc).
+
+        A rank may have no gradient for a parameter (its share of a small last batch was
+        empty, or its rows never reached the parameter): it counts as zero there. A parameter
+        that no rank has a gradient for keeps ``grad = None``, as in one process.
+        """
         if not self.enabled:
             return
-        grads = [p.grad for p in model.parameters() if p.grad is not None]
-        dtype = grads[0].dtype if grads else torch.float32
-        count = torch.tensor([float(local_items)], dtype=dtype, device=self.device)
-        flat = torch.cat([g.reshape(-1) * local_items for g in grads] + [count])
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            return
+        dtype = next((p.grad.dtype for p in params if p.grad is not None), params[0].dtype)
+        weighted = [
+            (p.grad * local_items if p.grad is not None else torch.zeros_like(p, dtype=dtype))
+            for p in params
+        ]
+        has_grad = [1.0 if p.grad is not None else 0.0 for p in params]
+        tail = torch.tensor([*has_grad, float(local_items)], dtype=dtype, device=self.device)
+        flat = torch.cat([g.reshape(-1) for g in weighted] + [tail])
         dist.all_reduce(flat)
         total_items = flat[-1]
+        reached = flat[-1 - len(params) : -1]
         offset = 0
-        for g in grads:
-            g.copy_((flat[offset : offset + g.numel()] / total_items).view_as(g))
-            offset += g.numel()
+        for p, any_rank in zip(params, reached.tolist(), strict=True):
+            mean = (flat[offset : offset + p.numel()] / total_items).view_as(p)
+            offset += p.numel()
+            if any_rank == 0:
+                p.grad = None
+            elif p.grad is None:
+                p.grad = mean.clone()
+            else:
+                p.grad.copy_(mean)
 
     def any(self, flag: bool) -> bool:
         """True on every rank when ``flag`` is True on any rank (stop decisions agree)."""
@@ -95,6 +120,13 @@ class DistributedContext:
         if self.enabled and dist.is_initialized():
             dist.barrier()
             dist.destroy_process_group()
+
+
+def has_rows(batch: Any) -> bool:
+    """Whether every tensor in ``batch`` has at least one row (a shard can have none)."""
+    rows: list[int] = []
+    tree_map(lambda t: rows.append(t.size(0)) if t.dim() else None, batch)
+    return min(rows, default=1) > 0
 
 
 def under_torchrun() -> bool:

@@ -33,7 +33,7 @@ from torch import nn
 from rnnkit.config import ConfigError, RnnkitError
 from rnnkit.training import checkpoint as ckpt
 from rnnkit.training.config import TrainConfig
-from rnnkit.training.distributed import DistributedContext
+from rnnkit.training.distributed import DistributedContext, has_rows
 from rnnkit.training.grad_health import GradientWatch
 from rnnkit.training.optim import LRGroup, clip_gradients, make_optimizer, make_schedule
 from rnnkit.training.progress import Progress, StepInfo
@@ -385,6 +385,8 @@ class _Trainer:
         items, loss_sum = 0, 0.0
         for batch in group:
             batch = self.dist.shard(tree_map(self._to_device, batch))
+            if not has_rows(batch):
+                continue  # a small last batch left this rank nothing: it adds 0 items
             with self._autocast():
                 out = self.objective.loss(self.model, batch, self.carry)
             loss = out.loss
