@@ -467,6 +467,9 @@ def train(
     :func:`resume_config`): training continues from the last checkpoint with the run's
     classes and vocabulary or scaler.
 
+    Under ``torchrun`` every process calls this; they train one model data-parallel, each on
+    its rows of every batch, and rank 0 alone writes the run.
+
     Returns:
         The trained task (best weights by validation accuracy) and the training result.
     """

@@ -605,6 +605,9 @@ def train(
     With ``resume``, ``out`` is an existing run and ``config`` its own (see
     :func:`resume_config`); training continues from the last checkpoint with the run's scaler.
 
+    Under ``torchrun`` every process calls this; they train one model data-parallel, each on
+    its rows of every batch, and rank 0 alone writes the run.
+
     Returns:
         The trained task (best weights by validation loss), the training result, and the
         prepared series (for evaluating right away).
