@@ -243,8 +243,8 @@ class Recurrent(nn.Module):
                 f"x must have at least one sequence and one step, got {tuple(x.shape)}"
             )
         weight = self.cells[0].weight_ih
-        # Under autocast (--bf16) a layer before this one may hand over bf16 inputs.
-        autocast = torch.is_autocast_enabled(x.device.type)
+        # Under CUDA autocast (--bf16) a layer before this one may hand over bf16 inputs.
+        autocast = x.is_cuda and torch.is_autocast_enabled("cuda")
         if (x.dtype != weight.dtype and not autocast) or x.device != weight.device:
             raise ValueError(
                 f"x is {x.dtype} on {x.device} but the layer's parameters are {weight.dtype} on "
