@@ -196,3 +196,21 @@ def test_cli_trains_on_the_gpu_and_the_run_loads_anywhere(tmp_path):
     task = rnnkit.load(out)
     assert all(t.device.type == "cpu" for t in load_file(out / "model.safetensors").values())
     assert task is not None
+
+
+def test_eval_on_the_gpu_gives_the_cpu_loss(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat .\nthe dog sat on the log .\n" * 60)
+    out = tmp_path / "run"
+    train = ["lm", "train", "--data", str(corpus), "--level", "word", "--out", str(out)]
+    train += ["--hidden-size", "16", "--epochs", "1", "--progress", "none"]
+    assert CliRunner().invoke(main, train).exit_code == 0
+    losses = {}
+    for device in ("cpu", "cuda"):
+        result = CliRunner().invoke(
+            main, ["lm", "eval", str(out), "--split", "valid", "--device", device, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        losses[device] = json.loads(result.output.splitlines()[-1])["loss"]
+    assert losses["cuda"] == pytest.approx(losses["cpu"], rel=1e-3)  # TF32 on cuDNN
+    assert next(rnnkit.load(out, "cuda").model.parameters()).is_cuda

@@ -378,3 +378,19 @@ def test_reverse_turns_each_line_around_at_every_level():
     assert lm.text_tokens("to be\n\nor not", "word", reverse=True) == [
         "be", "to", "<eos>", "<eos>", "not", "or", "<eos>",
     ]  # fmt: skip
+
+
+def test_a_run_loads_on_the_device_asked_for(char_run):
+    out = char_run[0]
+    assert next(rnnkit.load(out, "auto").model.parameters()).device.type == (
+        "cuda" if torch.cuda.is_available() else "cpu"
+    )
+    runner = CliRunner()
+    here = runner.invoke(main, ["lm", "score", str(out), "ab", "--device", "cpu"])
+    assert here.exit_code == 0, here.output
+    if not torch.cuda.is_available():
+        missing = runner.invoke(
+            main, ["lm", "eval", str(out), "--split", "valid", "--device", "cuda"]
+        )
+        assert missing.exit_code == 2 and "'cuda' is not available" in missing.output
+        assert "Traceback" not in missing.output

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from rnnkit.cli.options import config_options
-from rnnkit.cli.runs import run_options, train_config
+from rnnkit.cli.runs import device_option, run_options, train_config
 from rnnkit.config import ConfigError
 from rnnkit.tasks import classification as clf_task
 from rnnkit.tasks import load
@@ -104,9 +104,10 @@ def train_command(
     help="Labelled file (default: the test split of the run's dataset or --test file).",
 )
 @click.option("--plot", type=click.Path(path_type=Path), help="Confusion-matrix PNG to write.")
+@device_option
 @click.option("--json", "as_json", is_flag=True)
 def eval_command(
-    runs: tuple[Path, ...], data_file: Path | None, plot: Path | None, as_json: bool
+    runs: tuple[Path, ...], data_file: Path | None, plot: Path | None, device: str, as_json: bool
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of RUN.
 
@@ -117,7 +118,7 @@ def eval_command(
     from rnnkit.tasks.classify_ensemble import ClassifierEnsemble
     from rnnkit.tasks.metrics import plot_confusion
 
-    members = [_load_classifier(run) for run in runs]
+    members = [_load_classifier(run, device) for run in runs]
     task = members[0] if len(members) == 1 else ClassifierEnsemble(members)
     examples = task.load_examples(data_file)
     report, loss = task.evaluate(examples)
@@ -148,12 +149,13 @@ def eval_command(
     type=click.Path(path_type=Path, allow_dash=True),
     help="Read inputs from a file ('-' for stdin): one text per line, or the run's format.",
 )
+@device_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
 def predict_command(
-    run: Path, texts: tuple[str, ...], input_file: Path | None, as_json: bool
+    run: Path, texts: tuple[str, ...], input_file: Path | None, device: str, as_json: bool
 ) -> None:
     """Label and class probabilities of each TEXT (or each input of --input)."""
-    task = _load_classifier(run)
+    task = _load_classifier(run, device)
     inputs = _inputs(task, texts, input_file)
     if not inputs:
         raise click.UsageError("give TEXT arguments, --input FILE or --input - (stdin)")
@@ -185,8 +187,8 @@ def _inputs(task: clf_task.ClassifierTask, texts: tuple[str, ...], path: Path | 
     return task.load_examples(path, labelled=False).inputs
 
 
-def _load_classifier(run: Path) -> clf_task.ClassifierTask:
-    task = load(run)
+def _load_classifier(run: Path, device: str) -> clf_task.ClassifierTask:
+    task = load(run, device)
     if not isinstance(task, clf_task.ClassifierTask):
         raise ConfigError(f"{run} is not a classifier run", key="run")
     return task

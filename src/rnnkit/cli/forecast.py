@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from rnnkit.cli.options import config_options
-from rnnkit.cli.runs import run_options, train_config
+from rnnkit.cli.runs import device_option, run_options, train_config
 from rnnkit.config import ConfigError
 from rnnkit.tasks import forecasting as fc_task
 from rnnkit.tasks import load
@@ -129,6 +129,7 @@ def _describe_series(report: dict[str, Any]) -> str:
 @_LEVEL
 @click.option("--backtest", type=int, help="Also forecast from the last N rolling origins.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Forecast-vs-actual PNG to write.")
+@device_option
 @click.option("--json", "as_json", is_flag=True)
 def eval_command(
     run: Path,
@@ -137,11 +138,12 @@ def eval_command(
     level: float | None,
     backtest: int | None,
     plot: Path | None,
+    device: str,
     as_json: bool,
 ) -> None:
     """MSE, MAE, RMSE, MAPE and sMAPE of the model next to naive, seasonal-naive and linear
     forecasts on the same windows, overall and per horizon step."""
-    task = _load_forecaster(run)
+    task = _load_forecaster(run, device)
     level = _level(task, level, 0.9)
     prep = task.prepared(None if data_file is None else str(data_file))
     evaluation = task.evaluate(prep, part, level)  # type: ignore[arg-type]
@@ -251,15 +253,21 @@ def _plot_backtest(task: fc_task.ForecasterTask, prep: Any, folds: list, path: P
 @_LEVEL
 @click.option("--output", type=click.Path(path_type=Path), help="CSV to write (default: stdout).")
 @click.option("--plot", type=click.Path(path_type=Path), help="PNG of history and forecast.")
+@device_option
 def predict_command(
-    run: Path, data_file: Path, level: float | None, output: Path | None, plot: Path | None
+    run: Path,
+    data_file: Path,
+    level: float | None,
+    output: Path | None,
+    plot: Path | None,
+    device: str,
 ) -> None:
     """Forecast the next horizon steps after the end of --data: a CSV of future timestamps,
     forecasts and interval bounds."""
     from rnnkit.tasks.forecast_plots import plot_forecast
     from rnnkit.tasks.forecasting_data import load_frame
 
-    task = _load_forecaster(run)
+    task = _load_forecaster(run, device)
     level = _level(task, level, 0.9)
     cleaned = load_frame(task.config.data, str(data_file))
     table = task.predict(cleaned, level)
@@ -300,6 +308,7 @@ def predict_command(
 @_LEVEL
 @click.option("--output", type=click.Path(path_type=Path), help="CSV of every checked point.")
 @click.option("--plot", type=click.Path(path_type=Path), help="PNG with flagged points marked.")
+@device_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per flagged point.")
 def detect_command(
     run: Path,
@@ -307,6 +316,7 @@ def detect_command(
     level: float | None,
     output: Path | None,
     plot: Path | None,
+    device: str,
     as_json: bool,
 ) -> None:
     """Flag points outside the one-step-ahead prediction interval, with a score (distance
@@ -314,7 +324,7 @@ def detect_command(
     from rnnkit.tasks.forecast_plots import plot_anomalies
     from rnnkit.tasks.forecasting_data import load_frame
 
-    task = _load_forecaster(run)
+    task = _load_forecaster(run, device)
     level = _level(task, level, 0.99)
     cleaned = load_frame(task.config.data, str(data_file))
     table = task.detect(cleaned, level)
@@ -371,8 +381,8 @@ def _level(task: fc_task.ForecasterTask, level: float | None, default: float) ->
     return default if level is None else level
 
 
-def _load_forecaster(run: Path) -> fc_task.ForecasterTask:
-    task = load(run)
+def _load_forecaster(run: Path, device: str) -> fc_task.ForecasterTask:
+    task = load(run, device)
     if not isinstance(task, fc_task.ForecasterTask):
         raise ConfigError(f"{run} is not a forecasting run", key="run")
     return task

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from rnnkit.cli.options import config_options
-from rnnkit.cli.runs import run_options, train_config
+from rnnkit.cli.runs import device_option, run_options, train_config
 from rnnkit.tasks import language_modeling as lm_task
 from rnnkit.tasks import load
 from rnnkit.training.distributed import is_main_process
@@ -118,16 +118,22 @@ def _echo_train_summary(summary: dict[str, Any]) -> None:
 @click.option(
     "--batch-size", type=click.IntRange(min=1), help="Parallel streams (default: the run's)."
 )
+@device_option
 @click.option("--json", "as_json", is_flag=True)
 def eval_command(
-    run: Path, data_file: Path | None, split: str | None, batch_size: int | None, as_json: bool
+    run: Path,
+    data_file: Path | None,
+    split: str | None,
+    batch_size: int | None,
+    device: str,
+    as_json: bool,
 ) -> None:
     """Cross-entropy (nats/token), perplexity and bits per character on a text.
 
     A subword-level run also reports a word-level perplexity (per whitespace word, line ends
     counted), comparable with a word-level model's.
     """
-    task = load(run)
+    task = load(run, device)
     if (data_file is None) == (split is None):
         raise click.UsageError("give exactly one of --data FILE or --split valid|test")
     if data_file is not None:
@@ -155,10 +161,11 @@ def eval_command(
 @lm.command("score")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("texts", nargs=-1, required=True)
+@device_option
 @click.option("--json", "as_json", is_flag=True)
-def score_command(run: Path, texts: tuple[str, ...], as_json: bool) -> None:
+def score_command(run: Path, texts: tuple[str, ...], device: str, as_json: bool) -> None:
     """Log-probability of each text, per-token probabilities, ranked best first."""
-    results = load(run).score(list(texts))
+    results = load(run, device).score(list(texts))
     for rank, result in enumerate(results, 1):
         if as_json:
             click.echo(json.dumps({"type": "score", "rank": rank, **result._asdict()}))
@@ -181,11 +188,12 @@ def score_command(run: Path, texts: tuple[str, ...], as_json: bool) -> None:
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("prefix")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True)
+@device_option
 @click.option("--json", "as_json", is_flag=True)
-def next_command(run: Path, prefix: str, top: int, as_json: bool) -> None:
+def next_command(run: Path, prefix: str, top: int, device: str, as_json: bool) -> None:
     """The most likely next tokens after PREFIX, with probabilities (for a backward model,
     trained with --reverse: the tokens most likely before PREFIX, the end of a line)."""
-    predictions = load(run).next_tokens(prefix, top=top)
+    predictions = load(run, device).next_tokens(prefix, top=top)
     if as_json:
         for token, p in predictions:
             click.echo(json.dumps({"type": "token", "token": token, "probability": p}))
@@ -214,12 +222,13 @@ def next_command(run: Path, prefix: str, top: int, as_json: bool) -> None:
 @click.option("--beam", type=click.IntRange(min=1), help="Beam search with this many beams.")
 @click.option("--no-unk", is_flag=True, help="Never generate <unk>.")
 @click.option("--seed", type=int, help="Same seed, same sample.")
+@device_option
 @click.option("--json", "as_json", is_flag=True)
-def sample_command(run: Path, prompt: str, as_json: bool, **options: Any) -> None:
+def sample_command(run: Path, prompt: str, device: str, as_json: bool, **options: Any) -> None:
     """Generate text after --prompt, streamed as it is produced."""
     if sum(bool(options[k]) for k in ("top_k", "top_p", "greedy", "beam")) > 1:
         raise click.UsageError("choose one of --top-k, --top-p, --greedy, --beam")
-    pieces = load(run).sample(prompt, **options)
+    pieces = load(run, device).sample(prompt, **options)
     if as_json:
         text = "".join(pieces)
         click.echo(json.dumps({"type": "summary", "prompt": prompt, "text": text}))

@@ -20,6 +20,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PROGRESS = click.Choice(["auto", "bar", "log", "none"])
 
 
+device_option = click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda", "mps"]),
+    default="cpu",
+    show_default=True,
+    help="Where the model runs; auto picks CUDA, then MPS, then the CPU.",
+)
+
+
 def run_options(presets: Iterable[str]) -> Callable[[F], F]:
     """``--preset --out --resume --overwrite --progress --json`` (parameters ``preset``,
     ``out``, ``resume_run``, ``overwrite``, ``progress``, ``as_json``)."""

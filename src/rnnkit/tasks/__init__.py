@@ -12,6 +12,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from rnnkit.training.loop import resolve_device
 from rnnkit.training.rundir import RunDir, RunDirError
 
 __all__ = ["TASKS", "load"]
@@ -24,13 +25,19 @@ TASKS: dict[str, str] = {
 }
 
 
-def load(path: str | Path) -> Any:
+def load(path: str | Path, device: str = "cpu") -> Any:
     """The trained task object of a run directory (its model, vocabulary or scaler, config).
 
     Nothing is unpickled: weights come from safetensors, everything else from JSON.
 
+    Args:
+        path: The run directory.
+        device: Where the model runs: ``cpu`` (the default, wherever it was trained),
+            ``cuda``, ``mps``, or ``auto`` (CUDA, then MPS, then the CPU).
+
     Raises:
         RunDirError: Not a run directory, or made by a task this rnnkit does not have.
+        ConfigError: The device is not available on this machine.
     """
     run = RunDir.open(path)
     task = run.read_config().get("task")
@@ -39,4 +46,7 @@ def load(path: str | Path) -> Any:
         raise RunDirError(
             f"{run.config_path}: task {task!r} is not one this rnnkit can load (known: {known})"
         )
-    return import_module(TASKS[task]).load(run)
+    where = resolve_device(device)  # before reading the weights: a bad device fails fast
+    loaded = import_module(TASKS[task]).load(run)
+    loaded.model.to(where)
+    return loaded
