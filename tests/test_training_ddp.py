@@ -143,3 +143,30 @@ def test_lm_train_needs_a_stream_per_process(monkeypatch, tmp_path):
     with pytest.raises(ConfigError, match="batch_size is 2 but torchrun started 4 processes"):
         lm.train(config, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_stopped_torchrun_run_resumes_exactly(tmp_path):
+    """Each rank's carried state and dropout stream come back, not only rank 0's."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog.\n" * 40)
+    args = ["lm", "train", "--data", str(corpus), "--level", "char", "--hidden-size", "16"]
+    args += ["--embedding-size", "8", "--batch-size", "8", "--bptt", "10", "--epochs", "2"]
+    args += ["--dropout", "0.3", "--device", "cpu", "--progress", "none", "--json"]
+
+    def torchrun(*more: str) -> None:
+        done = subprocess.run(
+            [*TORCHRUN, "--no-python", RNNKIT, *more],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-4000:]
+
+    torchrun(*args, "--out", str(tmp_path / "straight"))
+    torchrun(*args, "--max-steps", "7", "--out", str(tmp_path / "stopped"))  # mid-epoch 1
+    torchrun("lm", "train", "--resume", str(tmp_path / "stopped"), "--max-steps", "1000")
+    straight = load_file(tmp_path / "straight" / "model.safetensors")
+    resumed = load_file(tmp_path / "stopped" / "model.safetensors")
+    for key, value in straight.items():
+        assert torch.equal(resumed[key], value), key

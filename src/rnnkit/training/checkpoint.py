@@ -71,8 +71,11 @@ __all__ = [
     "FORMAT",
     "Checkpoint",
     "CheckpointError",
+    "capture_rng_state",
     "load_checkpoint",
     "load_model_weights",
+    "parse_rng_state",
+    "restore_rng_state",
     "save_checkpoint",
     "save_model_weights",
 ]
@@ -427,6 +430,47 @@ def _generations(directory: Path) -> list[tuple[int, Path]]:
         if match and entry.is_dir():
             found.append((int(match.group(1)), entry))
     return sorted(found)
+
+
+def capture_rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """This process's RNG states as a checkpoint stores them: (tensors, JSON-able info)."""
+    return _capture_rng()
+
+
+def parse_rng_state(
+    tensors: Mapping[str, torch.Tensor], info: Mapping[str, Any], path: Path
+) -> dict[str, Any]:
+    """The states :func:`capture_rng_state` gave, checked, ready for :func:`restore_rng_state`.
+
+    Raises:
+        CheckpointError: A state is missing or malformed (``path`` names where it came from).
+    """
+    if "torch.cpu" not in tensors:
+        raise CheckpointError("missing tensor 'torch.cpu'", path=path)
+    try:
+        python_state = _decode(info["python"], "python", {}, set())
+        n = info["numpy"]
+        numpy_state = (
+            n["bit_generator"],
+            np.asarray(n["key"], dtype=np.uint32),
+            n["pos"],
+            n["has_gauss"],
+            n["cached_gaussian"],
+        )
+        random.Random().setstate(python_state)
+        np.random.RandomState().set_state(numpy_state)
+    except (_MalformedError, KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"malformed RNG state ({exc!r})", path=path) from None
+    try:
+        torch.Generator().set_state(tensors["torch.cpu"])
+    except (RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"malformed torch RNG state ({exc})", path=path) from None
+    return {"torch": dict(tensors), "python": python_state, "numpy": numpy_state}
+
+
+def restore_rng_state(rng: Mapping[str, Any]) -> None:
+    """Sets this process's RNGs to states from :func:`parse_rng_state`."""
+    _restore_rng(rng)
 
 
 def _capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -865,25 +909,7 @@ def _read_rng(generation: Path) -> dict[str, Any]:
     if "torch.cpu" not in tensors:
         raise CheckpointError("missing tensor 'torch.cpu'", path=tensor_path)
     info = _read_object(json_path, ("python", "numpy"))
-    try:
-        python_state = _decode(info["python"], "python", {}, set())
-        n = info["numpy"]
-        numpy_state = (
-            n["bit_generator"],
-            np.asarray(n["key"], dtype=np.uint32),
-            n["pos"],
-            n["has_gauss"],
-            n["cached_gaussian"],
-        )
-        random.Random().setstate(python_state)
-        np.random.RandomState().set_state(numpy_state)
-    except (_MalformedError, KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise CheckpointError(f"malformed RNG state ({exc!r})", path=json_path) from None
-    try:
-        torch.Generator().set_state(tensors["torch.cpu"])
-    except (RuntimeError, TypeError) as exc:
-        raise CheckpointError(f"malformed torch RNG state ({exc})", path=tensor_path) from None
-    return {"torch": tensors, "python": python_state, "numpy": numpy_state}
+    return parse_rng_state(tensors, info, json_path)
 
 
 def _restore_rng(rng: Mapping[str, Any]) -> None:

@@ -105,6 +105,17 @@ class DistributedContext:
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item() > 0)
 
+    def gather_to_main(self, value: Any) -> list[Any] | None:
+        """Every rank's ``value`` (picklable, in memory only), in rank order, on rank 0.
+
+        Rank 0 gets the list, the other ranks None; one process gets ``[value]``.
+        """
+        if not self.enabled:
+            return [value]
+        gathered: list[Any] | None = [None] * self.world_size if self.is_main else None
+        dist.gather_object(value, gathered, dst=0)
+        return gathered
+
     def barrier(self) -> None:
         """Waits until every rank gets here (e.g. until rank 0 has written the run)."""
         if self.enabled:

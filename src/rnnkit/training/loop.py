@@ -241,6 +241,8 @@ class _Trainer:
         # Every rank resumes from the run's checkpoint; only rank 0 writes to the run.
         self.source_run = run
         self.run = run if self.dist.is_main else None
+        # Checkpoints gather every rank's state, so every rank must know whether rank 0 saves.
+        self.checkpointing = self.dist.any(run is not None)
         self.progress = progress if (progress is not None and self.dist.is_main) else Progress()
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.params, config, lr_groups=lr_groups)
@@ -299,14 +301,7 @@ class _Trainer:
         self.sums = _EpochSums(**state["sums"])
         tensors = {k: v.to(self.device) for k, v in loaded.tensors.items()}
         self.carry = unflatten(tensors, state["carry"])
-        if self.dist.enabled:
-            # Rank 0 saved only its own carried state and random stream. The other ranks' are
-            # lost, so every rank starts its next window from a zero state, and ranks after 0
-            # draw fresh streams: a resumed data-parallel run is close to, not exactly, one
-            # that never stopped.
-            self.carry = None
-            if self.dist.rank > 0:
-                seed_everything(hash((self.config.seed, self.dist.rank, self.step)) % 2**62)
+        self._restore_rank_state(state, loaded.tensors)
         best = {k.removeprefix("best."): v for k, v in tensors.items() if k.startswith("best.")}
         self.best_weights = best or None
         if self.run is not None:
@@ -558,11 +553,53 @@ class _Trainer:
                 self.run.log_metrics(record)
         self.pending_records = []
 
+    def _restore_rank_state(self, state: dict[str, Any], saved: dict[str, torch.Tensor]) -> None:
+        """Ranks after 0 take back their own carried state and random streams.
+
+        A checkpoint from another number of processes has no rows of this rank's: then every
+        rank starts its next window from a zero state, and ranks after 0 draw fresh streams,
+        so the run is close to, not exactly, one that never stopped.
+        """
+        if state.get("world_size", 1) != self.dist.world_size:
+            self.carry = None
+            if self.dist.rank > 0:
+                seed_everything(hash((self.config.seed, self.dist.rank, self.step)) % 2**62)
+            return
+        if self.dist.rank == 0:
+            return  # rank 0's state is the checkpoint's own
+        prefix = f"rank{self.dist.rank}."
+        mine = state["ranks"][str(self.dist.rank)]
+        ours = {k: v for k, v in saved.items() if k.startswith(prefix)}
+        self.carry = unflatten({k: v.to(self.device) for k, v in ours.items()}, mine["carry"])
+        rng = {k.removeprefix(prefix + "rng."): v for k, v in ours.items() if ".rng." in k}
+        assert self.source_run is not None  # restore() checked it
+        path = self.source_run.checkpoint_dir
+        ckpt.restore_rng_state(ckpt.parse_rng_state(rng, mine["rng"], path))
+
+    def _rank_state(self) -> tuple[dict[str, torch.Tensor], Any, dict[str, Any]]:
+        """This rank's carried state and RNG states, named ``rank<r>.carry.*``/``.rng.*``."""
+        prefix = f"rank{self.dist.rank}"
+        tensors, carry_spec = flatten(self.carry, f"{prefix}.carry")
+        rng_tensors, rng_info = ckpt.capture_rng_state()
+        tensors = {k: v.cpu() for k, v in tensors.items()}
+        tensors.update({f"{prefix}.rng.{k}": v for k, v in rng_tensors.items()})
+        return tensors, carry_spec, rng_info
+
     def _save_checkpoint(self) -> None:
+        if not self.checkpointing:
+            return
+        # Under torchrun rank 0 writes, for every other rank too: its rows' carried state
+        # and its random streams, so that --resume continues each rank exactly.
+        others = self.dist.gather_to_main(self._rank_state()) if self.dist.enabled else None
         if self.run is None:
             return
         carry_tensors, carry_spec = flatten(self.carry, "carry")
         tensors = dict(carry_tensors)
+        ranks = {}
+        for rank, (rank_tensors, rank_carry, rank_rng) in enumerate(others or []):
+            if rank > 0:
+                tensors.update(rank_tensors)
+                ranks[str(rank)] = {"carry": rank_carry, "rng": rank_rng}
         if self.best_weights is not None:
             tensors.update({f"best.{k}": v for k, v in self.best_weights.items()})
         trainer = {
@@ -576,6 +613,8 @@ class _Trainer:
             "history": self.history,
             "sums": self.sums.as_dict(),
             "carry": carry_spec,
+            "world_size": self.dist.world_size,
+            "ranks": ranks,
         }
         ckpt.save_checkpoint(
             self.run.checkpoint_dir,
