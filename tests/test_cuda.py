@@ -189,7 +189,7 @@ def test_cli_trains_on_the_gpu_and_the_run_loads_anywhere(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.splitlines()[-1])
-    assert summary["steps"] > 0
+    assert summary["steps"] > 0 and summary["device"] == "cuda:0"
     assert json.loads((out / "config.json").read_text())["train"]["device"] == "cuda"
     sample = CliRunner().invoke(main, ["lm", "sample", str(out), "--length", "8", "--seed", "1"])
     assert sample.exit_code == 0 and sample.output.strip()

@@ -191,6 +191,7 @@ def test_cli_train_score_next_sample(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.splitlines()[-1])
     assert summary["steps"] == 5 and summary["level"] == "word"
+    assert summary["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")  # auto
     saved = json.loads((out / "config.json").read_text())
     assert saved["model"]["rnn"]["hidden_size"] == 16 and saved["task"] == "lm"
     again = runner.invoke(main, args)

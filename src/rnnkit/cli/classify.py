@@ -72,6 +72,7 @@ def train_command(
         "steps": result.steps,
         "train_time": result.train_time,
         "parameters": sum(p.numel() for p in task.model.parameters()),
+        "device": str(next(task.model.parameters()).device),
         "classes": task.classes,
         "best_epoch": None if best is None else best["epoch"],
         "val_acc": None if best is None else best["val_acc"],
@@ -82,7 +83,8 @@ def train_command(
     else:
         click.echo(
             f"trained {summary['parameters']:,} parameters for {summary['steps']} steps in "
-            f"{summary['train_time']:.0f}s ({summary['stop_reason']}); classes: "
+            f"{summary['train_time']:.0f}s on {summary['device']} ({summary['stop_reason']}); "
+            "classes: "
             f"{', '.join(task.classes)}"
         )
         if best is not None:

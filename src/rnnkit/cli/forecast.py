@@ -79,6 +79,7 @@ def train_command(
         "steps": result.steps,
         "train_time": result.train_time,
         "parameters": sum(p.numel() for p in task.model.parameters()),
+        "device": str(next(task.model.parameters()).device),
         "series": report,
         "best_epoch": None if best is None else best["epoch"] + 1,
         "val_loss": None if best is None else best["val_loss"],
@@ -91,7 +92,7 @@ def train_command(
         click.echo(_describe_series(report))
         click.echo(
             f"trained {summary['parameters']:,} parameters for {summary['steps']} steps in "
-            f"{summary['train_time']:.0f}s ({summary['stop_reason']})"
+            f"{summary['train_time']:.0f}s on {summary['device']} ({summary['stop_reason']})"
         )
         if best is not None:
             click.echo(

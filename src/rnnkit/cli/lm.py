@@ -73,6 +73,7 @@ def _train_summary(task: lm_task.LanguageModelTask, result: Any, out: Path) -> d
         "steps": result.steps,
         "train_time": result.train_time,
         "parameters": task.model.parameter_count(),
+        "device": str(next(task.model.parameters()).device),
         "vocab_size": len(task.vocab),
         "level": task.level,
         "best_epoch": None if best is None else best["epoch"],
@@ -92,7 +93,7 @@ def _echo_train_summary(summary: dict[str, Any]) -> None:
     unit = _unit(summary["level"])
     click.echo(
         f"trained {summary['parameters']:,} parameters (vocabulary {summary['vocab_size']}) "
-        f"for {summary['steps']} steps in {summary['train_time']:.0f}s "
+        f"for {summary['steps']} steps in {summary['train_time']:.0f}s on {summary['device']} "
         f"({summary['stop_reason']})"
     )
     if summary["val_loss"] is not None:
