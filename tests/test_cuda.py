@@ -1,7 +1,8 @@
 """On a CUDA GPU: device choice, every cell on the GPU, bf16 autocast, resume and the CLI.
 
 Skipped where torch sees no CUDA device (the development machine and CI). They ran on an
-H100 through the device tool on 2026-11-22 (docs/benchmarks.md, "On a GPU").
+H100 through the device tool on 2026-11-22 (docs/benchmarks.md, "On a GPU"), except the last,
+``test_eval_on_the_gpu_gives_the_cpu_loss``, written after the session's GPU time was spent.
 """
 
 from __future__ import annotations
