@@ -30,6 +30,7 @@ _KERNELS = {
     "RNN_TANH": torch.rnn_tanh,
     "RNN_RELU": torch.rnn_relu,
 }
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}  # gate blocks in weight_ih's rows
 
 
 def flat_weights(cells: Sequence[Cell]) -> list[Tensor]:
@@ -73,9 +74,6 @@ def flatten_for_cudnn(cells: Sequence[Cell], *, num_layers: int, bidirectional: 
             True,  # batch_first
             bidirectional,
         )
-
-
-_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def run_fused(

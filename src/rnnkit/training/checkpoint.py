@@ -333,7 +333,7 @@ def load_checkpoint(
     if scheduler is not None:
         _apply(scheduler.load_state_dict, scheduler_state, generation / SCHEDULER_JSON)
     if restore_rng:
-        _restore_rng(rng)
+        restore_rng_state(rng)
     return Checkpoint(progress=progress, tensors=extras, path=generation)
 
 
@@ -396,7 +396,7 @@ def _checkpoint_payload(
         "rnnkit_version": _rnnkit_version(),
         "progress": _plain_json_for(generation / PROGRESS_JSON, progress),
     }
-    rng_tensors, rng_json = _capture_rng()
+    rng_tensors, rng_json = capture_rng_state()
     extras = dict(tensors)
     return {
         MODEL: lambda p: save_model_weights(p, model),
@@ -432,11 +432,6 @@ def _generations(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def capture_rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """This process's RNG states as a checkpoint stores them: (tensors, JSON-able info)."""
-    return _capture_rng()
-
-
 def parse_rng_state(
     tensors: Mapping[str, torch.Tensor], info: Mapping[str, Any], path: Path
 ) -> dict[str, Any]:
@@ -468,12 +463,8 @@ def parse_rng_state(
     return {"torch": dict(tensors), "python": python_state, "numpy": numpy_state}
 
 
-def restore_rng_state(rng: Mapping[str, Any]) -> None:
-    """Sets this process's RNGs to states from :func:`parse_rng_state`."""
-    _restore_rng(rng)
-
-
-def _capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def capture_rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """This process's RNG states as a checkpoint stores them: (tensors, JSON-able info)."""
     tensors = {"torch.cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         for index, state in enumerate(torch.cuda.get_rng_state_all()):
@@ -912,7 +903,8 @@ def _read_rng(generation: Path) -> dict[str, Any]:
     return parse_rng_state(tensors, info, json_path)
 
 
-def _restore_rng(rng: Mapping[str, Any]) -> None:
+def restore_rng_state(rng: Mapping[str, Any]) -> None:
+    """Sets this process's RNGs to states from :func:`parse_rng_state`."""
     torch.set_rng_state(rng["torch"]["torch.cpu"])
     if torch.cuda.is_available():
         # A checkpoint from a machine with other GPUs restores the devices both have.
