@@ -17,8 +17,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -45,63 +48,84 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {  # name: (cell, options)
 }
 
 
-def time_config(config: Config, rounds: int) -> list[dict[str, Any]]:
-    """Median step times and per-round ratios to nn.LSTM of every variant, both ways."""
+Switch = Callable[[], AbstractContextManager[Any]]
+
+
+def compare_ways(
+    config: Config,
+    rounds: int,
+    variants: dict[str, tuple[str, dict[str, Any]]],
+    ways: dict[str, Switch],
+) -> list[dict[str, Any]]:
+    """Median step times and per-round ratios to nn.LSTM of every variant, each way.
+
+    ``ways`` maps a name to a context manager factory under which a step runs that way (two
+    ways: the first is the baseline of ``gain``). Rows: ``<way>_ms``, ``<way>_vs_lstm``, and
+    ``gain``, the second way's ratio over the first's.
+    """
     torch.manual_seed(0)
     x = torch.randn(config.batch, config.steps, config.size, requires_grad=True)
     base = nn.LSTM(config.size, config.size, config.layers, batch_first=True)
-    layers = {name: rnnkit_layer(cell, **opts)(config) for name, (cell, opts) in VARIANTS.items()}
+    layers = {name: rnnkit_layer(cell, **opts)(config) for name, (cell, opts) in variants.items()}
     # time ratio x FLOP ratio = GFLOP/s ratio
     work = {
         name: step_flops(cell, config) / step_flops("lstm", config)
-        for name, (cell, _) in VARIANTS.items()
+        for name, (cell, _) in variants.items()
     }
 
-    def step(module: nn.Module, on_torch: bool) -> float:
-        if not on_torch:
+    def step(module: nn.Module, way: str | None) -> float:
+        if way is None:
             return train_step(module, x)[0]
-        with native.switched_off("bench_native"):
+        with ways[way]():
             return train_step(module, x)[0]
 
-    sides = [(name, on_torch) for name in layers for on_torch in (False, True)]
-    for name, on_torch in sides:  # warm-up, untimed
-        step(layers[name], on_torch)
-    step(base, False)
-    times: dict[tuple[str, bool], list[float]] = {side: [] for side in sides}
+    sides = [(name, way) for name in layers for way in ways]
+    for name, way in sides:  # warm-up, untimed
+        step(layers[name], way)
+    step(base, None)
+    times: dict[tuple[str, str], list[float]] = {side: [] for side in sides}
     base_times: list[float] = []
     for _ in range(rounds):
-        base_times.append(step(base, False))
-        for name, on_torch in sides:
-            times[(name, on_torch)].append(step(layers[name], on_torch))
+        base_times.append(step(base, None))
+        for name, way in sides:
+            times[(name, way)].append(step(layers[name], way))
+    first, second = ways
     rows = []
     for name in layers:
         row: dict[str, Any] = {"config": config.label, "variant": name}
-        for on_torch, side in ((True, "torch"), (False, "native")):
-            ts = times[(name, on_torch)]
-            row[f"{side}_ms"] = 1000 * statistics.median(ts)
-            row[f"{side}_vs_lstm"] = statistics.median(
+        for way in ways:
+            ts = times[(name, way)]
+            row[f"{way}_ms"] = 1000 * statistics.median(ts)
+            row[f"{way}_vs_lstm"] = statistics.median(
                 work[name] * b / t for b, t in zip(base_times, ts, strict=True)
             )
-        row["gain"] = row["native_vs_lstm"] / row["torch_vs_lstm"]
+        row["gain"] = row[f"{second}_vs_lstm"] / row[f"{first}_vs_lstm"]
         rows.append(row)
     return rows
 
 
-def format_rows(rows: list[dict[str, Any]]) -> str:
-    """A markdown table of one configuration's rows."""
+def format_rows(rows: list[dict[str, Any]], ways: tuple[str, str]) -> str:
+    """A markdown table of one configuration's rows, the two ways side by side."""
+    first, second = ways
     lines = [
         f"**{rows[0]['config']}**",
         "",
-        "| variant | torch code ms | native ms | vs nn.LSTM, torch code | vs nn.LSTM, native "
+        f"| variant | {first} ms | {second} ms | vs nn.LSTM, {first} | vs nn.LSTM, {second} "
         "| gain |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['variant']} | {r['torch_ms']:.1f} | {r['native_ms']:.1f} | "
-            f"{r['torch_vs_lstm']:.2f} | {r['native_vs_lstm']:.2f} | {r['gain']:.2f}x |"
+            f"| {r['variant']} | {r[f'{first}_ms']:.1f} | {r[f'{second}_ms']:.1f} | "
+            f"{r[f'{first}_vs_lstm']:.2f} | {r[f'{second}_vs_lstm']:.2f} | {r['gain']:.2f}x |"
         )
     return "\n".join(lines)
+
+
+WAYS: dict[str, Switch] = {
+    "torch": lambda: native.switched_off("bench_native"),
+    "native": contextlib.nullcontext,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 2 if args.quick else args.rounds
     rows: list[dict[str, Any]] = []
     for config in QUICK_CONFIGS if args.quick else FULL_CONFIGS:
-        config_rows = time_config(config, rounds)
-        print(format_rows(config_rows) + "\n", flush=True)
+        config_rows = compare_ways(config, rounds, VARIANTS, WAYS)
+        print(format_rows(config_rows, ("torch", "native")) + "\n", flush=True)
         rows.extend(config_rows)
     if args.json is not None:
         meta = {"commit": commit(), "rounds": rounds, "torch_version": torch.__version__}

@@ -1,5 +1,5 @@
-"""Smoke tests: ``benchmarks.bench_core``, ``bench_native``, ``bench_dispatch`` and (on a
-GPU) ``bench_gpu`` with ``--quick`` run and write complete JSON.
+"""Smoke tests: ``benchmarks.bench_core``, ``bench_native``, ``bench_gemm``, ``bench_dispatch``
+and (on a GPU) ``bench_gpu`` with ``--quick`` run and write complete JSON.
 
 It checks that the script works, not how fast anything is (DESIGN.md: speed is measured by
 benchmarks/, never asserted by a timed test).
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.cells import native
+from rnnkit.cells import gemm, native
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,6 +82,28 @@ def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
         for key in ("torch_ms", "native_ms", "torch_vs_lstm", "native_vs_lstm", "gain"):
             assert math.isfinite(row[key]) and row[key] > 0, (row["variant"], key)
     assert data["meta"]["rounds"] == 2
+
+
+def test_quick_gemm_benchmark_times_both_backends(tmp_path: Path) -> None:
+    if gemm._ONEDNN is None:
+        pytest.skip("this torch build has no oneDNN linear op")
+    data = run_quick("bench_gemm", tmp_path / "gemm.json")
+    products = data["products"]
+    assert len(products) == 15  # five products for each of three weight widths
+    for row in products:
+        for key in ("onednn_us", "mkl_us", "onednn_gflops", "mkl_gflops", "onednn_over_mkl"):
+            assert math.isfinite(row[key]) and row[key] > 0, (row["product"], key)
+    assert {row["variant"] for row in data["results"]} == {
+        "lstm loop",
+        "lstm peephole",
+        "lstm layer_norm",
+        "lstm recurrent_dropout=0.25",
+        "jordan feedback=hidden",
+        "gru loop",
+        "elman loop",
+    }
+    assert all(row["gain"] > 0 for row in data["results"])
+    assert data["meta"]["chosen_backend"] in ("mkl", "onednn")
 
 
 def test_quick_dispatch_benchmark_times_both_engines(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""float32 on the CPU takes oneDNN's products inside the loop; it must match float64 torch ops.
+"""float32 on the CPU takes gemm's products inside the loop; they must match float64 torch ops.
 
-The tests' sizes are far below the size from which gemm uses oneDNN, so each test here lowers
-those thresholds to zero: every product it can route to oneDNN goes there.
+Both of gemm's backends are tested, whichever this machine's CPU picks: oneDNN (blocked packed
+weights, ``_linear_pointwise``) and MKL (contiguous ``Wᵀ``, ``torch.mm``). The tests' sizes are
+far below the size from which gemm packs weights or calls oneDNN, so each test here lowers
+those thresholds to zero: every product goes the backend's way.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import torch
 from cases import CELL_CASES, case_id, make_layer, perturb_
 from rnnkit.cells import gemm
 
+BACKENDS = ["mkl"] + ["onednn"] * (gemm._ONEDNN is not None)
 
-@pytest.fixture(autouse=True)
-def onednn_for_every_size(monkeypatch):
-    """Route every float32 CPU product to oneDNN, and count the calls."""
-    calls = {"n": 0}
+
+@pytest.fixture(params=BACKENDS)
+def backend_for_every_size(monkeypatch, request):
+    """Route every float32 CPU product to one backend, and count the oneDNN calls."""
+    calls = {"n": 0, "backend": request.param}
     real = gemm._ONEDNN
+    monkeypatch.setattr(gemm, "BACKEND", request.param)
 
     def counting(*args, **kwargs):
         calls["n"] += 1
@@ -47,9 +52,8 @@ def forward_backward(layer, x, lengths):
     return [out, *state, x.grad, *(p.grad for p in layer.parameters())]
 
 
-@pytest.mark.skipif(gemm._ONEDNN is None, reason="this torch build has no oneDNN linear op")
 @pytest.mark.parametrize("cell,options", CELL_CASES, ids=map(case_id, CELL_CASES))
-def test_onednn_float32_matches_float64(cell, options, onednn_for_every_size):
+def test_float32_matches_float64(cell, options, backend_for_every_size):
     layer64 = make_layer(cell, options, engine="loop", num_layers=2, bidirectional=True).double()
     perturb_(layer64)
     layer32 = copy.deepcopy(layer64).float()
@@ -59,11 +63,11 @@ def test_onednn_float32_matches_float64(cell, options, onednn_for_every_size):
     got = forward_backward(layer32, x.float(), lengths)
     for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a.double(), b, rtol=1e-4, atol=1e-5)
-    assert onednn_for_every_size["n"] > 0
+    onednn = backend_for_every_size["backend"] == "onednn"
+    assert (backend_for_every_size["n"] > 0) == onednn
 
 
-@pytest.mark.skipif(gemm._ONEDNN is None, reason="this torch build has no oneDNN linear op")
-def test_gemm_helpers_agree_with_torch(onednn_for_every_size):
+def test_gemm_helpers_agree_with_torch(backend_for_every_size):
     torch.manual_seed(0)
     x, w, b, other = torch.randn(5, 3), torch.randn(4, 3), torch.randn(4), torch.randn(5, 4)
     dy = torch.randn(5, 4)
@@ -72,7 +76,14 @@ def test_gemm_helpers_agree_with_torch(onednn_for_every_size):
         torch.testing.assert_close(gemm.linear_add(x, w, other), other + x @ w.t())
         torch.testing.assert_close(gemm.matmul(dy, w), dy @ w)
         torch.testing.assert_close(gemm.weight_grad(dy, x), dy.t() @ x)
-        assert onednn_for_every_size["n"] == 3  # linear, matmul, weight_grad; binary apart
+        pw = gemm.packed(w, batch=5)
+        torch.testing.assert_close(gemm.linear(x, pw, b), x @ w.t() + b)
+        torch.testing.assert_close(gemm.linear(x, pw), x @ w.t())
+        torch.testing.assert_close(gemm.linear_add(x, pw, other), other + x @ w.t())
+        onednn = backend_for_every_size["backend"] == "onednn"
+        assert (pw.onednn is not None, pw.transposed is not None) == (onednn, not onednn)
+        # oneDNN: linear, matmul, weight_grad, then linear twice packed (binary apart)
+        assert backend_for_every_size["n"] == 5 * onednn
     xs = torch.randn(2, 5, 3, requires_grad=True)
     ws = w.clone().requires_grad_(True)
     bs = b.clone().requires_grad_(True)
@@ -83,3 +94,22 @@ def test_gemm_helpers_agree_with_torch(onednn_for_every_size):
     grads_ref = torch.autograd.grad(y_ref.square().sum(), (xs, ws, bs))
     for a, r in zip(grads, grads_ref, strict=True):
         torch.testing.assert_close(a, r)
+
+
+@pytest.mark.parametrize(
+    "vendor,has_onednn,expected",
+    [
+        ("GenuineIntel", True, "mkl"),
+        ("AuthenticAMD", True, "onednn"),
+        ("Intel64 Family 6 Model 85 Stepping 7, GenuineIntel", True, "mkl"),  # Windows
+        ("", True, "onednn"),
+        ("AuthenticAMD", False, "mkl"),
+    ],
+)
+def test_backend_follows_the_cpu_vendor(monkeypatch, vendor, has_onednn, expected):
+    monkeypatch.setattr(gemm, "_cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(gemm.torch.backends.mkl, "is_available", lambda: True)
+    monkeypatch.setattr(gemm, "_ONEDNN", gemm._ONEDNN if has_onednn else None)
+    if has_onednn and gemm._ONEDNN is None:
+        pytest.skip("this torch build has no oneDNN linear op")
+    assert gemm._choose_backend() == expected

@@ -1,20 +1,29 @@
-"""Matrix products for the time loop, on oneDNN where it is faster.
+"""Matrix products for the time loop, on whichever of oneDNN and MKL is faster on this CPU.
 
 On a CPU, ``torch.mm`` runs float32 products through MKL, while ``torch.nn.LSTM``'s fused kernel
-uses oneDNN. Measured on the 2-core development machine (torch 2.13), oneDNN's inner-product
-primitive was 15-35% faster for the loop's shapes: a (64, 256) x (256, 1024) step product in
-~200 µs against ~250 µs, and the (6400, 1024) x (1024, 256) input gradient in 17 ms against
-26 ms. Those products are most of a training step, so the loop uses oneDNN when it can: float32
-tensors on the CPU, outside autograd (the loop's own forward and backward). Weight gradients
-are the exception: MKL computes those of square weights faster, oneDNN those of wide ones
-(:func:`weight_grad`). Everywhere else (float64 checks, GPUs, autograd-recorded direct calls)
-the same functions fall back to the ordinary torch ops, so results agree to float rounding.
+uses oneDNN. MKL runs its tuned kernels on Intel CPUs only; elsewhere it takes a generic path.
+Measured with ``benchmarks/bench_gemm.py`` at the loop's shapes (torch 2.13, 2 threads):
+
+- AMD EPYC (Zen 4, AVX-512), the development machine until 2026-11-22: oneDNN's
+  inner-product primitive was 15-35% faster than MKL, e.g. a (64, 256) x (256, 1024) step
+  product in ~200 µs against ~250 µs and the (6400, 1024) x (1024, 256) input gradient in
+  17 ms against 26 ms; MKL stayed faster for the weight gradients of square weights.
+- Intel Xeon (AVX-512), from 2026-11-23: MKL was as fast as oneDNN or faster at every shape,
+  e.g. 32 µs against 44-52 µs at (64, 256) x (256, 256) and 394 µs against 428-548 µs at
+  (32, 650) x (650, 2600).
+
+So :data:`BACKEND` is ``"mkl"`` on Intel CPUs and ``"onednn"`` elsewhere. It applies to float32
+tensors on the CPU outside autograd (the loop's own forward and backward). Everywhere else
+(float64 checks, GPUs, autograd-recorded direct calls) the functions here are the ordinary
+torch ops, so results agree to float rounding.
 
 ``torch.ops.mkldnn._linear_pointwise`` is the op TorchInductor emits for CPU linear layers; it
-is private to torch, which is pinned (constraints.txt). If it is missing, everything falls back.
+is private to torch, which is pinned (constraints.txt). If it is missing, MKL's route is used.
 """
 
 from __future__ import annotations
+
+import platform
 
 import torch
 from torch import Tensor
@@ -22,6 +31,7 @@ from torch.autograd.function import FunctionCtx, once_differentiable
 from torch.nn import functional as F
 
 __all__ = [
+    "BACKEND",
     "PackedWeight",
     "input_linear",
     "linear",
@@ -38,6 +48,31 @@ _ONEDNN = (
 )
 
 
+def _cpu_vendor() -> str:
+    """The CPU's vendor string (``GenuineIntel``, ``AuthenticAMD``, ...), or ``""``."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("vendor_id"):
+                    return line.partition(":")[2].strip()
+    except OSError:  # not Linux: Windows names the vendor in platform.processor()
+        pass
+    return platform.processor()
+
+
+def _choose_backend() -> str:
+    """``"mkl"`` where MKL runs its own tuned kernels (Intel CPUs) or oneDNN is missing."""
+    if _ONEDNN is None:
+        return "mkl"
+    intel = "GenuineIntel" in _cpu_vendor()
+    return "mkl" if intel and torch.backends.mkl.is_available() else "onednn"
+
+
+# Where the loop's float32 CPU products run: "onednn" or "mkl" (torch.mm and friends). Chosen
+# once per process; tests and benchmarks may set it to compare the two.
+BACKEND = _choose_backend()
+
+
 # Below about 4M multiply-adds a oneDNN call costs more than it saves: it has a fixed overhead
 # of some 40 µs where torch.mm has 5 µs; at (64, 128) x (128, 512) the two took the same time.
 MIN_ONEDNN_MACS = 1 << 22
@@ -45,7 +80,8 @@ MIN_ONEDNN_MACS = 1 << 22
 
 def _use_onednn(x: Tensor, weight: Tensor) -> bool:
     return (
-        _ONEDNN is not None
+        BACKEND == "onednn"
+        and _ONEDNN is not None
         and x.size(0) * weight.numel() >= MIN_ONEDNN_MACS
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
@@ -55,24 +91,32 @@ def _use_onednn(x: Tensor, weight: Tensor) -> bool:
 
 
 class PackedWeight:
-    """A weight reordered once into oneDNN's blocked layout for a known batch size.
+    """A recurrent weight laid out once per sequence for the step products ``x Wᵀ``.
 
-    The loop's forward multiplies by the same recurrent weight at every step; packing it once
-    per sequence instead of once per product made a (32, 650) x (650, 2600) step product 1.4x
-    faster on the development machine (the weight does not fit in L2, and the packed layout
-    streams better), for a one-off 1.3 ms. The backward's ``dz W`` is not packed: packing
-    ``Wᵀ`` cost 11 ms there (a transposed copy, then the reorder) and the product from the
-    strided view was as fast (179 µs against 203 µs at (64, 1024) x (1024, 256)).
+    On oneDNN (``onednn``): reordered into oneDNN's blocked layout for a known batch size.
+    Packing once per sequence instead of once per product made a (32, 650) x (650, 2600) step
+    product 1.4x faster on the AMD machine (the weight does not fit in L2, and the packed
+    layout streams better), for a one-off 1.3 ms. On MKL (``transposed``): ``Wᵀ`` copied
+    contiguous, which MKL multiplies faster than the strided view of ``W`` once the weight
+    outgrows L2 (394 µs against 516 µs at (32, 650) x (650, 2600) on the Intel machine, the
+    same time at H=256). The backward's ``dz W`` reads ``W`` as it is: packing ``Wᵀ`` for it
+    cost more per sequence than it saved (docs/benchmarks.md).
     """
 
     def __init__(self, weight: Tensor, batch: int) -> None:
-        self.packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), batch)
+        weight = weight.detach()
+        self.onednn: Tensor | None = None
+        self.transposed: Tensor | None = None
+        if BACKEND == "onednn":
+            self.onednn = torch.ops.mkldnn._reorder_linear_weight(weight, batch)
+        else:
+            self.transposed = weight.t().contiguous()  # (K, M)
 
 
 def packed(weight: Tensor, batch: int) -> Tensor | PackedWeight:
-    """``weight`` packed for the loop when oneDNN will multiply by it, else ``weight`` itself."""
+    """``weight`` packed for the loop's float32 CPU products, else ``weight`` itself."""
     if (
-        _ONEDNN is None
+        (BACKEND == "onednn" and _ONEDNN is None)
         or batch * weight.numel() < MIN_ONEDNN_MACS
         or weight.dtype != torch.float32
         or weight.device.type != "cpu"
@@ -84,7 +128,10 @@ def packed(weight: Tensor, batch: int) -> Tensor | PackedWeight:
 def linear(x: Tensor, weight: Tensor | PackedWeight, bias: Tensor | None = None) -> Tensor:
     """``x Wᵀ + b``: (N, K), (M, K), (M,) -> (N, M)."""
     if isinstance(weight, PackedWeight):
-        return _ONEDNN(x, weight.packed, bias, "none", [], "")
+        if weight.onednn is not None:
+            return _ONEDNN(x, weight.onednn, bias, "none", [], "")
+        wt = weight.transposed
+        return torch.mm(x, wt) if bias is None else torch.addmm(bias, x, wt)
     if _use_onednn(x, weight):
         return _ONEDNN(x, weight, bias, "none", [], "")
     return F.linear(x, weight, bias)
@@ -93,7 +140,9 @@ def linear(x: Tensor, weight: Tensor | PackedWeight, bias: Tensor | None = None)
 def linear_add(x: Tensor, weight: Tensor | PackedWeight, other: Tensor) -> Tensor:
     """``other + x Wᵀ`` in one kernel: (N, K), (M, K), (N, M) -> (N, M)."""
     if isinstance(weight, PackedWeight):
-        return _ONEDNN.binary(x, other.contiguous(), weight.packed, None, "add")
+        if weight.onednn is not None:
+            return _ONEDNN.binary(x, other.contiguous(), weight.onednn, None, "add")
+        return torch.addmm(other, x, weight.transposed)
     if _use_onednn(x, weight) and other.is_contiguous():
         return _ONEDNN.binary(x, other, weight, None, "add")
     return torch.addmm(other, x, weight.t())
@@ -136,16 +185,18 @@ ONEDNN_GRAD_FROM_WIDTH = 1792
 def weight_grad(dz: Tensor, r: Tensor) -> Tensor:
     """``dzᵀ r`` summed over all rows: (N, M), (N, K) -> (M, K), the gradient of ``r Wᵀ``.
 
-    Computed as ``(rᵀ dz)ᵀ``, by oneDNN for wide weights (``M >= 1792``) and by MKL otherwise.
-    On the development machine (AMD EPYC, AVX-512; medians of 5 runs over N = 1120-12800 rows,
-    K = 128-650), oneDNN was 0.99-1.49x as fast as MKL for every M from 1950 up (1.31x at the
-    (1120, 650) x (1120, 2600) product of a B=32, T=35, H=650 LSTM, whose odd sizes MKL handles
-    badly), 0.86-1.08x at M = 1536, and 0.55-1.10x, mostly slower, for M <= 1024 (0.55-1.01x
-    for square weights such as an Elman's or a Jordan's, 13 of 16 shapes below 0.9x).
+    Computed as ``(rᵀ dz)ᵀ``: on the MKL backend by MKL; on the oneDNN backend by oneDNN for
+    wide weights (``M >= 1792``) and by MKL otherwise. On the AMD machine (AVX-512; medians of 5
+    runs over N = 1120-12800 rows, K = 128-650), oneDNN was 0.99-1.49x as fast as MKL for every
+    M from 1950 up (1.31x at the (1120, 650) x (1120, 2600) product of a B=32, T=35, H=650
+    LSTM, whose odd sizes MKL handles badly), 0.86-1.08x at M = 1536, and 0.55-1.10x, mostly
+    slower, for M <= 1024 (0.55-1.01x for square weights such as an Elman's or a Jordan's, 13
+    of 16 shapes below 0.9x). On the Intel machine MKL was faster at every shape (bench_gemm).
     ``dz.t().mm(r)`` was slower than ``r.t().mm(dz)`` at every shape tried.
     """
     if (
-        _ONEDNN is not None
+        BACKEND == "onednn"
+        and _ONEDNN is not None
         and dz.size(1) >= ONEDNN_GRAD_FROM_WIDTH
         and dz.dtype == torch.float32
         and r.dtype == torch.float32
