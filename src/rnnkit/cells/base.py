@@ -198,6 +198,24 @@ class Cell(nn.Module):
         field as (T, B, ...)); ``dxg`` is (T, B, G).
         """
 
+    # ---- a whole sequence at once, where a cell has native code for it ---------------------
+    def sequence_forward(
+        self, xg: Tensor, state: State, mask: Tensor | None
+    ) -> tuple[Tensor, State, object] | None:
+        """All steps in one native call: ``(outputs (T, B, O), final state, saved)``, or None.
+
+        None (the default) makes the loop step through :meth:`step`. Only for full-length
+        sequences (no padding); ``saved`` goes to :meth:`sequence_backward` as it is.
+        """
+        return None
+
+    def sequence_backward(
+        self, saved: object, doutputs: Tensor, dstate: State
+    ) -> tuple[Tensor, State, dict[str, Tensor]]:
+        """The gradient of :meth:`sequence_forward`: ``(dE/dxg (T, B, G), dE/dstate_0,
+        {parameter name: gradient})`` from dE/doutputs and dE/d(final state)."""
+        raise NotImplementedError(f"{type(self).__name__} has no native sequence")
+
     # ---- direct use ----------------------------------------------------------------------
     def forward(
         self, x: Tensor, state: State | None = None, dropout_mask: Tensor | None = None

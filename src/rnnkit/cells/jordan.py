@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from rnnkit.cells import jordan_native
 from rnnkit.cells.base import (
     Cache,
     Cell,
@@ -155,6 +156,16 @@ class JordanCell(Cell):
             o = linear_add(r, self.weight("weight_oo"), o)
         y = self._psi(o)
         return y, JordanState(y), (r, h, y)
+
+    def sequence_forward(
+        self, xg: Tensor, state: JordanState, mask: Tensor | None
+    ) -> tuple[Tensor, JordanState, jordan_native.Saved] | None:
+        return jordan_native.sequence_forward(self, xg, state, mask)
+
+    def sequence_backward(
+        self, saved: jordan_native.Saved, doutputs: Tensor, dstate: JordanState
+    ) -> tuple[Tensor, JordanState, dict[str, Tensor]]:
+        return jordan_native.sequence_backward(self, saved, doutputs, dstate)
 
     def backward_rows(self, batch: int) -> tuple[tuple[int, ...], ...]:
         return ((batch, self.output_size),)  # dE/do_t, for weight_hy's and weight_oo's gradients

@@ -60,8 +60,14 @@ class _TimeLoop(torch.autograd.Function):
     ) -> tuple[Tensor, ...]:
         state = cell.state_type(*tensors[:n_state])
         keep = any(ctx.needs_input_grad)  # inference keeps no activations
-        with cell.packing(xg.size(1)):
-            outputs, final, caches = _forward_steps(cell, xg, state, valid, mask, keep)
+        native = cell.sequence_forward(xg, state, mask) if valid is None else None
+        if native is not None:  # the whole sequence in one native call
+            outputs, final, ctx.saved = native
+            caches: list[Cache] = []
+        else:
+            ctx.saved = None
+            with cell.packing(xg.size(1)):
+                outputs, final, caches = _forward_steps(cell, xg, state, valid, mask, keep)
         ctx.cell, ctx.valid, ctx.mask, ctx.caches = cell, valid, mask, caches
         ctx.width = xg.size(-1)
         # The final state is returned as copies: the last step's cache may hold the very same
@@ -76,10 +82,15 @@ class _TimeLoop(torch.autograd.Function):
     @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx: FunctionCtx, doutputs: Tensor, *dfinal: Tensor) -> tuple[Tensor | None, ...]:
         cell, caches = ctx.cell, ctx.caches
-        dxg, dstate0, extras = _backward_steps(
-            cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
-        )
-        grads = cell.weight_grads(caches, dxg, extras)
+        if ctx.saved is not None:
+            dxg, dstate0, grads = cell.sequence_backward(
+                ctx.saved, doutputs, cell.state_type(*dfinal)
+            )
+        else:
+            dxg, dstate0, extras = _backward_steps(
+                cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
+            )
+            grads = cell.weight_grads(caches, dxg, extras)
         names = cell.loop_parameter_names
         assert set(grads) == set(names), f"weight_grads gave {sorted(grads)}, expected {names}"
         return (None, dxg, None, None, None, *dstate0, *(grads[n] for n in names))

@@ -1,6 +1,7 @@
-"""Native kernels for the time loop: the LSTM step's elementwise work and in-place tanh, in C.
+"""Native kernels for the time loop, in C: the LSTM step's elementwise work, in-place tanh, and
+whole Jordan sequences.
 
-``lstm.c`` and ``squash.c`` (next to this file) are compiled into one library with the
+``lstm.c``, ``squash.c`` and ``jordan.c`` (next to this file) are compiled into one library with the
 system C compiler (``$CC``, else ``cc``) the first time a loop needs it, into the user cache
 (``native/`` under ``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else
 ``~/.cache/rnnkit``), keyed by the sources, the compiler and the CPU, so later processes load
@@ -32,7 +33,7 @@ from torch import Tensor
 
 __all__ = ["Kernels", "kernels", "status", "switched_off", "usable"]
 
-SOURCES = tuple(Path(__file__).with_name(name) for name in ("lstm.c", "squash.c"))
+SOURCES = tuple(Path(__file__).with_name(name) for name in ("lstm.c", "squash.c", "jordan.c"))
 # -ffast-math lets the compiler call glibc's vectorised expf/tanhf (libmvec); -fopenmp shares
 # torch's OpenMP runtime (same soname, already loaded), so torch.set_num_threads governs both.
 FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
@@ -50,11 +51,13 @@ _loaded: _Loaded | None = None
 
 class Kernels:
     """ctypes bindings of ``lstm_forward``, ``lstm_backward`` (``lstm.c``) and ``squash_tanh``
-    (``squash.c``)."""
+    (``squash.c``); ``jordan_forward`` and ``jordan_backward`` (``jordan.c``) are called on
+    ``library`` by :mod:`rnnkit.cells.jordan_native`."""
 
     def __init__(self, library: ctypes.CDLL) -> None:
         self.library = library
         library.squash_tanh.restype = None
+        library.jordan_forward.restype = library.jordan_backward.restype = ctypes.c_int
         library.squash_tanh.argtypes = [ctypes.c_int64, ctypes.c_void_p]
         for name, result in (("lstm_forward", None), ("lstm_backward", ctypes.c_int)):
             fn = getattr(library, name)
@@ -147,7 +150,7 @@ def _load() -> _Loaded:
         return _Loaded(Kernels(ctypes.CDLL(str(path))), f"on ({path})")
     except (OSError, subprocess.SubprocessError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        names = " and ".join(source.name for source in SOURCES)
+        names = ", ".join(source.name for source in SOURCES)
         return _Loaded(None, f"off: building {names} failed ({first})")
 
 
