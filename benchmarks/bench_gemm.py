@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not keep_freed_pages():
         print("mallopt is unavailable here: timing with the default malloc")
-    print(f"gemm.BACKEND chosen for this CPU ({gemm._cpu_vendor() or 'unknown'}): {gemm.BACKEND}")
+    print(f"gemm.BACKEND chosen for this CPU ({gemm.cpu_vendor() or 'unknown'}): {gemm.BACKEND}")
     rounds = 2 if args.quick else args.rounds
     configs = QUICK_CONFIGS if args.quick else FULL_CONFIGS
     product_rows: list[dict[str, Any]] = []
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             **environment(),
             "commit": commit(),
             "rounds": rounds,
-            "cpu_vendor": gemm._cpu_vendor(),
+            "cpu_vendor": gemm.cpu_vendor(),
             "chosen_backend": gemm.BACKEND,
         }
         report = {"meta": meta, "products": product_rows, "results": step_rows}

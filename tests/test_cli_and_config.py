@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 import rnnkit
-from rnnkit.cells import native
+from rnnkit.cells import gemm, native
 from rnnkit.cli import main
 
 
@@ -29,7 +29,9 @@ def test_cli_version_and_cells():
     assert [line.split()[0] for line in lines[:4]] == ["elman", "jordan", "lstm", "gru"]
     assert "hand-written BPTT" in lines[1] and "LSTM" in lines[2]
     assert lines[4] == "" and lines[5].startswith("In the hand-written loop, the native C")
-    assert lines[5].endswith(native.status()) and len(lines) == 6
+    assert lines[5].endswith(native.status()) and len(lines) == 7
+    backend = "MKL" if gemm.BACKEND == "mkl" else "oneDNN"
+    assert lines[6].startswith(f"Its float32 CPU products run on {backend}")
 
 
 def test_cli_unknown_command_is_a_usage_error():

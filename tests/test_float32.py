@@ -81,7 +81,7 @@ def test_gemm_helpers_agree_with_torch(backend_for_every_size):
         torch.testing.assert_close(gemm.linear(x, pw), x @ w.t())
         torch.testing.assert_close(gemm.linear_add(x, pw, other), other + x @ w.t())
         onednn = backend_for_every_size["backend"] == "onednn"
-        assert (pw.onednn is not None, pw.transposed is not None) == (onednn, not onednn)
+        assert (pw.onednn is not None, pw.mkl is not None) == (onednn, not onednn)
         # oneDNN: linear, matmul, weight_grad, then linear twice packed (binary apart)
         assert backend_for_every_size["n"] == 5 * onednn
     xs = torch.randn(2, 5, 3, requires_grad=True)
@@ -107,7 +107,7 @@ def test_gemm_helpers_agree_with_torch(backend_for_every_size):
     ],
 )
 def test_backend_follows_the_cpu_vendor(monkeypatch, vendor, has_onednn, expected):
-    monkeypatch.setattr(gemm, "_cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(gemm, "cpu_vendor", lambda: vendor)
     monkeypatch.setattr(gemm.torch.backends.mkl, "is_available", lambda: True)
     monkeypatch.setattr(gemm, "_ONEDNN", gemm._ONEDNN if has_onednn else None)
     if has_onednn and gemm._ONEDNN is None:

@@ -14,8 +14,8 @@ from rnnkit.cells import gemm, jordan_native, native
 from rnnkit.state import JordanState
 
 needs_native = pytest.mark.skipif(
-    native.kernels() is None or jordan_native.blas() is None,
-    reason=f"native kernels {native.status()}, MKL packed GEMM {jordan_native.blas()}",
+    native.kernels() is None or gemm.mkl_packed() is None,
+    reason=f"native kernels {native.status()}, MKL packed GEMM {gemm.mkl_packed()}",
 )
 
 

@@ -23,7 +23,10 @@ is private to torch, which is pinned (constraints.txt). If it is missing, MKL's 
 
 from __future__ import annotations
 
+import ctypes
+import os
 import platform
+from functools import cache
 
 import torch
 from torch import Tensor
@@ -32,11 +35,14 @@ from torch.nn import functional as F
 
 __all__ = [
     "BACKEND",
+    "MklPacked",
+    "cpu_vendor",
     "PackedWeight",
     "input_linear",
     "linear",
     "linear_add",
     "matmul",
+    "mkl_packed",
     "packed",
     "weight_grad",
 ]
@@ -48,7 +54,7 @@ _ONEDNN = (
 )
 
 
-def _cpu_vendor() -> str:
+def cpu_vendor() -> str:
     """The CPU's vendor string (``GenuineIntel``, ``AuthenticAMD``, ...), or ``""``."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
@@ -64,13 +70,55 @@ def _choose_backend() -> str:
     """``"mkl"`` where MKL runs its own tuned kernels (Intel CPUs) or oneDNN is missing."""
     if _ONEDNN is None:
         return "mkl"
-    intel = "GenuineIntel" in _cpu_vendor()
+    intel = "GenuineIntel" in cpu_vendor()
     return "mkl" if intel and torch.backends.mkl.is_available() else "onednn"
 
 
 # Where the loop's float32 CPU products run: "onednn" or "mkl" (torch.mm and friends). Chosen
 # once per process; tests and benchmarks may set it to compare the two.
 BACKEND = _choose_backend()
+
+
+class MklPacked(ctypes.Structure):
+    """MKL's packed-GEMM functions (``Blas`` of native/jordan.c), as addresses."""
+
+    _fields_ = [
+        ("pack_size", ctypes.c_void_p),
+        ("pack", ctypes.c_void_p),
+        ("compute", ctypes.c_void_p),
+    ]
+
+
+# cblas_sgemm_compute(layout, transa, transb, m, n, k, a, lda, b, ldb, beta, c, ldc), LP64
+_COMPUTE_TYPE = ctypes.CFUNCTYPE(
+    None,
+    *([ctypes.c_int] * 6),
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_float,
+    ctypes.c_void_p,
+    ctypes.c_int,
+)
+_PACK_SIZE_TYPE = ctypes.CFUNCTYPE(ctypes.c_size_t, *([ctypes.c_int] * 4))
+_PACK_TYPE = ctypes.CFUNCTYPE(
+    None, *([ctypes.c_int] * 6), ctypes.c_float, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
+)
+_ROW_MAJOR, _NO_TRANS, _TRANS, _PACKED, _B_MATRIX = 101, 111, 112, 151, 162
+
+
+@cache
+def mkl_packed() -> MklPacked | None:
+    """MKL's ``cblas_sgemm_pack_get_size``, ``cblas_sgemm_pack`` and ``cblas_sgemm_compute``
+    from libtorch_cpu, or None where torch does not export them (a build without MKL)."""
+    library = os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")
+    names = ("cblas_sgemm_pack_get_size", "cblas_sgemm_pack", "cblas_sgemm_compute")
+    try:
+        functions = [getattr(ctypes.CDLL(library), name) for name in names]
+    except (OSError, AttributeError):
+        return None
+    return MklPacked(*(ctypes.cast(f, ctypes.c_void_p).value for f in functions))
 
 
 # Below about 4M multiply-adds a oneDNN call costs more than it saves: it has a fixed overhead
@@ -96,27 +144,71 @@ class PackedWeight:
     On oneDNN (``onednn``): reordered into oneDNN's blocked layout for a known batch size.
     Packing once per sequence instead of once per product made a (32, 650) x (650, 2600) step
     product 1.4x faster on the AMD machine (the weight does not fit in L2, and the packed
-    layout streams better), for a one-off 1.3 ms. On MKL (``transposed``): ``Wᵀ`` copied
-    contiguous, which MKL multiplies faster than the strided view of ``W`` once the weight
-    outgrows L2 (394 µs against 516 µs at (32, 650) x (650, 2600) on the Intel machine, the
-    same time at H=256). The backward's ``dz W`` reads ``W`` as it is: packing ``Wᵀ`` for it
-    cost more per sequence than it saved (docs/benchmarks.md).
+    layout streams better), for a one-off 1.3 ms. On MKL (``mkl``): packed by MKL's
+    ``cblas_sgemm_pack`` for products with ``batch`` rows, which spares MKL re-packing the
+    weight inside every product (on the Intel machine (64, 256) x (256, 1024) took 95 µs
+    against 113 µs for ``torch.mm``, and (32, 650) x (650, 2600) 350 µs against 394-522 µs).
+    The backward's ``dz W`` reads ``W`` as it is (docs/benchmarks.md).
     """
 
     def __init__(self, weight: Tensor, batch: int) -> None:
         weight = weight.detach()
+        self.weight = weight
         self.onednn: Tensor | None = None
-        self.transposed: Tensor | None = None
+        self.mkl: Tensor | None = None
+        self.rows, self.cols, self.inner = batch, *weight.shape  # (batch, M, K)
         if BACKEND == "onednn":
             self.onednn = torch.ops.mkldnn._reorder_linear_weight(weight, batch)
-        else:
-            self.transposed = weight.t().contiguous()  # (K, M)
+            return
+        blas = mkl_packed()
+        assert blas is not None, "packed() packs for MKL only where MKL exports its packed GEMM"
+        M, K = weight.shape
+        size = _PACK_SIZE_TYPE(blas.pack_size)(_B_MATRIX, batch, M, K)
+        self.mkl = torch.empty(size, dtype=torch.uint8)
+        weight = weight.contiguous()
+        _PACK_TYPE(blas.pack)(
+            _ROW_MAJOR,
+            _B_MATRIX,
+            _TRANS,
+            batch,
+            M,
+            K,
+            1.0,
+            weight.data_ptr(),
+            K,
+            self.mkl.data_ptr(),
+        )
+        self._compute = _COMPUTE_TYPE(blas.compute)
+
+    def product(self, x: Tensor, out: Tensor, beta: float) -> Tensor:
+        """``out <- x Wᵀ + beta out`` on MKL's packed weight: x (batch, K), out (batch, M)."""
+        self._compute(
+            _ROW_MAJOR,
+            _NO_TRANS,
+            _PACKED,
+            self.rows,
+            self.cols,
+            self.inner,
+            x.data_ptr(),
+            self.inner,
+            self.mkl.data_ptr(),
+            self.cols,
+            beta,
+            out.data_ptr(),
+            self.cols,
+        )
+        return out
+
+    def takes(self, x: Tensor) -> bool:
+        """Whether :meth:`product` applies to ``x``: float32, ``(batch, K)`` as packed."""
+        return x.dtype == torch.float32 and x.shape == (self.rows, self.inner)
 
 
 def packed(weight: Tensor, batch: int) -> Tensor | PackedWeight:
     """``weight`` packed for the loop's float32 CPU products, else ``weight`` itself."""
     if (
         (BACKEND == "onednn" and _ONEDNN is None)
+        or (BACKEND == "mkl" and mkl_packed() is None)
         or batch * weight.numel() < MIN_ONEDNN_MACS
         or weight.dtype != torch.float32
         or weight.device.type != "cpu"
@@ -130,8 +222,12 @@ def linear(x: Tensor, weight: Tensor | PackedWeight, bias: Tensor | None = None)
     if isinstance(weight, PackedWeight):
         if weight.onednn is not None:
             return _ONEDNN(x, weight.onednn, bias, "none", [], "")
-        wt = weight.transposed
-        return torch.mm(x, wt) if bias is None else torch.addmm(bias, x, wt)
+        if not weight.takes(x):
+            return F.linear(x, weight.weight, bias)
+        x = x.contiguous()
+        if bias is None:
+            return weight.product(x, x.new_empty((x.size(0), weight.cols)), 0.0)
+        return weight.product(x, bias.expand(x.size(0), -1).contiguous(), 1.0)
     if _use_onednn(x, weight):
         return _ONEDNN(x, weight, bias, "none", [], "")
     return F.linear(x, weight, bias)
@@ -142,7 +238,11 @@ def linear_add(x: Tensor, weight: Tensor | PackedWeight, other: Tensor) -> Tenso
     if isinstance(weight, PackedWeight):
         if weight.onednn is not None:
             return _ONEDNN.binary(x, other.contiguous(), weight.onednn, None, "add")
-        return torch.addmm(other, x, weight.transposed)
+        if not weight.takes(x):
+            return torch.addmm(other, x, weight.weight.t())
+        return weight.product(
+            x.contiguous(), other.clone(memory_format=torch.contiguous_format), 1.0
+        )
     if _use_onednn(x, weight) and other.is_contiguous():
         return _ONEDNN.binary(x, other, weight, None, "add")
     return torch.addmm(other, x, weight.t())

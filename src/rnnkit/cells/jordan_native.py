@@ -15,11 +15,8 @@ cost about as much again (docs/benchmarks.md, "Jordan in C").
 from __future__ import annotations
 
 import ctypes
-import os
-from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-import torch
 from torch import Tensor
 
 from rnnkit.cells import gemm
@@ -43,29 +40,6 @@ class Saved(NamedTuple):
     mask: Tensor | None  # (B, O)
 
 
-class _Blas(ctypes.Structure):
-    """``Blas`` of jordan.c: MKL's packed-GEMM functions."""
-
-    _fields_ = [
-        ("pack_size", ctypes.c_void_p),
-        ("pack", ctypes.c_void_p),
-        ("compute", ctypes.c_void_p),
-    ]
-
-
-@cache
-def blas() -> _Blas | None:
-    """MKL's ``cblas_sgemm_pack_get_size``, ``cblas_sgemm_pack`` and ``cblas_sgemm_compute``
-    from libtorch_cpu, or None where torch does not export them (a build without MKL)."""
-    library = os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")
-    names = ("cblas_sgemm_pack_get_size", "cblas_sgemm_pack", "cblas_sgemm_compute")
-    try:
-        functions = [getattr(ctypes.CDLL(library), name) for name in names]
-    except (OSError, AttributeError):
-        return None
-    return _Blas(*(ctypes.cast(f, ctypes.c_void_p).value for f in functions))
-
-
 def _flags(cell: JordanCell) -> int | None:
     """The kernel's flags for the cell's φ and ψ, or None for a ψ it lacks (softmax)."""
     if cell.output_activation not in _PSI_FLAGS:
@@ -76,7 +50,7 @@ def _flags(cell: JordanCell) -> int | None:
 def _library(cell: JordanCell, *tensors: Tensor) -> ctypes.CDLL | None:
     """The native library if this cell and these tensors can run on it, else None."""
     lib = kernels()
-    if lib is None or gemm.BACKEND != "mkl" or blas() is None or not usable(*tensors):
+    if lib is None or gemm.BACKEND != "mkl" or gemm.mkl_packed() is None or not usable(*tensors):
         return None
     return lib.library
 
@@ -101,7 +75,7 @@ def sequence_forward(
     r, y = xg.new_empty((T, B, O)), xg.new_empty((T, B, O))
     h = xg.new_empty((T, B, H))
     failed = lib.jordan_forward(
-        ctypes.byref(blas()),
+        ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
         *_addresses(xg, state.y, mask, *weights, r, h, y),
@@ -125,7 +99,7 @@ def sequence_backward(
     dr = dfinal.y.contiguous().clone()  # carried back through time, in place
     d_o, da = y.new_empty(y.shape), h.new_empty(h.shape)
     failed = lib.library.jordan_backward(
-        ctypes.byref(blas()),
+        ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
         *_addresses(dy, mask, cell.weight_oh, cell.weight_hy),

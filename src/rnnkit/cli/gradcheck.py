@@ -27,7 +27,7 @@ def _gradcheck_lib() -> ModuleType:
 @click.command("cells")
 def list_cells() -> None:
     """List the recurrent cell families and whether torch has a fused kernel for them."""
-    from rnnkit.cells import CELLS, make_cell, native
+    from rnnkit.cells import CELLS, gemm, make_cell, native
 
     for name, cls in CELLS.items():
         kernel = make_cell(name, 1, 1).fused_mode or "none (hand-written BPTT loop)"
@@ -35,7 +35,13 @@ def list_cells() -> None:
         click.echo(f"{name:7s} fused kernel: {kernel:32s} {summary}")
     click.echo(
         "\nIn the hand-written loop, the native C kernels (the LSTM step; tanh for the other"
-        f" cells) are {native.status()}"
+        f" cells; whole Jordan sequences) are {native.status()}"
+    )
+    jordan_in_c = gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None
+    click.echo(
+        f"Its float32 CPU products run on {'MKL' if gemm.BACKEND == 'mkl' else 'oneDNN'}"
+        f" (CPU vendor {gemm.cpu_vendor() or 'unknown'}); Jordan sequences"
+        f" {'run in C where the kernels are on' if jordan_in_c else 'step in Python'}."
     )
 
 

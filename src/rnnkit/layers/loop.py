@@ -11,6 +11,10 @@ layer-norm GRU, any cell with recurrent dropout) runs here. The loop is a single
   textbook's ``dE/dW = Σ_t ...``) are then taken by ``cell.weight_grads`` as one large matmul
   per weight over all ``T*B`` rows.
 
+A cell with native code for a whole sequence (:meth:`Cell.sequence_forward`; the Jordan cell
+on MKL, :mod:`rnnkit.cells.jordan_native`) runs it in one call instead of the steps above, for
+full-length sequences; its :meth:`Cell.sequence_backward` gives the same three results.
+
 Why by hand: per-step autograd bookkeeping, not arithmetic, is what makes a Python-loop RNN
 slow. On the 2-core development CPU (B=64, T=100, H=256, LSTM training step), autograd through
 an eager loop ran at 0.55-0.75x of ``torch.nn.LSTM``; torch.compile of the step functions at
