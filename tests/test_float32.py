@@ -82,8 +82,12 @@ def test_gemm_helpers_agree_with_torch(backend_for_every_size):
         torch.testing.assert_close(gemm.linear_add(x, pw, other), other + x @ w.t())
         onednn = backend_for_every_size["backend"] == "onednn"
         assert (pw.onednn is not None, pw.mkl is not None) == (onednn, not onednn)
-        # oneDNN: linear, matmul, weight_grad, then linear twice packed (binary apart)
-        assert backend_for_every_size["n"] == 5 * onednn
+        backward = gemm.packed(w, batch=5, backward=True)  # for dz W: on MKL only
+        torch.testing.assert_close(gemm.matmul(dy, backward), dy @ w)
+        torch.testing.assert_close(gemm.matmul(dy[:2], backward), dy[:2] @ w)  # other rows
+        assert isinstance(backward, gemm.PackedWeight) == (not onednn)
+        # oneDNN: linear, matmul, weight_grad, linear twice packed, matmul twice (binary apart)
+        assert backend_for_every_size["n"] == 7 * onednn
     xs = torch.randn(2, 5, 3, requires_grad=True)
     ws = w.clone().requires_grad_(True)
     bs = b.clone().requires_grad_(True)

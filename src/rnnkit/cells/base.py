@@ -92,11 +92,12 @@ class Cell(nn.Module):
         return packs[name] if packs else getattr(self, name)
 
     @contextmanager
-    def packing(self, batch: int) -> Iterator[None]:
+    def packing(self, batch: int, backward: bool = False) -> Iterator[None]:
         """Within this block, :meth:`weight` gives the recurrent weights packed for products
-        with ``batch`` rows. The loop wraps its forward in it."""
+        with ``batch`` rows: ``x Wᵀ``, or ``dz W`` if ``backward``. The loop wraps its forward
+        and its backward in it."""
         self.__dict__["_packs"] = {
-            n: packed(getattr(self, n), batch) for n in self.recurrent_weights
+            n: packed(getattr(self, n), batch, backward) for n in self.recurrent_weights
         }
         try:
             yield

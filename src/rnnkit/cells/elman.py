@@ -115,7 +115,7 @@ class ElmanCell(Cell):
         # φ'(a) written with the output: tanh' = 1 - h², relu' = [h > 0]
         grad = tanh_grad if self.nonlinearity == "tanh" else relu_grad
         da = grad(dh, h, into=dxg)
-        dh_prev = masked(matmul(da, self.weight_hh), mask)
+        dh_prev = masked(matmul(da, self.weight("weight_hh")), mask)
         return RNNState(dh_prev), ()
 
     def weight_grads(

@@ -139,82 +139,69 @@ def _use_onednn(x: Tensor, weight: Tensor) -> bool:
 
 
 class PackedWeight:
-    """A recurrent weight laid out once per sequence for the step products ``x Wᵀ``.
+    """A recurrent weight laid out once per sequence for the step products ``x Wᵀ`` (or, for
+    the backward, ``dz W``).
 
-    On oneDNN (``onednn``): reordered into oneDNN's blocked layout for a known batch size.
-    Packing once per sequence instead of once per product made a (32, 650) x (650, 2600) step
-    product 1.4x faster on the AMD machine (the weight does not fit in L2, and the packed
-    layout streams better), for a one-off 1.3 ms. On MKL (``mkl``): packed by MKL's
-    ``cblas_sgemm_pack`` for products with ``batch`` rows, which spares MKL re-packing the
-    weight inside every product (on the Intel machine (64, 256) x (256, 1024) took 95 µs
-    against 113 µs for ``torch.mm``, and (32, 650) x (650, 2600) 350 µs against 394-522 µs).
-    The backward's ``dz W`` reads ``W`` as it is (docs/benchmarks.md).
+    On oneDNN (``onednn``, forward only): reordered into oneDNN's blocked layout for a known
+    batch size. Packing once per sequence instead of once per product made a (32, 650) x
+    (650, 2600) step product 1.4x faster on the AMD machine (the weight does not fit in L2,
+    and the packed layout streams better), for a one-off 1.3 ms; packing for the backward's
+    ``dz W`` there cost more per sequence than it saved (docs/benchmarks.md). On MKL (``mkl``):
+    packed by MKL's ``cblas_sgemm_pack`` for products with ``batch`` rows, which spares MKL
+    re-packing the weight inside every product. On the Intel machine: (64, 256) x (256, 1024)
+    in 95 µs against 113 µs for ``torch.mm``, (32, 650) x (650, 2600) in 350 µs against
+    394-522 µs, and the backward's (64, 1024) x (1024, 256) in 105 µs against 122 µs, for a
+    16 µs packing.
     """
 
-    def __init__(self, weight: Tensor, batch: int) -> None:
+    def __init__(self, weight: Tensor, batch: int, backward: bool = False) -> None:
         weight = weight.detach()
         self.weight = weight
         self.onednn: Tensor | None = None
         self.mkl: Tensor | None = None
-        self.rows, self.cols, self.inner = batch, *weight.shape  # (batch, M, K)
+        M, K = weight.shape
+        # the product is (rows, inner) x (inner, cols): x Wᵀ forward, dz W backward
+        self.rows, self.cols, self.inner = (batch, K, M) if backward else (batch, M, K)
         if BACKEND == "onednn":
+            assert not backward, "oneDNN packs for the forward only"
             self.onednn = torch.ops.mkldnn._reorder_linear_weight(weight, batch)
             return
         blas = mkl_packed()
         assert blas is not None, "packed() packs for MKL only where MKL exports its packed GEMM"
-        M, K = weight.shape
-        size = _PACK_SIZE_TYPE(blas.pack_size)(_B_MATRIX, batch, M, K)
+        size = _PACK_SIZE_TYPE(blas.pack_size)(_B_MATRIX, batch, self.cols, self.inner)
         self.mkl = torch.empty(size, dtype=torch.uint8)
         weight = weight.contiguous()
-        _PACK_TYPE(blas.pack)(
-            _ROW_MAJOR,
-            _B_MATRIX,
-            _TRANS,
-            batch,
-            M,
-            K,
-            1.0,
-            weight.data_ptr(),
-            K,
-            self.mkl.data_ptr(),
-        )
+        transpose = _NO_TRANS if backward else _TRANS
+        pack = _PACK_TYPE(blas.pack)
+        pack(_ROW_MAJOR, _B_MATRIX, transpose, batch, self.cols, self.inner, 1.0,
+             weight.data_ptr(), K, self.mkl.data_ptr())  # fmt: skip
         self._compute = _COMPUTE_TYPE(blas.compute)
 
     def product(self, x: Tensor, out: Tensor, beta: float) -> Tensor:
-        """``out <- x Wᵀ + beta out`` on MKL's packed weight: x (batch, K), out (batch, M)."""
-        self._compute(
-            _ROW_MAJOR,
-            _NO_TRANS,
-            _PACKED,
-            self.rows,
-            self.cols,
-            self.inner,
-            x.data_ptr(),
-            self.inner,
-            self.mkl.data_ptr(),
-            self.cols,
-            beta,
-            out.data_ptr(),
-            self.cols,
-        )
+        """``out <- x W' + beta out`` on MKL's packed weight (W' = Wᵀ forward, W backward):
+        x (rows, inner) contiguous, out (rows, cols)."""
+        rows, cols, inner = self.rows, self.cols, self.inner
+        self._compute(_ROW_MAJOR, _NO_TRANS, _PACKED, rows, cols, inner, x.data_ptr(), inner,
+                      self.mkl.data_ptr(), cols, beta, out.data_ptr(), cols)  # fmt: skip
         return out
 
     def takes(self, x: Tensor) -> bool:
-        """Whether :meth:`product` applies to ``x``: float32, ``(batch, K)`` as packed."""
+        """Whether :meth:`product` applies to ``x``: float32, ``(rows, inner)`` as packed."""
         return x.dtype == torch.float32 and x.shape == (self.rows, self.inner)
 
 
-def packed(weight: Tensor, batch: int) -> Tensor | PackedWeight:
-    """``weight`` packed for the loop's float32 CPU products, else ``weight`` itself."""
+def packed(weight: Tensor, batch: int, backward: bool = False) -> Tensor | PackedWeight:
+    """``weight`` packed for the loop's float32 CPU products with ``batch`` rows, ``x Wᵀ``
+    (or ``dz W`` if ``backward``, on MKL only), else ``weight`` itself."""
     if (
-        (BACKEND == "onednn" and _ONEDNN is None)
+        (BACKEND == "onednn" and (_ONEDNN is None or backward))
         or (BACKEND == "mkl" and mkl_packed() is None)
         or batch * weight.numel() < MIN_ONEDNN_MACS
         or weight.dtype != torch.float32
         or weight.device.type != "cpu"
     ):
         return weight
-    return PackedWeight(weight, batch)
+    return PackedWeight(weight, batch, backward)
 
 
 def linear(x: Tensor, weight: Tensor | PackedWeight, bias: Tensor | None = None) -> Tensor:
@@ -248,8 +235,12 @@ def linear_add(x: Tensor, weight: Tensor | PackedWeight, other: Tensor) -> Tenso
     return torch.addmm(other, x, weight.t())
 
 
-def matmul(x: Tensor, weight: Tensor) -> Tensor:
+def matmul(x: Tensor, weight: Tensor | PackedWeight) -> Tensor:
     """``x W`` (the backward of :func:`linear`): (N, M), (M, K) -> (N, K)."""
+    if isinstance(weight, PackedWeight):  # packed for the backward, on MKL
+        if not weight.takes(x):
+            return x.mm(weight.weight)
+        return weight.product(x.contiguous(), x.new_empty((x.size(0), weight.cols)), 0.0)
     if _use_onednn(x, weight):
         return _ONEDNN(x, weight.t(), None, "none", [], "")  # oneDNN reads the strided view
     return x.mm(weight)

@@ -152,7 +152,7 @@ class GRUCell(Cell):
             torch.cat((da_r, da_z, da_n), dim=1, out=dxg)  # (B, 3H)
             dz = torch.cat((da_r, da_z, da_n * r), dim=1, out=dz_row)
             extras = (dz,)
-        dh_prev = torch.addcmul(masked(matmul(dz, self.weight_hh), mask), dh, z)
+        dh_prev = torch.addcmul(masked(matmul(dz, self.weight("weight_hh")), mask), dh, z)
         return RNNState(dh_prev), extras
 
     def weight_grads(

@@ -181,12 +181,12 @@ class JordanCell(Cell):
     ) -> tuple[JordanState, Cache]:
         _, h, y = cache
         do = self._psi_backward(dy + dstate.y, y, rows[0] if rows else None)  # (B, O)
-        dh = matmul(do, self.weight_hy)  # (B, H)
+        dh = matmul(do, self.weight("weight_hy"))  # (B, H)
         grad = tanh_grad if self.nonlinearity == "tanh" else relu_grad
         da = grad(dh, h, into=dxg)
-        dr = matmul(da, self.weight_oh) if self.feeds_hidden else None
+        dr = matmul(da, self.weight("weight_oh")) if self.feeds_hidden else None
         if self.feeds_output:
-            dr_o = matmul(do, self.weight_oo)
+            dr_o = matmul(do, self.weight("weight_oo"))
             dr = dr_o if dr is None else dr.add_(dr_o)
         return JordanState(masked(dr, mask)), (do,)
 

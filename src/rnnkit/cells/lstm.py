@@ -230,7 +230,7 @@ class LSTMCell(Cell):
             dz = da
         if self.peephole:  # this step's share of the peephole gradients, (H,) each
             extras += ((da_i * c_prev).sum(0), (da_f * c_prev).sum(0), (da_o * c).sum(0))
-        dh_prev = masked(matmul(dz, self.weight_hh), mask)
+        dh_prev = masked(matmul(dz, self.weight("weight_hh")), mask)
         return LSTMState(dh_prev, dc_prev), extras
 
     def weight_grads(

@@ -113,5 +113,5 @@ def native_step_backward(
         peep_grads = [None] * 3
     outputs = [dxg, dz if cell.layer_norm else None, dc_prev, *ln_grads, *peep_grads]
     lib.backward(_flags(cell), inputs, outputs)
-    dh_prev = masked(matmul(dz, cell.weight_hh), mask)
+    dh_prev = masked(matmul(dz, cell.weight("weight_hh")), mask)
     return LSTMState(dh_prev, dc_prev), tuple(rows)  # dz (layer norm) and the parameter sums

@@ -91,9 +91,10 @@ class _TimeLoop(torch.autograd.Function):
                 ctx.saved, doutputs, cell.state_type(*dfinal)
             )
         else:
-            dxg, dstate0, extras = _backward_steps(
-                cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
-            )
+            with cell.packing(doutputs.size(1), backward=True):
+                dxg, dstate0, extras = _backward_steps(
+                    cell, caches, doutputs, cell.state_type(*dfinal), ctx.valid, ctx.mask, ctx.width
+                )
             grads = cell.weight_grads(caches, dxg, extras)
         names = cell.loop_parameter_names
         assert set(grads) == set(names), f"weight_grads gave {sorted(grads)}, expected {names}"
