@@ -39,6 +39,7 @@ demo: venv
 bench: venv
 	$(VPY) -m benchmarks.bench_core
 	$(VPY) -m benchmarks.bench_native
+	$(VPY) -m benchmarks.bench_gemm
 	$(VPY) -m benchmarks.bench_dispatch
 	$(VPY) -m benchmarks.bench_reference
 

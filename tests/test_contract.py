@@ -9,6 +9,7 @@ import torch
 
 import rnnkit
 from cases import CELL_CASES, case_id, make_layer
+from rnnkit.cells import gemm
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 CASES = pytest.mark.parametrize("cell,options", CELL_CASES, ids=map(case_id, CELL_CASES))
@@ -157,7 +158,10 @@ def test_recurrent_dropout_only_in_training():
     assert torch.equal(c, d)
 
 
-def test_dispatch_picks_the_fused_kernel_only_for_standard_cells():
+@pytest.mark.parametrize("backend", ["onednn", "mkl"])
+def test_dispatch_picks_the_fused_kernel_only_for_standard_cells(backend, monkeypatch):
+    monkeypatch.setattr(gemm, "BACKEND", backend)
+    gru_from = 384 if backend == "onednn" else 512
     assert make_layer("lstm", {}).uses_fused
     assert make_layer("gru", {}).uses_fused
     assert make_layer("elman", {"nonlinearity": "relu"}).uses_fused
@@ -166,8 +170,8 @@ def test_dispatch_picks_the_fused_kernel_only_for_standard_cells():
     assert not make_layer("jordan", {}).uses_fused
     assert not make_layer("lstm", {}, engine="loop").uses_fused
     # Wide GRU/Elman layers train faster on the loop on a CPU; LSTM always takes the kernel.
-    assert not make_layer("gru", {}, hidden_size=384).uses_fused
-    assert make_layer("gru", {}, hidden_size=383).uses_fused
+    assert not make_layer("gru", {}, hidden_size=gru_from).uses_fused
+    assert make_layer("gru", {}, hidden_size=gru_from - 1).uses_fused
     assert make_layer("elman", {}, hidden_size=384).uses_fused
     assert not make_layer("elman", {}, hidden_size=512).uses_fused
     assert not make_layer("elman", {"nonlinearity": "relu"}, hidden_size=600).uses_fused

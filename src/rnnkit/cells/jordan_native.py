@@ -60,8 +60,9 @@ def sequence_forward(
 ) -> tuple[Tensor, JordanState, Saved] | None:
     """The loop's forward over all steps: ``xg`` (T, B, H) -> outputs (T, B, O), or None.
 
-    The outputs are a copy of the saved ``y``, not ``y`` itself: the caller owns them and may
-    change them in place, and the saved tensors must not be the tensor autograd hands out.
+    The outputs are a copy of the saved ``y`` (the kernel writes both), not ``y`` itself: the
+    caller owns them and may change them in place, and a saved tensor that is the very tensor
+    autograd hands out would close a reference cycle through the graph (see the loop).
     """
     if cell.feedback != "hidden" or _flags(cell) is None:
         return None
@@ -72,17 +73,16 @@ def sequence_forward(
         return None
     T, B, H = xg.shape
     O = weights[1].size(0)  # noqa: E741
-    r, y = xg.new_empty((T, B, O)), xg.new_empty((T, B, O))
+    r, y, outputs = (xg.new_empty((T, B, O)) for _ in range(3))
     h = xg.new_empty((T, B, H))
     failed = lib.jordan_forward(
         ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
-        *_addresses(xg, state.y, mask, *weights, r, h, y),
+        *_addresses(xg, state.y, mask, *weights, r, h, y, outputs),
     )
     if failed:
         raise MemoryError(f"jordan_forward could not allocate its packed weights (B={B})")
-    outputs = y.clone()
     return outputs, JordanState(outputs[-1]), Saved(r, h, y, mask)
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells import make_cell
+from rnnkit.cells import gemm, make_cell
 from rnnkit.config import RecurrentConfig
 from rnnkit.layers.fused import flatten_for_cudnn, run_fused
 from rnnkit.layers.stacked import run_stack
@@ -30,10 +30,15 @@ from rnnkit.state import State
 __all__ = ["Engine", "Recurrent"]
 
 Engine = Literal["auto", "fused", "loop"]
-# Hidden size, per fused mode, from which the hand-written loop trains a GRU or Elman layer
-# faster than torch's (unfused) CPU kernels at every batch size measured (16-128) on the
-# 2-core machine: benchmarks/bench_dispatch.py, docs/benchmarks.md.
-LOOP_WINS_ON_CPU_FROM = {"GRU": 384, "RNN_TANH": 512, "RNN_RELU": 512}
+# Hidden size, per backend of the loop's products (rnnkit.cells.gemm.BACKEND) and fused mode,
+# from which the hand-written loop trains a GRU or Elman layer faster than torch's (unfused)
+# CPU kernels, measured over batches of 16-128 on the 2-core machines with
+# benchmarks/bench_dispatch.py (docs/benchmarks.md): GRU from 384 on the AMD machine (oneDNN),
+# from 512 on the Intel machine (MKL), where at 384 the two were even (0.90-1.05).
+LOOP_WINS_ON_CPU_FROM = {
+    "onednn": {"GRU": 384, "RNN_TANH": 512, "RNN_RELU": 512},
+    "mkl": {"GRU": 512, "RNN_TANH": 512, "RNN_RELU": 512},
+}
 _CELL_KEY = re.compile(r"cells\.(\d+)\.(\w+)$")
 _TORCH_KEY = re.compile(r"(\w+?)_l(\d+)(_reverse)?$")
 
@@ -146,8 +151,8 @@ class Recurrent(nn.Module):
 
         ``engine="auto"`` takes the kernel whenever the cell allows it, except for wide GRU and
         Elman layers on the CPU: torch's CPU kernels for those two are not fused, and the loop
-        trains them faster from ``hidden_size`` 384 (GRU) and 512 (Elman) on
-        (:data:`LOOP_WINS_ON_CPU_FROM`, docs/benchmarks.md).
+        trains them faster from ``hidden_size`` 512 (384 for GRU where the loop's products
+        run on oneDNN: :data:`LOOP_WINS_ON_CPU_FROM`, docs/benchmarks.md).
         """
         cell = self.cells[0]
         if self.engine == "loop" or cell.fused_mode is None:
@@ -155,7 +160,8 @@ class Recurrent(nn.Module):
         if self.engine == "fused" or cell.fused_mode == "LSTM":
             return True
         on_cpu = cell.weight_ih.device.type == "cpu"
-        return not (on_cpu and cell.hidden_size >= LOOP_WINS_ON_CPU_FROM[cell.fused_mode])
+        threshold = LOOP_WINS_ON_CPU_FROM[gemm.BACKEND][cell.fused_mode]
+        return not (on_cpu and cell.hidden_size >= threshold)
 
     def _packed_backward_on_cpu(self, x: Tensor, lengths: Tensor | None) -> bool:
         """Whether ``auto`` should avoid the kernel: variable lengths, gradients, on the CPU."""

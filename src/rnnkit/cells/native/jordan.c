@@ -117,11 +117,13 @@ static void recurrent_input(int64_t n, const float *y, const float *m, float *r)
 }
 
 /* Forward over T steps. xg (T, B, H); y0, m (B, O) (m may be NULL); w_oh (H, O); w_hy (O, H);
-   b_hy (O). Writes r (T, B, O): each step's recurrent input; h (T, B, H); y (T, B, O).
+   b_hy (O). Writes r (T, B, O): each step's recurrent input; h (T, B, H); y (T, B, O); and
+   out (T, B, O), a copy of y made while each row is in cache, which the caller hands out (the
+   backward reads y, which the caller's in-place changes to out must not reach).
    Returns 0, or 1 if the packed weights could not be allocated. */
 int jordan_forward(const Blas *blas, int flags, int64_t T, int64_t B, int64_t H, int64_t O,
                    const float *xg, const float *y0, const float *m, const float *w_oh,
-                   const float *w_hy, const float *b_hy, float *r, float *h, float *y)
+                   const float *w_hy, const float *b_hy, float *r, float *h, float *y, float *out)
 {
     const int64_t bh = B * H, bo = B * O;
     Packed oh_t = {NULL, 0, 0}, hy_t = {NULL, 0, 0};
@@ -134,6 +136,7 @@ int jordan_forward(const Blas *blas, int flags, int64_t T, int64_t B, int64_t H,
         squash_hidden(flags, bh, xg + t * bh, h_t);
         mul(blas, (int)B, h_t, &hy_t, y_t); /* h_t W_hy^T */
         squash_output(flags, B, O, b_hy, y_t);
+        memcpy(out + t * bo, y_t, (size_t)bo * sizeof(float));
     }
     free(oh_t.data);
     free(hy_t.data);
