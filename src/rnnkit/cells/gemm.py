@@ -2,15 +2,17 @@
 
 On a CPU, ``torch.mm`` runs float32 products through MKL, while ``torch.nn.LSTM``'s fused kernel
 uses oneDNN. MKL runs its tuned kernels on Intel CPUs only; elsewhere it takes a generic path.
-Measured with ``benchmarks/bench_gemm.py`` at the loop's shapes (torch 2.13, 2 threads):
+Measured at the loop's shapes (torch 2.13, 2 threads; on the Intel machine with
+``benchmarks/bench_gemm.py``):
 
 - AMD EPYC (Zen 4, AVX-512), the development machine until 2026-11-22: oneDNN's
   inner-product primitive was 15-35% faster than MKL, e.g. a (64, 256) x (256, 1024) step
   product in ~200 µs against ~250 µs and the (6400, 1024) x (1024, 256) input gradient in
   17 ms against 26 ms; MKL stayed faster for the weight gradients of square weights.
-- Intel Xeon (AVX-512), from 2026-11-23: MKL was as fast as oneDNN or faster at every shape,
-  e.g. 32 µs against 44-52 µs at (64, 256) x (256, 256) and 394 µs against 428-548 µs at
-  (32, 650) x (650, 2600).
+- Intel Xeon (AVX-512), from 2026-11-23: MKL was as fast as oneDNN or faster at every shape
+  but two within 3% (its step products with packed weights, e.g. 29 µs against 39 µs at
+  (64, 256) x (256, 256) and 333 µs against 401 µs at (32, 650) x (650, 2600); its weight
+  gradients up to 1.75x), and whole training steps of the loop ran 1.08-1.35x faster.
 
 So :data:`BACKEND` is ``"mkl"`` on Intel CPUs and ``"onednn"`` elsewhere. It applies to float32
 tensors on the CPU outside autograd (the loop's own forward and backward). Everywhere else
@@ -282,7 +284,8 @@ def weight_grad(dz: Tensor, r: Tensor) -> Tensor:
     M from 1950 up (1.31x at the (1120, 650) x (1120, 2600) product of a B=32, T=35, H=650
     LSTM, whose odd sizes MKL handles badly), 0.86-1.08x at M = 1536, and 0.55-1.10x, mostly
     slower, for M <= 1024 (0.55-1.01x for square weights such as an Elman's or a Jordan's, 13
-    of 16 shapes below 0.9x). On the Intel machine MKL was faster at every shape (bench_gemm).
+    of 16 shapes below 0.9x). On the Intel machine oneDNN took 0.99-1.01x MKL's time at H=256 and
+1.00-1.75x at H=650 (bench_gemm).
     ``dz.t().mm(r)`` was slower than ``r.t().mm(dz)`` at every shape tried.
     """
     if (

@@ -16,13 +16,14 @@ on MKL, :mod:`rnnkit.cells.jordan_native`) runs it in one call instead of the st
 full-length sequences; its :meth:`Cell.sequence_backward` gives the same three results.
 
 Why by hand: per-step autograd bookkeeping, not arithmetic, is what makes a Python-loop RNN
-slow. On the 2-core development CPU (B=64, T=100, H=256, LSTM training step), autograd through
-an eager loop ran at 0.55-0.75x of ``torch.nn.LSTM``; torch.compile of the step functions at
-0.74-0.76x after 21 s of compiling (TorchScript's CPU fuser is not built into this torch); this
-loop, with the LSTM step's elementwise work in C (:mod:`rnnkit.cells.native`), at 0.79-0.94x
-of ``torch.nn.LSTM`` as it runs by default and 0.70-0.86x compute for compute (every LSTM
-option; docs/benchmarks.md). The input projection ``x W_ihᵀ`` of all steps is done by the caller in
-one matmul, under ordinary autograd.
+slow. On the 2-core AMD development CPU (B=64, T=100, H=256, LSTM training step), autograd
+through an eager loop ran at 0.55-0.75x of ``torch.nn.LSTM``; torch.compile of the step
+functions at 0.74-0.76x after 21 s of compiling (TorchScript's CPU fuser is not built into this
+torch); this loop, with the LSTM step's elementwise work in C (:mod:`rnnkit.cells.native`), at
+0.79-0.94x of ``torch.nn.LSTM`` as it runs by default and 0.70-0.86x compute for compute
+(every LSTM option), and on the Intel machine that followed, with its products on MKL, at
+0.94-1.17x and 0.73-0.87x (docs/benchmarks.md). The input projection ``x W_ihᵀ`` of all
+steps is done by the caller in one matmul, under ordinary autograd.
 
 On a GPU the same loop gives the CPU's numbers but is bound by kernel launches and Python: a
 layer's step costs 270-890 µs forward and backward almost whatever its size, 0.06-0.16x of
