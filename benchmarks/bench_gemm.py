@@ -20,19 +20,17 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from benchmarks.bench_core import FULL_CONFIGS, QUICK_CONFIGS, Config
-from benchmarks.bench_native import compare_ways, format_rows
+from benchmarks.bench_native import compare_ways, format_rows, parse_ab_arguments
 from benchmarks.common import commit, environment, keep_freed_pages
 from rnnkit.cells import gemm
 
@@ -135,11 +133,7 @@ def format_products(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run both parts; print tables and optionally write JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9, help="timed rounds (default 9)")
-    parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
-    parser.add_argument("--quick", action="store_true", help="one tiny configuration, 2 rounds")
-    args = parser.parse_args(argv)
+    args = parse_ab_arguments(argv, __doc__)
     if gemm._ONEDNN is None:
         print("this torch build has no oneDNN linear op: nothing to compare")
         return 1

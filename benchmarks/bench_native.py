@@ -128,13 +128,18 @@ WAYS: dict[str, Switch] = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print a table per configuration and optionally write JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_ab_arguments(argv: list[str] | None, doc: str) -> argparse.Namespace:
+    """``--rounds``, ``--json`` and ``--quick``, as the A/B benchmarks take them."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds (default 9)")
     parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
     parser.add_argument("--quick", action="store_true", help="one tiny configuration, 2 rounds")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print a table per configuration and optionally write JSON."""
+    args = parse_ab_arguments(argv, __doc__)
     if native.kernels() is None:
         print(f"native kernels are {native.status()}: nothing to compare")
         return 1
