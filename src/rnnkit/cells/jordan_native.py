@@ -38,6 +38,7 @@ class Saved(NamedTuple):
     h: Tensor  # (T, B, H)
     y: Tensor  # (T, B, O)
     mask: Tensor | None  # (B, O)
+    library: ctypes.CDLL  # the forward's, for the backward whatever is switched off meanwhile
 
 
 def _flags(cell: JordanCell) -> int | None:
@@ -83,22 +84,20 @@ def sequence_forward(
     )
     if failed:
         raise MemoryError(f"jordan_forward could not allocate its packed weights (B={B})")
-    return outputs, JordanState(outputs[-1]), Saved(r, h, y, mask)
+    return outputs, JordanState(outputs[-1]), Saved(r, h, y, mask, lib)
 
 
 def sequence_backward(
     cell: JordanCell, saved: Saved, doutputs: Tensor, dfinal: JordanState
 ) -> tuple[Tensor, JordanState, dict[str, Tensor]]:
     """dE/dxg (T, B, H), dE/dy_0 and the step parameters' gradients of a native forward."""
-    lib = kernels()
-    assert lib is not None, "a native forward needs its backward's kernels"
-    r, h, y, mask = saved
+    r, h, y, mask, library = saved
     T, B, H = h.shape
     O = y.size(-1)  # noqa: E741
     dy = doutputs.contiguous()
     dr = dfinal.y.contiguous().clone()  # carried back through time, in place
     d_o, da = y.new_empty(y.shape), h.new_empty(h.shape)
-    failed = lib.library.jordan_backward(
+    failed = library.jordan_backward(
         ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
