@@ -28,7 +28,9 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -117,10 +119,23 @@ def mkl_packed() -> MklPacked | None:
     library = os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")
     names = ("cblas_sgemm_pack_get_size", "cblas_sgemm_pack", "cblas_sgemm_compute")
     try:
-        functions = [getattr(ctypes.CDLL(library), name) for name in names]
+        torch_cpu = ctypes.CDLL(library)
+        functions = [getattr(torch_cpu, name) for name in names]
     except (OSError, AttributeError):
         return None
     return MklPacked(*(ctypes.cast(f, ctypes.c_void_p).value for f in functions))
+
+
+@cache
+def _mkl_calls() -> tuple[Callable[..., Any], ...]:
+    """:func:`mkl_packed`'s functions as typed ctypes calls, made once per process."""
+    blas = mkl_packed()
+    assert blas is not None, "packed() packs for MKL only where MKL exports its packed GEMM"
+    return (
+        _PACK_SIZE_TYPE(blas.pack_size),
+        _PACK_TYPE(blas.pack),
+        _COMPUTE_TYPE(blas.compute),
+    )
 
 
 # Below about 4M multiply-adds a oneDNN call costs more than it saves: it has a fixed overhead
@@ -168,16 +183,13 @@ class PackedWeight:
             assert not backward, "oneDNN packs for the forward only"
             self.onednn = torch.ops.mkldnn._reorder_linear_weight(weight, batch)
             return
-        blas = mkl_packed()
-        assert blas is not None, "packed() packs for MKL only where MKL exports its packed GEMM"
-        size = _PACK_SIZE_TYPE(blas.pack_size)(_B_MATRIX, batch, self.cols, self.inner)
+        pack_size, pack, self._compute = _mkl_calls()
+        size = pack_size(_B_MATRIX, batch, self.cols, self.inner)
         self.mkl = torch.empty(size, dtype=torch.uint8)
         weight = weight.contiguous()
         transpose = _NO_TRANS if backward else _TRANS
-        pack = _PACK_TYPE(blas.pack)
         pack(_ROW_MAJOR, _B_MATRIX, transpose, batch, self.cols, self.inner, 1.0,
              weight.data_ptr(), K, self.mkl.data_ptr())  # fmt: skip
-        self._compute = _COMPUTE_TYPE(blas.compute)
 
     def product(self, x: Tensor, out: Tensor, beta: float) -> Tensor:
         """``out <- x W' + beta out`` on MKL's packed weight (W' = Wᵀ forward, W backward):
@@ -284,8 +296,8 @@ def weight_grad(dz: Tensor, r: Tensor) -> Tensor:
     M from 1950 up (1.31x at the (1120, 650) x (1120, 2600) product of a B=32, T=35, H=650
     LSTM, whose odd sizes MKL handles badly), 0.86-1.08x at M = 1536, and 0.55-1.10x, mostly
     slower, for M <= 1024 (0.55-1.01x for square weights such as an Elman's or a Jordan's, 13
-    of 16 shapes below 0.9x). On the Intel machine oneDNN took 0.99-1.01x MKL's time at H=256 and
-1.00-1.75x at H=650 (bench_gemm).
+    of 16 shapes below 0.9x). On the Intel machine oneDNN took 0.99-1.01x MKL's time at H=256
+    and 1.00-1.75x at H=650 (bench_gemm).
     ``dz.t().mm(r)`` was slower than ``r.t().mm(dz)`` at every shape tried.
     """
     if (
