@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import rnnkit
-from rnnkit.cells import native
+from rnnkit.cells import lstm_sequence, native
 
 KERNELS = native.kernels()
 needs_kernels = pytest.mark.skipif(KERNELS is None, reason=f"native kernels {native.status()}")
@@ -21,6 +21,13 @@ OPTIONS = [
     {"layer_norm": True, "peephole": True},
     {"recurrent_dropout": 0.3},
 ]
+
+
+@pytest.fixture(autouse=True)
+def steps_only(monkeypatch):
+    """The Python loop's steps, with these kernels: not the whole sequence in C, which
+    tests/test_native_lstm_sequence.py checks against these steps."""
+    monkeypatch.setattr(lstm_sequence, "sequence_forward", lambda *args: None)
 
 
 @pytest.fixture
@@ -138,7 +145,7 @@ def test_a_missing_compiler_falls_back_to_torch(tmp_path):
     code += "torch.randn(1, 2, 2))[0].sum().backward(); print('trained')"
     out = run_python(code, CC=str(tmp_path / "no-such-cc"), RNNKIT_CACHE=str(tmp_path))
     status, trained = out.splitlines()
-    assert status.startswith("off: building lstm.c, squash.c, jordan.c failed")
+    assert status.startswith("off: building lstm.c, lstm_sequence.c, squash.c, jordan.c failed")
     assert "no-such-cc" in status
     assert trained == "trained"
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from rnnkit.cells import lstm_sequence
 from rnnkit.cells.base import (
     Cache,
     Cell,
@@ -153,6 +154,16 @@ class LSTMCell(Cell):
         if self.layer_norm:
             cache += (*z_ln, *c_ln, *x_ln)  # fields 6-8, 9-11 and 12-14
         return h, LSTMState(h, c), cache
+
+    def sequence_forward(
+        self, xg: Tensor, state: LSTMState, mask: Tensor | None
+    ) -> tuple[Tensor, LSTMState, lstm_sequence.Saved] | None:
+        return lstm_sequence.sequence_forward(self, xg, state, mask)
+
+    def sequence_backward(
+        self, saved: lstm_sequence.Saved, doutputs: Tensor, dstate: LSTMState
+    ) -> tuple[Tensor, LSTMState, dict[str, Tensor]]:
+        return lstm_sequence.sequence_backward(self, saved, doutputs, dstate)
 
     def _squash(self, gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
         """``[a_i, a_f, a_g, a_o] -> ([i, f, g, ·], o)``; with peepholes ``o`` is returned

@@ -1,14 +1,14 @@
 """Native kernels for the time loop, in C: the LSTM step's elementwise work, in-place tanh, and
-whole Jordan sequences.
+whole LSTM and Jordan sequences.
 
-``lstm.c``, ``squash.c`` and ``jordan.c`` (next to this file) are compiled into one library with the
-system C compiler (``$CC``, else ``cc``) the first time a loop needs it, into the user cache
-(``native/`` under ``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else
-``~/.cache/rnnkit``), keyed by the sources, the compiler and the CPU, so later processes load
-it in milliseconds. Building takes 0.45-0.75 s. Where there is no compiler, or the build fails,
-or ``RNNKIT_NATIVE=0``, :func:`kernels` returns None and the cells run their torch code, which
-stays the definition the tests check these kernels against. :func:`status` says which
-happened.
+``lstm.c``, ``lstm_sequence.c``, ``squash.c`` and ``jordan.c`` (next to this file, with their
+headers) are compiled into one library with the system C compiler (``$CC``, else ``cc``) the
+first time a loop needs it, into the user cache (``native/`` under ``$RNNKIT_CACHE``, else
+``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``), keyed by the sources, the compiler and
+the CPU, so later processes load it in milliseconds. Building takes 0.45-0.75 s. Where there
+is no compiler, or the build fails, or ``RNNKIT_NATIVE=0``, :func:`kernels` returns None and
+the cells run their torch code, which stays the definition the tests check these kernels
+against. :func:`status` says which happened.
 
 The kernels take float32 rows of contiguous (B, K) arrays on the CPU; the cells check that
 before calling, and fall back to torch otherwise.
@@ -31,13 +31,23 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-__all__ = ["Kernels", "kernels", "status", "switched_off", "usable"]
+__all__ = ["Kernels", "kernels", "pointers", "status", "switched_off", "usable"]
 
-SOURCES = tuple(Path(__file__).with_name(name) for name in ("lstm.c", "squash.c", "jordan.c"))
+SOURCES = tuple(
+    Path(__file__).with_name(name) for name in ("lstm.c", "lstm_sequence.c", "squash.c", "jordan.c")
+)
+HEADERS = tuple(Path(__file__).with_name(name) for name in ("lstm.h", "blas.h"))
 # -ffast-math lets the compiler call glibc's vectorised expf/tanhf (libmvec); -fopenmp shares
 # torch's OpenMP runtime (same soname, already loaded), so torch.set_num_threads governs both.
 FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
 PEEPHOLE, LAYER_NORM = 1, 2
+# The whole-sequence loops, each returning 0 or 1 (out of memory); called on Kernels.library.
+_SEQUENCES = (
+    "jordan_forward",
+    "jordan_backward",
+    "lstm_sequence_forward",
+    "lstm_sequence_backward",
+)
 
 
 @dataclass
@@ -51,13 +61,14 @@ _loaded: _Loaded | None = None
 
 class Kernels:
     """ctypes bindings of ``lstm_forward``, ``lstm_backward`` (``lstm.c``) and ``squash_tanh``
-    (``squash.c``); ``jordan_forward`` and ``jordan_backward`` (``jordan.c``) are called on
-    ``library`` by :mod:`rnnkit.cells.jordan_native`."""
+    (``squash.c``); the whole-sequence loops (``jordan.c``, ``lstm_sequence.c``) are called on
+    ``library`` by :mod:`rnnkit.cells.jordan_native` and :mod:`rnnkit.cells.lstm_sequence`."""
 
     def __init__(self, library: ctypes.CDLL) -> None:
         self.library = library
         library.squash_tanh.restype = None
-        library.jordan_forward.restype = library.jordan_backward.restype = ctypes.c_int
+        for name in _SEQUENCES:
+            getattr(library, name).restype = ctypes.c_int
         library.squash_tanh.argtypes = [ctypes.c_int64, ctypes.c_void_p]
         for name, result in (("lstm_forward", None), ("lstm_backward", ctypes.c_int)):
             fn = getattr(library, name)
@@ -76,14 +87,14 @@ class Kernels:
     ) -> None:
         """``lstm_forward`` over the rows of ``outputs[1]`` (c_t, (B, H))."""
         B, H = outputs[1].shape  # type: ignore[union-attr]
-        self.library.lstm_forward(B, H, flags, eps, _pointers(inputs), _pointers(outputs))
+        self.library.lstm_forward(B, H, flags, eps, pointers(inputs), pointers(outputs))
 
     def backward(
         self, flags: int, inputs: list[Tensor | None], outputs: list[Tensor | None]
     ) -> None:
         """``lstm_backward`` over the rows of ``inputs[0]`` (dy, (B, H))."""
         B, H = inputs[0].shape  # type: ignore[union-attr]
-        if self.library.lstm_backward(B, H, flags, 0.0, _pointers(inputs), _pointers(outputs)):
+        if self.library.lstm_backward(B, H, flags, 0.0, pointers(inputs), pointers(outputs)):
             raise MemoryError(f"lstm_backward could not allocate its scratch (B={B}, H={H})")
 
     def tanh_(self, x: Tensor) -> Tensor:
@@ -97,7 +108,8 @@ class Kernels:
 _ARRAY_TYPES: dict[int, type[ctypes.Array[ctypes.c_void_p]]] = {}
 
 
-def _pointers(tensors: list[Tensor | None]) -> ctypes.Array[ctypes.c_void_p]:
+def pointers(tensors: list[Tensor | None]) -> ctypes.Array[ctypes.c_void_p]:
+    """The tensors' data addresses as a C array of pointers (NULL for None)."""
     n = len(tensors)
     if n not in _ARRAY_TYPES:
         _ARRAY_TYPES[n] = ctypes.c_void_p * n
@@ -168,7 +180,7 @@ def _build(compiler: str) -> Path:
         [compiler, "--version"], capture_output=True, text=True, check=True, timeout=30
     ).stdout
     key = hashlib.sha256()
-    sources = [source.read_bytes() for source in SOURCES]
+    sources = [source.read_bytes() for source in (*SOURCES, *HEADERS)]
     for part in (*sources, " ".join(FLAGS).encode(), version.encode(), _cpu_id()):
         key.update(part)
     target = _cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"

@@ -10,9 +10,9 @@
  * Why: a Jordan step is two small products, (B, O) x (O, H) and (B, H) x (H, O), each a few
  * tens of microseconds, and the Python loop around them (some ten torch calls a step forward
  * and again backward, each some microseconds of dispatch) cost about as much again. Here the
- * loop runs in C, the products through MKL's packed GEMM (the caller hands over the function
- * pointers: libtorch_cpu exports them), the squashing in place on the products' own rows, and
- * every activation is written once, into the (T, B, K) arrays the weight gradients read.
+ * loop runs in C, the products through MKL's packed GEMM (blas.h), the squashing in place on
+ * the products' own rows, and every activation is written once, into the (T, B, K) arrays the
+ * weight gradients read.
  * Every array is contiguous float32, row-major.
  *
  * Activations: phi tanh or relu (PHI_RELU), psi tanh, identity or sigmoid (PSI_*).
@@ -22,24 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* MKL's packed GEMM (cblas_sgemm_pack_get_size, cblas_sgemm_pack, cblas_sgemm_compute),
-   row-major: each step multiplies by one of the cell's two weights, so each is packed once per
-   sequence into MKL's internal layout, which spares sgemm re-packing it at every step. On the
-   Intel machine a (64, 256) x (256, 256) product took 29 us packed against 32 us for
-   torch.mm, and (32, 650) x (650, 2600) 350 us against 394-522 us. */
-typedef size_t (*pack_size_fn)(int identifier, int m, int n, int k);
-typedef void (*pack_fn)(int layout, int identifier, int trans, int m, int n, int k, float alpha,
-                        const float *src, int ld, float *dest);
-typedef void (*compute_fn)(int layout, int transa, int transb, int m, int n, int k,
-                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                           int ldc);
-typedef struct {
-    pack_size_fn pack_size;
-    pack_fn pack;
-    compute_fn compute;
-} Blas;
-
-enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112, PACKED = 151, B_MATRIX = 162 };
+#include "blas.h"
 
 enum { PHI_RELU = 1, PSI_IDENTITY = 2, PSI_SIGMOID = 4 };
 
@@ -47,32 +30,6 @@ enum { PHI_RELU = 1, PSI_IDENTITY = 2, PSI_SIGMOID = 4 };
 enum { PARALLEL_FROM = 16384 };
 
 static inline float sigmoid(float a) { return 0.5f * tanhf(0.5f * a) + 0.5f; }
-
-/* A weight w, packed as the right operand of products with `rows` rows: of a w^T (transpose)
-   or of a w. w is (cols, inner) for a w^T and (inner, cols) for a w. NULL if out of memory. */
-typedef struct {
-    float *data;
-    int cols, inner;
-} Packed;
-
-static int pack(const Blas *blas, Packed *p, int transpose, int rows, int cols, int inner,
-                const float *w)
-{
-    p->cols = cols;
-    p->inner = inner;
-    p->data = malloc(blas->pack_size(B_MATRIX, rows, cols, inner));
-    if (p->data == NULL) return 1;
-    blas->pack(ROW_MAJOR, B_MATRIX, transpose ? TRANS : NO_TRANS, rows, cols, inner, 1.0f, w,
-               transpose ? inner : cols, p->data);
-    return 0;
-}
-
-/* c (rows, p->cols) = a (rows, p->inner) times the packed weight */
-static void mul(const Blas *blas, int rows, const float *a, const Packed *p, float *c)
-{
-    blas->compute(ROW_MAJOR, NO_TRANS, PACKED, rows, p->cols, p->inner, a, p->inner, p->data,
-                  p->cols, 0.0f, c, p->cols);
-}
 
 /* h <- phi(h + xg), n floats */
 static void squash_hidden(int flags, int64_t n, const float *xg, float *h)

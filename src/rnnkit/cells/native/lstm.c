@@ -22,26 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PEEPHOLE = 1, LAYER_NORM = 2 };
-
-/* Forward inputs, in this order (NULL where a flag is off). */
-enum {
-    IN_PRE,    /* (B, 4H): plain, x W_ih^T + b + r W_hh^T (overwritten by the gates);
-                           layer norm, u = r W_hh^T */
-    IN_XG,     /* (B, 4H) layer norm: this step's row of x W_ih^T */
-    IN_C_PREV, /* (B, H) */
-    IN_G_IH, IN_B_IH, IN_G_HH, IN_B_HH, IN_G_C, IN_B_C, /* (4H, 4H, 4H, 4H, H, H) */
-    IN_W_CI, IN_W_CF, IN_W_CO,                          /* (H) each */
-    N_IN
-};
-
-/* Forward outputs. */
-enum {
-    OUT_GATES, /* (B, 4H): i, f, g, o after squashing (may be IN_PRE itself) */
-    OUT_C, OUT_TC, OUT_H,                  /* (B, H): c_t, tanh(c_t or LN(c_t)), h_t */
-    OUT_MU_U, OUT_RS_U, OUT_MU_X, OUT_RS_X, OUT_MU_C, OUT_RS_C, /* (B) layer-norm statistics */
-    N_OUT
-};
+#include "lstm.h"
 
 /* sigma(a) through tanh: the vectorised tanhf gives +-1 at +-inf and keeps NaN, where
    1 / (1 + expf(-a)) under -ffast-math turned a < -88 (expf overflowing) into NaN. */
@@ -122,27 +103,6 @@ void lstm_forward(int64_t B, int64_t H, int flags, float eps, const float *const
     }
 }
 
-/* Backward inputs: the forward's cache, and the gradients arriving at step t. */
-enum {
-    BI_DY, BI_DH, BI_DC,               /* (B, H): dE/dy_t from above, dE/dh_t, dE/dc_t from t+1 */
-    BI_C_PREV, BI_C, BI_GATES, BI_TC, /* the forward's (B, H), (B, H), (B, 4H), (B, H) */
-    BI_U, BI_XG,                      /* (B, 4H) layer norm: r W_hh^T and x W_ih^T rows */
-    BI_MU_U, BI_RS_U, BI_MU_X, BI_RS_X, BI_MU_C, BI_RS_C, /* (B) */
-    BI_G_IH, BI_G_HH, BI_G_C, BI_B_C,                    /* layer-norm gains and the c shift */
-    BI_W_CI, BI_W_CF, BI_W_CO,                           /* (H) peepholes */
-    N_BI
-};
-
-/* Backward outputs; the parameter gradients are this step's sums over the batch. */
-enum {
-    BO_DA,     /* (B, 4H): dE/d(pre-activations); with layer norm, dE/dxg (the x W_ih^T row) */
-    BO_DZ,     /* (B, 4H) layer norm: dE/d(r W_hh^T) */
-    BO_DC_PREV, /* (B, H) */
-    BO_DG_HH, BO_DB_HH, BO_DG_C, BO_DB_C, BO_DG_IH, BO_DB_IH, /* (4H, 4H, H, H, 4H, 4H) */
-    BO_DW_CI, BO_DW_CF, BO_DW_CO,                             /* (H) */
-    N_BO
-};
-
 /* dx of y = LN(x) from dy (n floats), adding this row's dE/dgain and dE/dshift to dg, db */
 static void layer_norm_backward_row(const float *dy, const float *x, float mu, float rstd,
                                     const float *gain, int64_t n, float *dx, float *dg, float *db)
@@ -163,6 +123,17 @@ static void layer_norm_backward_row(const float *dy, const float *x, float mu, f
         db[k] += dy[k];
         dx[k] = rstd * (dy[k] * gain[k] - m1 - xhat * m2);
     }
+}
+
+/* dst <- src, or dst += src if add: n floats of a parameter gradient */
+static void deliver(float *dst, const float *src, int64_t n, int add)
+{
+    if (!add) {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+        return;
+    }
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) dst[k] += src[k];
 }
 
 /* Per-thread partial sums of the parameter gradients, laid out one after another. */
@@ -250,18 +221,19 @@ int lstm_backward(int64_t B, int64_t H, int flags, float eps, const float *const
     const float *dg_hh = total, *db_hh = total + G, *dg_ih = total + 2 * G;
     const float *db_ih = total + 3 * G, *dg_c = total + 4 * G, *db_c = dg_c + H;
     const float *dw_ci = db_c + H, *dw_cf = dw_ci + H, *dw_co = dw_cf + H;
+    const int add = flags & ACCUMULATE;
     if (ln) {
-        memcpy(out[BO_DG_HH], dg_hh, (size_t)G * sizeof(float));
-        memcpy(out[BO_DB_HH], db_hh, (size_t)G * sizeof(float));
-        memcpy(out[BO_DG_C], dg_c, (size_t)H * sizeof(float));
-        memcpy(out[BO_DB_C], db_c, (size_t)H * sizeof(float));
-        memcpy(out[BO_DG_IH], dg_ih, (size_t)G * sizeof(float));
-        memcpy(out[BO_DB_IH], db_ih, (size_t)G * sizeof(float));
+        deliver(out[BO_DG_HH], dg_hh, G, add);
+        deliver(out[BO_DB_HH], db_hh, G, add);
+        deliver(out[BO_DG_C], dg_c, H, add);
+        deliver(out[BO_DB_C], db_c, H, add);
+        deliver(out[BO_DG_IH], dg_ih, G, add);
+        deliver(out[BO_DB_IH], db_ih, G, add);
     }
     if (peep) {
-        memcpy(out[BO_DW_CI], dw_ci, (size_t)H * sizeof(float));
-        memcpy(out[BO_DW_CF], dw_cf, (size_t)H * sizeof(float));
-        memcpy(out[BO_DW_CO], dw_co, (size_t)H * sizeof(float));
+        deliver(out[BO_DW_CI], dw_ci, H, add);
+        deliver(out[BO_DW_CF], dw_cf, H, add);
+        deliver(out[BO_DW_CO], dw_co, H, add);
     }
     free(total);
     return 0;
