@@ -138,3 +138,27 @@ def test_the_onednn_backend_runs_the_python_steps(monkeypatch, native_runs):
     layer = rnnkit.Recurrent("jordan", input_size=4, hidden_size=5)
     layer(torch.randn(2, 6, 4))[0].sum().backward()
     assert native_runs["n"] == 0
+
+
+@needs_native
+def test_a_batch_first_input_is_projected_and_read_in_its_own_order(monkeypatch):
+    """The first layer's input is projected batch-first (no copy of x into time order, none
+    of its gradient back); the second layer reads the first's time-major outputs."""
+    layouts = []
+    real = jordan_native.sequence_forward
+
+    def spy(*args):
+        result = real(*args)
+        if result is not None:
+            layouts.append(result[2].batch_first)
+        return result
+
+    monkeypatch.setattr(jordan_native, "sequence_forward", spy)
+    torch.manual_seed(0)
+    layer = rnnkit.Recurrent("jordan", input_size=5, hidden_size=6, num_layers=2)
+    x = torch.randn(3, 8, 5)
+    got = training_step(layer, x)
+    assert layouts == [True, False]
+    with native.switched_off("the Python steps"):
+        want = training_step(layer, x)
+    assert_all_close(got, want)

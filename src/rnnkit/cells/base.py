@@ -200,6 +200,12 @@ class Cell(nn.Module):
         """
 
     # ---- a whole sequence at once, where a cell has native code for it ---------------------
+    def reads_batch_first(self, x: Tensor) -> bool:
+        """Whether :meth:`sequence_forward` would take a sequence of ``x`` with its input
+        projection made in batch-first order (then the loop projects a batch-first input
+        without copying it into time order, nor its gradient back). False by default."""
+        return False
+
     def sequence_forward(
         self, xg: Tensor, state: State, mask: Tensor | None
     ) -> tuple[Tensor, State, object] | None:

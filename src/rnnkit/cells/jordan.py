@@ -157,6 +157,9 @@ class JordanCell(Cell):
         y = self._psi(o)
         return y, JordanState(y), (r, h, y)
 
+    def reads_batch_first(self, x: Tensor) -> bool:
+        return jordan_native.reads_batch_first(self, x)
+
     def sequence_forward(
         self, xg: Tensor, state: JordanState, mask: Tensor | None
     ) -> tuple[Tensor, JordanState, jordan_native.Saved] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING, NamedTuple
 
+import torch
 from torch import Tensor
 
 from rnnkit.cells import gemm
@@ -38,6 +39,7 @@ class Saved(NamedTuple):
     h: Tensor  # (T, B, H)
     y: Tensor  # (T, B, O)
     mask: Tensor | None  # (B, O)
+    batch_first: bool  # r, h, y are time-major views of batch-first memory, as xg was
     library: ctypes.CDLL  # the forward's, for the backward whatever is switched off meanwhile
 
 
@@ -56,60 +58,104 @@ def _library(cell: JordanCell, *tensors: Tensor) -> ctypes.CDLL | None:
     return lib.library
 
 
+def reads_batch_first(cell: JordanCell, x: Tensor) -> bool:
+    """Whether a sequence of ``x`` would run here, where the input projection may be made in
+    batch-first order (the C loop reads either order; see ``native/jordan.c``)."""
+    supported = cell.feedback == "hidden" and _flags(cell) is not None
+    return (
+        supported
+        and x.dtype == torch.float32
+        and x.device.type == "cpu"
+        and (kernels() is not None and gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None)
+    )
+
+
+def _layout(xg: Tensor) -> bool | None:
+    """True if ``xg`` (T, B, H) is a time-major view of batch-first memory, False if it is
+    time-major and contiguous, None otherwise (the C loop reads neither)."""
+    if xg.is_contiguous():
+        return False
+    return True if xg.transpose(0, 1).is_contiguous() else None
+
+
+def _empty(like: Tensor, batch_first: bool, width: int) -> Tensor:
+    """An empty (T, B, width) array in ``like``'s layout."""
+    T, B = like.shape[:2]
+    if batch_first:
+        return like.new_empty((B, T, width)).transpose(0, 1)
+    return like.new_empty((T, B, width))
+
+
+def _in_memory_order(t: Tensor, batch_first: bool) -> Tensor:
+    """The contiguous tensor behind a (T, B, K) array: sums over all rows read it as it is."""
+    return t.transpose(0, 1) if batch_first else t
+
+
 def sequence_forward(
     cell: JordanCell, xg: Tensor, state: JordanState, mask: Tensor | None
 ) -> tuple[Tensor, JordanState, Saved] | None:
     """The loop's forward over all steps: ``xg`` (T, B, H) -> outputs (T, B, O), or None.
 
-    The outputs are a copy of the saved ``y`` (the kernel writes both), not ``y`` itself: the
-    caller owns them and may change them in place, and a saved tensor that is the very tensor
-    autograd hands out would close a reference cycle through the graph (see the loop).
+    ``xg`` may be time-major or a time-major view of batch-first memory; the saved arrays
+    take its layout. The outputs are a time-major copy of the saved ``y`` (the kernel writes
+    both), not ``y`` itself: the caller owns them and may change them in place, and a saved
+    tensor that is the very tensor autograd hands out would close a reference cycle through
+    the graph (see the loop).
     """
-    if cell.feedback != "hidden" or _flags(cell) is None:
+    batch_first = _layout(xg)
+    if cell.feedback != "hidden" or _flags(cell) is None or batch_first is None:
         return None
     weights = [cell.weight_oh, cell.weight_hy, cell.bias_hy]
     extra = [mask] if mask is not None else []
-    lib = _library(cell, xg, state.y, *weights, *extra)
+    lib = _library(cell, _in_memory_order(xg, batch_first), state.y, *weights, *extra)
     if lib is None:
         return None
     T, B, H = xg.shape
     O = weights[1].size(0)  # noqa: E741
-    r, y, outputs = (xg.new_empty((T, B, O)) for _ in range(3))
-    h = xg.new_empty((T, B, H))
+    r, y = _empty(xg, batch_first, O), _empty(xg, batch_first, O)
+    h, outputs = _empty(xg, batch_first, H), xg.new_empty((T, B, O))
     failed = lib.jordan_forward(
         ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
+        ctypes.c_int(batch_first),
         *_addresses(xg, state.y, mask, *weights, r, h, y, outputs),
     )
     if failed:
         raise MemoryError(f"jordan_forward could not allocate its packed weights (B={B})")
-    return outputs, JordanState(outputs[-1]), Saved(r, h, y, mask, lib)
+    return outputs, JordanState(outputs[-1]), Saved(r, h, y, mask, batch_first, lib)
 
 
 def sequence_backward(
     cell: JordanCell, saved: Saved, doutputs: Tensor, dfinal: JordanState
 ) -> tuple[Tensor, JordanState, dict[str, Tensor]]:
-    """dE/dxg (T, B, H), dE/dy_0 and the step parameters' gradients of a native forward."""
-    r, h, y, mask, library = saved
+    """dE/dxg (T, B, H) in the forward's layout, dE/dy_0 and the step parameters' gradients."""
+    r, h, y, mask, batch_first, library = saved
     T, B, H = h.shape
     O = y.size(-1)  # noqa: E741
-    dy = doutputs.contiguous()
+    # Read in place where its rows are contiguous (the transposed gradient of batch-first
+    # outputs is): no copy into time order.
+    dy = doutputs if doutputs.stride(-1) == 1 else doutputs.contiguous()
     dr = dfinal.y.contiguous().clone()  # carried back through time, in place
-    d_o, da = y.new_empty(y.shape), h.new_empty(h.shape)
+    d_o, da = _empty(y, batch_first, O), _empty(h, batch_first, H)
     failed = library.jordan_backward(
         ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
-        *_addresses(dy, mask, cell.weight_oh, cell.weight_hy),
+        ctypes.c_int(batch_first),
+        ctypes.c_void_p(dy.data_ptr()),
+        *(ctypes.c_int64(n) for n in dy.stride()[:2]),
+        *_addresses(mask, cell.weight_oh, cell.weight_hy),
         *_addresses(h, y, dr, d_o, da),
     )
     if failed:
         raise MemoryError(f"jordan_backward could not allocate its packed weights (B={B})")
+    rows = (_in_memory_order(t, batch_first) for t in (da, r, d_o, h))
+    da_rows, r_rows, do_rows, h_rows = rows
     grads = {
-        "weight_oh": outer_sum(da, r),
-        "weight_hy": outer_sum(d_o, h),
-        "bias_hy": d_o.sum((0, 1)),
+        "weight_oh": outer_sum(da_rows, r_rows),
+        "weight_hy": outer_sum(do_rows, h_rows),
+        "bias_hy": do_rows.sum((0, 1)),
     }
     return da, JordanState(dr), grads
 

@@ -11,6 +11,7 @@
 #define RNNKIT_BLAS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef size_t (*pack_size_fn)(int identifier, int m, int n, int k);
@@ -46,18 +47,20 @@ static inline int pack(const Blas *blas, Packed *p, int transpose, int rows, int
     return 0;
 }
 
-/* c (rows, p->cols) = a (rows, p->inner) times the packed weight, plus beta c */
-static inline void mul_beta(const Blas *blas, int rows, const float *a, const Packed *p,
-                            float beta, float *c)
+/* c (rows, p->cols) = a (rows, p->inner) times the packed weight, plus beta c; lda and ldc are
+   the distances between rows of a and of c (a step's rows in a batch-first (B, T, K) array are
+   T * K apart) */
+static inline void product(const Blas *blas, int rows, const float *a, int64_t lda,
+                           const Packed *p, float beta, float *c, int64_t ldc)
 {
-    blas->compute(ROW_MAJOR, NO_TRANS, PACKED, rows, p->cols, p->inner, a, p->inner, p->data,
-                  p->cols, beta, c, p->cols);
+    blas->compute(ROW_MAJOR, NO_TRANS, PACKED, rows, p->cols, p->inner, a, (int)lda, p->data,
+                  p->cols, beta, c, (int)ldc);
 }
 
-/* c (rows, p->cols) = a (rows, p->inner) times the packed weight */
+/* c (rows, p->cols) = a (rows, p->inner) times the packed weight, both contiguous */
 static inline void mul(const Blas *blas, int rows, const float *a, const Packed *p, float *c)
 {
-    mul_beta(blas, rows, a, p, 0.0f, c);
+    product(blas, rows, a, p->inner, p, 0.0f, c, p->cols);
 }
 
 #endif

@@ -77,7 +77,7 @@ int lstm_sequence_forward(const Blas *blas, int64_t T, int64_t B, int64_t H, int
             step_in[IN_XG] = xg_t;
         } else { /* a_t = xg_t + z_t in place, squashed there into the gates */
             memcpy(gates_t, xg_t, (size_t)bg * sizeof(float));
-            mul_beta(blas, (int)B, r_t, &hh_t, 1.0f, gates_t);
+            product(blas, (int)B, r_t, H, &hh_t, 1.0f, gates_t, G);
             step_in[IN_PRE] = gates_t;
         }
         step_in[IN_C_PREV] = c + t * bh;
