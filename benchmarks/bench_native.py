@@ -6,12 +6,17 @@ One process, freed pages kept (no page faults: compute only). Each round steps r
 machine's drifts hit both sides alike; medians of the per-round ratios to ``nn.LSTM`` are
 reported (DESIGN.md, "Noise"), in achieved GFLOP/s as in bench_core (for the LSTM variants
 that is the ratio of step times). One training step is forward + backward of ``out.sum()``.
-The LSTM variants run ``lstm.c``; Jordan runs the in-place tanh of ``squash.c`` (switched off,
-its torch code squashes in place as ``2σ(2x) - 1``).
+Where gemm's backend is MKL, "native" runs whole sequences in C (``lstm_sequence.c``,
+``jordan.c``); elsewhere the Python loop's steps on ``lstm.c`` (Jordan: the in-place tanh of
+``squash.c``). Switched off, the torch code runs.
+
+``--sequences`` compares instead the two native ways: the Python loop stepping through the
+step kernels ("steps", :func:`rnnkit.cells.native.steps_only`) against whole sequences in C
+("sequence").
 
 Usage::
 
-    python -m benchmarks.bench_native [--rounds 9] [--json PATH] [--quick]
+    python -m benchmarks.bench_native [--rounds 9] [--json PATH] [--quick] [--sequences]
 """
 
 from __future__ import annotations
@@ -126,20 +131,34 @@ WAYS: dict[str, Switch] = {
     "torch": lambda: native.switched_off("bench_native"),
     "native": contextlib.nullcontext,
 }
+SEQUENCE_WAYS: dict[str, Switch] = {
+    "steps": native.steps_only,
+    "sequence": contextlib.nullcontext,
+}
 
 
-def parse_ab_arguments(argv: list[str] | None, doc: str) -> argparse.Namespace:
+def ab_parser(doc: str) -> argparse.ArgumentParser:
     """``--rounds``, ``--json`` and ``--quick``, as the A/B benchmarks take them."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds (default 9)")
     parser.add_argument("--json", type=Path, default=None, help="write all results to PATH")
     parser.add_argument("--quick", action="store_true", help="one tiny configuration, 2 rounds")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_ab_arguments(argv: list[str] | None, doc: str) -> argparse.Namespace:
+    """The arguments of :func:`ab_parser`."""
+    return ab_parser(doc).parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print a table per configuration and optionally write JSON."""
-    args = parse_ab_arguments(argv, __doc__)
+    parser = ab_parser(__doc__)
+    parser.add_argument(
+        "--sequences", action="store_true", help="Python steps against whole sequences in C"
+    )
+    args = parser.parse_args(argv)
+    ways = SEQUENCE_WAYS if args.sequences else WAYS
     if native.kernels() is None:
         print(f"native kernels are {native.status()}: nothing to compare")
         return 1
@@ -148,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 2 if args.quick else args.rounds
     rows: list[dict[str, Any]] = []
     for config in QUICK_CONFIGS if args.quick else FULL_CONFIGS:
-        config_rows = compare_ways(config, rounds, VARIANTS, WAYS)
-        print(format_rows(config_rows, ("torch", "native")) + "\n", flush=True)
+        config_rows = compare_ways(config, rounds, VARIANTS, ways)
+        print(format_rows(config_rows, tuple(ways)) + "\n", flush=True)
         rows.extend(config_rows)
     if args.json is not None:
         meta = {"commit": commit(), "rounds": rounds, "torch_version": torch.__version__}

@@ -38,10 +38,10 @@ VARIANTS = {
 }
 
 
-def run_quick(module: str, out: Path) -> dict:
+def run_quick(module: str, out: Path, *options: str) -> dict:
     """``python -m benchmarks.<module> --quick --json out``; its JSON, after a clean exit."""
     done = subprocess.run(
-        [sys.executable, "-m", f"benchmarks.{module}", "--quick", "--json", str(out)],
+        [sys.executable, "-m", f"benchmarks.{module}", "--quick", "--json", str(out), *options],
         cwd=ROOT,
         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
         capture_output=True,
@@ -66,10 +66,13 @@ def test_quick_benchmark_writes_every_variant(tmp_path: Path) -> None:
     assert data["meta"]["torch_version"] and data["meta"]["num_threads"] >= 1
 
 
-def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "options,ways", [((), ("torch", "native")), (("--sequences",), ("steps", "sequence"))]
+)
+def test_quick_native_benchmark_compares_both_ways(tmp_path: Path, options, ways) -> None:
     if native.kernels() is None:
         pytest.skip(f"native kernels {native.status()}")
-    data = run_quick("bench_native", tmp_path / "native.json")
+    data = run_quick("bench_native", tmp_path / "native.json", *options)
     rows = data["results"]
     assert [row["variant"] for row in rows] == [
         "loop",
@@ -78,8 +81,10 @@ def test_quick_native_benchmark_compares_both_ways(tmp_path: Path) -> None:
         "recurrent_dropout=0.25",
         "jordan feedback=hidden",
     ]
+    first, second = ways
+    keys = (f"{first}_ms", f"{second}_ms", f"{first}_vs_lstm", f"{second}_vs_lstm", "gain")
     for row in rows:
-        for key in ("torch_ms", "native_ms", "torch_vs_lstm", "native_vs_lstm", "gain"):
+        for key in keys:
             assert math.isfinite(row[key]) and row[key] > 0, (row["variant"], key)
     assert data["meta"]["rounds"] == 2
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import pytest
 import torch
 
 import rnnkit
-from rnnkit.cells import base, lstm_sequence, native
+from rnnkit.cells import base, native
 from rnnkit.cells.base import stacked
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
 
@@ -64,9 +62,8 @@ def test_the_weight_gradients_read_the_row_buffers_in_place(cell, options, monke
         return buffer
 
     monkeypatch.setattr(base, "_rows_base", spy)
-    # The Python loop's steps (in C a whole sequence writes (T, B, K) arrays itself).
-    monkeypatch.setattr(lstm_sequence, "sequence_forward", lambda *args: None)
     layer = rnnkit.Recurrent(cell, input_size=3, hidden_size=4, **options)
-    with native.switched_off("the torch code's rows") if cell == "jordan" else nullcontext():
+    # The Python loop's steps (in C a whole sequence writes (T, B, K) arrays itself).
+    with native.steps_only():
         layer(torch.randn(2, 5, 3))[0].sum().backward()
     assert any(found)

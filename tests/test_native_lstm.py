@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import rnnkit
-from rnnkit.cells import lstm_sequence, native
+from rnnkit.cells import native
 
 KERNELS = native.kernels()
 needs_kernels = pytest.mark.skipif(KERNELS is None, reason=f"native kernels {native.status()}")
@@ -24,10 +24,11 @@ OPTIONS = [
 
 
 @pytest.fixture(autouse=True)
-def steps_only(monkeypatch):
+def steps_only():
     """The Python loop's steps, with these kernels: not the whole sequence in C, which
     tests/test_native_lstm_sequence.py checks against these steps."""
-    monkeypatch.setattr(lstm_sequence, "sequence_forward", lambda *args: None)
+    with native.steps_only():
+        yield
 
 
 @pytest.fixture

@@ -9,14 +9,11 @@ must give the same numbers to float rounding. One test compares with the torch c
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 import torch
 
 import rnnkit
 from rnnkit.cells import gemm, lstm_sequence, native
-from rnnkit.cells.lstm import LSTMCell
 
 needs_native = pytest.mark.skipif(
     native.kernels() is None or gemm.mkl_packed() is None,
@@ -27,14 +24,6 @@ needs_native = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def mkl_backend(monkeypatch):
     monkeypatch.setattr(gemm, "BACKEND", "mkl")
-
-
-@contextmanager
-def python_steps():
-    """The Python loop, stepping through the native step kernels."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(LSTMCell, "sequence_forward", lambda *args: None)
-        yield
 
 
 @pytest.fixture
@@ -105,7 +94,7 @@ def test_c_sequence_equals_the_python_steps(options, native_runs):
     x = torch.randn(3, 8, 5)
     got = training_step(layer, x)
     assert native_runs["n"] == layer.num_layers * layer.num_directions
-    with python_steps():
+    with native.steps_only():
         want = training_step(layer, x)
     assert_all_close(got, want)
 
@@ -127,7 +116,7 @@ def test_a_given_initial_state_gets_its_gradient(native_runs):
     x = torch.randn(2, 7, 5)
     state = rnnkit.state.LSTMState(torch.randn(1, 2, 6), torch.randn(1, 2, 6))
     got = training_step(layer, x, state)
-    with python_steps():
+    with native.steps_only():
         want = training_step(layer, x, state)
     assert native_runs["n"] == 1
     assert_all_close(got, want)
@@ -139,7 +128,7 @@ def test_c_sequence_in_inference_equals_the_python_steps(native_runs):
     x = torch.randn(2, 6, 5)
     with torch.no_grad():
         got, final = layer(x)
-        with python_steps():
+        with native.steps_only():
             want, want_final = layer(x)
     assert native_runs["n"] == 1
     assert_all_close([got, *final], [want, *want_final])
@@ -152,7 +141,7 @@ def test_changing_the_outputs_in_place_leaves_the_gradients_right(options, nativ
     layer = make_layer(**options)
     x = torch.randn(2, 6, 5)
     got = training_step(layer, x, inplace_scale=2.0)
-    with python_steps():
+    with native.steps_only():
         want = training_step(layer, x, inplace_scale=2.0)
     assert native_runs["n"] == 1
     assert_all_close(got, want)

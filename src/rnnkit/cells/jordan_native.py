@@ -22,7 +22,7 @@ from torch import Tensor
 
 from rnnkit.cells import gemm
 from rnnkit.cells.base import outer_sum
-from rnnkit.cells.native import kernels, usable
+from rnnkit.cells.native import sequences, usable
 from rnnkit.state import JordanState
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _flags(cell: JordanCell) -> int | None:
 
 def _library(cell: JordanCell, *tensors: Tensor) -> ctypes.CDLL | None:
     """The native library if this cell and these tensors can run on it, else None."""
-    lib = kernels()
+    lib = sequences()
     if lib is None or gemm.BACKEND != "mkl" or gemm.mkl_packed() is None or not usable(*tensors):
         return None
     return lib.library
@@ -66,7 +66,7 @@ def reads_batch_first(cell: JordanCell, x: Tensor) -> bool:
         supported
         and x.dtype == torch.float32
         and x.device.type == "cpu"
-        and (kernels() is not None and gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None)
+        and (sequences() is not None and gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None)
     )
 
 

@@ -22,7 +22,7 @@ from torch import Tensor
 from rnnkit.cells import gemm
 from rnnkit.cells.base import outer_sum
 from rnnkit.cells.layernorm import EPS
-from rnnkit.cells.native import LAYER_NORM, PEEPHOLE, kernels, pointers, usable
+from rnnkit.cells.native import LAYER_NORM, PEEPHOLE, pointers, sequences, usable
 from rnnkit.state import LSTMState
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def sequence_forward(
     them in place, and saved state that is (or views) a returned tensor would close a
     reference cycle through the graph (see the loop).
     """
-    lib = kernels()
+    lib = sequences()
     params = [cell.weight_hh, *_params(cell, LN_PARAMS, cell.layer_norm)]
     params += _params(cell, PEEPHOLES, cell.peephole)
     present = [t for t in (xg, *state, mask, *params) if t is not None]

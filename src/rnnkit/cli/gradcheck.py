@@ -35,13 +35,13 @@ def list_cells() -> None:
         click.echo(f"{name:7s} fused kernel: {kernel:32s} {summary}")
     click.echo(
         "\nIn the hand-written loop, the native C kernels (the LSTM step; tanh for the other"
-        f" cells; whole Jordan sequences) are {native.status()}"
+        f" cells; whole LSTM and Jordan sequences) are {native.status()}"
     )
-    jordan_in_c = gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None
+    sequences_in_c = gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None
     click.echo(
         f"Its float32 CPU products run on {'MKL' if gemm.BACKEND == 'mkl' else 'oneDNN'}"
-        f" (CPU vendor {gemm.cpu_vendor() or 'unknown'}); Jordan sequences"
-        f" {'run in C where the kernels are on' if jordan_in_c else 'step in Python'}."
+        f" (CPU vendor {gemm.cpu_vendor() or 'unknown'}); full-length LSTM and Jordan sequences"
+        f" {'run in C where the kernels are on' if sequences_in_c else 'step in Python'}."
     )
 
 

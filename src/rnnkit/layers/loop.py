@@ -11,9 +11,12 @@ layer-norm GRU, any cell with recurrent dropout) runs here. The loop is a single
   textbook's ``dE/dW = Σ_t ...``) are then taken by ``cell.weight_grads`` as one large matmul
   per weight over all ``T*B`` rows.
 
-A cell with native code for a whole sequence (:meth:`Cell.sequence_forward`; the Jordan cell
-on MKL, :mod:`rnnkit.cells.jordan_native`) runs it in one call instead of the steps above, for
-full-length sequences; its :meth:`Cell.sequence_backward` gives the same three results.
+A cell with native code for a whole sequence (:meth:`Cell.sequence_forward`: the LSTM and
+Jordan cells on MKL, :mod:`rnnkit.cells.lstm_sequence` and :mod:`rnnkit.cells.jordan_native`)
+runs it in one call instead of the steps above, for full-length sequences; its
+:meth:`Cell.sequence_backward` gives the same three results. Where that code reads a
+batch-first projection (:meth:`Cell.reads_batch_first`), a layer's batch-first input is
+projected in its own memory order, not copied into time order first.
 
 Why by hand: per-step autograd bookkeeping, not arithmetic, is what makes a Python-loop RNN
 slow. On the 2-core AMD development CPU (B=64, T=100, H=256, LSTM training step), autograd

@@ -31,7 +31,16 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-__all__ = ["Kernels", "kernels", "pointers", "status", "switched_off", "usable"]
+__all__ = [
+    "Kernels",
+    "kernels",
+    "pointers",
+    "sequences",
+    "status",
+    "steps_only",
+    "switched_off",
+    "usable",
+]
 
 SOURCES = tuple(
     Path(__file__).with_name(name) for name in ("lstm.c", "lstm_sequence.c", "squash.c", "jordan.c")
@@ -149,6 +158,28 @@ def switched_off(reason: str) -> Iterator[None]:
         yield
     finally:
         _loaded = kept
+
+
+_steps_only = False
+
+
+def sequences() -> Kernels | None:
+    """The kernels, for the whole-sequence loops (``lstm_sequence.c``, ``jordan.c``); None
+    where :func:`kernels` is None or within :func:`steps_only`."""
+    return None if _steps_only else kernels()
+
+
+@contextmanager
+def steps_only() -> Iterator[None]:
+    """Within the block the loop steps through its cells in Python (on the step kernels where
+    it can) instead of running whole sequences in C: benchmarks and tests compare the two."""
+    global _steps_only
+    kept = _steps_only
+    _steps_only = True
+    try:
+        yield
+    finally:
+        _steps_only = kept
 
 
 def _load() -> _Loaded:
