@@ -45,10 +45,20 @@ __all__ = [
 SOURCES = tuple(
     Path(__file__).with_name(name) for name in ("lstm.c", "lstm_sequence.c", "squash.c", "jordan.c")
 )
-HEADERS = tuple(Path(__file__).with_name(name) for name in ("lstm.h", "blas.h"))
-# -ffast-math lets the compiler call glibc's vectorised expf/tanhf (libmvec); -fopenmp shares
-# torch's OpenMP runtime (same soname, already loaded), so torch.set_num_threads governs both.
-FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
+HEADERS = tuple(Path(__file__).with_name(name) for name in ("lstm.h", "blas.h", "squash.h"))
+# -ffast-math lets the compiler reorder sums and vectorise; -fno-finite-math-only keeps NaN
+# NaN through squash.h's clamps (which it would otherwise turn into min/max instructions that
+# drop NaN); -fopenmp shares torch's OpenMP runtime (same soname, already loaded), so
+# torch.set_num_threads governs both.
+FLAGS = (
+    "-O3",
+    "-march=native",
+    "-ffast-math",
+    "-fno-finite-math-only",
+    "-fopenmp",
+    "-shared",
+    "-fPIC",
+)
 PEEPHOLE, LAYER_NORM = 1, 2
 # The whole-sequence loops, each returning 0 or 1 (out of memory); called on Kernels.library.
 _SEQUENCES = (

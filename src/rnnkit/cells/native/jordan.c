@@ -27,13 +27,13 @@
 #include <string.h>
 
 #include "blas.h"
+#include "squash.h"
 
 enum { PHI_RELU = 1, PSI_IDENTITY = 2, PSI_SIGMOID = 4 };
 
 /* Below this many floats one core is faster than two (as squash.c). */
 enum { PARALLEL_FROM = 16384 };
 
-static inline float sigmoid(float a) { return 0.5f * tanhf(0.5f * a) + 0.5f; }
 
 /* Where step t's row b of a (T, B, K) array lies: at data + t * st + b * sb. */
 typedef struct {
@@ -57,7 +57,7 @@ static void squash_hidden(int flags, int64_t B, int64_t H, int64_t ld, const flo
             for (int64_t k = 0; k < H; k++) row[k] = fmaxf(row[k] + x[k], 0.0f);
         } else {
 #pragma omp simd
-            for (int64_t k = 0; k < H; k++) row[k] = tanhf(row[k] + x[k]);
+            for (int64_t k = 0; k < H; k++) row[k] = tanh_rational(row[k] + x[k]);
         }
     }
 }
@@ -74,10 +74,10 @@ static void squash_output(int flags, int64_t B, int64_t O, int64_t ld, const flo
             for (int64_t k = 0; k < O; k++) row[k] += b[k];
         } else if (flags & PSI_SIGMOID) {
 #pragma omp simd
-            for (int64_t k = 0; k < O; k++) row[k] = sigmoid(row[k] + b[k]);
+            for (int64_t k = 0; k < O; k++) row[k] = sigmoid_rational(row[k] + b[k]);
         } else {
 #pragma omp simd
-            for (int64_t k = 0; k < O; k++) row[k] = tanhf(row[k] + b[k]);
+            for (int64_t k = 0; k < O; k++) row[k] = tanh_rational(row[k] + b[k]);
         }
         memcpy(out + i * O, row, (size_t)O * sizeof(float));
     }

@@ -23,10 +23,8 @@
 #include <string.h>
 
 #include "lstm.h"
+#include "squash.h"
 
-/* sigma(a) through tanh: the vectorised tanhf gives +-1 at +-inf and keeps NaN, where
-   1 / (1 + expf(-a)) under -ffast-math turned a < -88 (expf overflowing) into NaN. */
-static inline float sigmoid(float a) { return 0.5f * tanhf(0.5f * a) + 0.5f; }
 
 /* mean and 1/sqrt(variance + eps) of n floats, as torch.native_layer_norm computes them */
 static void row_stats(const float *x, int64_t n, float eps, float *mu, float *rstd)
@@ -76,9 +74,9 @@ void lstm_forward(int64_t B, int64_t H, int flags, float eps, const float *const
             }
         }
 #pragma omp simd
-        for (int64_t k = 0; k < 2 * H; k++) ai[k] = sigmoid(ai[k]); /* i and f */
+        for (int64_t k = 0; k < 2 * H; k++) ai[k] = sigmoid_rational(ai[k]); /* i and f */
 #pragma omp simd
-        for (int64_t k = 0; k < H; k++) ag[k] = tanhf(ag[k]);
+        for (int64_t k = 0; k < H; k++) ag[k] = tanh_rational(ag[k]);
 #pragma omp simd
         for (int64_t k = 0; k < H; k++) c[k] = af[k] * c_prev[k] + ai[k] * ag[k];
         if (peep) { /* o peeks at the new cell */
@@ -87,16 +85,17 @@ void lstm_forward(int64_t B, int64_t H, int flags, float eps, const float *const
             for (int64_t k = 0; k < H; k++) ao[k] += w_co[k] * c[k];
         }
 #pragma omp simd
-        for (int64_t k = 0; k < H; k++) ao[k] = sigmoid(ao[k]);
+        for (int64_t k = 0; k < H; k++) ao[k] = sigmoid_rational(ao[k]);
         if (ln) { /* tanh(LN(c_t; g_c, b_c)) */
             const float *g_c = in[IN_G_C], *b_c = in[IN_B_C];
             row_stats(c, H, eps, out[OUT_MU_C] + b, out[OUT_RS_C] + b);
             const float mu_c = out[OUT_MU_C][b], rs_c = out[OUT_RS_C][b];
 #pragma omp simd
-            for (int64_t k = 0; k < H; k++) tc[k] = tanhf((c[k] - mu_c) * rs_c * g_c[k] + b_c[k]);
+            for (int64_t k = 0; k < H; k++)
+                tc[k] = tanh_rational((c[k] - mu_c) * rs_c * g_c[k] + b_c[k]);
         } else {
 #pragma omp simd
-            for (int64_t k = 0; k < H; k++) tc[k] = tanhf(c[k]);
+            for (int64_t k = 0; k < H; k++) tc[k] = tanh_rational(c[k]);
         }
 #pragma omp simd
         for (int64_t k = 0; k < H; k++) h[k] = ao[k] * tc[k];
