@@ -9,6 +9,8 @@ must give the same numbers to float rounding. One test compares with the torch c
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -74,6 +76,8 @@ def assert_all_close(got, want, rtol=1e-5):
     for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a, b, rtol=rtol, atol=rtol * (1 + b.abs().max().item()) / 10)
 
+
+X = torch.randn(8, 20, 5, generator=torch.Generator().manual_seed(3))
 
 OPTIONS = [
     {"engine": "loop"},
@@ -179,3 +183,19 @@ def test_what_the_c_loop_lacks_runs_the_python_steps(
     out, _ = layer(torch.randn(2, 6, 5, dtype=dtype), lengths=lengths and torch.tensor(lengths))
     out.sum().backward()
     assert native_runs["n"] == 0
+
+
+@needs_native
+@pytest.mark.parametrize("way", ["sequence", "steps"])
+def test_runs_repeat_bit_for_bit_on_more_threads_than_two(way):
+    """The kernels' per-thread parameter sums are added in thread order: with three threads
+    or more, adding them as each thread finished changed the last bits from run to run."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        with native.steps_only() if way == "steps" else contextlib.nullcontext():
+            runs = [training_step(make_layer(layer_norm=True, peephole=True), x) for x in [X] * 4]
+    finally:
+        torch.set_num_threads(threads)
+    for run in runs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(run, runs[0], strict=True))

@@ -2,7 +2,8 @@
  *
  * Everything of LSTMCell.step and LSTMCell.step_backward except the matrix products, for
  * float32 rows of contiguous (B, K) arrays; rnnkit/cells/native/__init__.py builds this file
- * with the system C compiler on first use and calls it through ctypes. The equations and the
+ * with the system C compiler on first use and calls it through ctypes, step by step from the
+ * Python loop, or from the C loop of lstm_sequence.c. The equations and the
  * variable names are LSTMCell's (rnnkit/cells/lstm.py), which stays the definition: the tests
  * check these kernels against it.
  *
@@ -10,7 +11,7 @@
  * some microseconds of dispatch; on the 2-core development machine they took 285 us of a
  * plain LSTM step and 520 us of a layer-norm step (B=64, H=256), against 380-410 us for its
  * two matrix products. Here each row is read once per direction, the squashing functions are
- * vectorised (libmvec, -ffast-math), and OpenMP splits the batch over the cores (sharing
+ * vectorised (squash.h's rational tanh), and OpenMP splits the batch over the cores (sharing
  * torch's OpenMP runtime, already loaded in the process).
  *
  * Flags: PEEPHOLE (w_ci, w_cf, w_co) and LAYER_NORM (gains g_*, shifts b_*; Ba et al. 2016).
@@ -214,7 +215,13 @@ int lstm_backward(int64_t B, int64_t H, int flags, float eps, const float *const
                                         in[BI_G_HH], G, da, dg_hh, db_hh);
             }
         }
-#pragma omp critical
+    }
+    /* the threads' sums added in thread order, not as each finishes: with static schedules a
+       run then repeats its results bit for bit (with three threads or more, the order of
+       float additions would otherwise change from run to run) */
+    for (int i = 0; i < threads; i++) {
+        const float *sums = total + S + (int64_t)i * (S + H);
+#pragma omp simd
         for (int64_t k = 0; k < S; k++) total[k] += sums[k];
     }
     const float *dg_hh = total, *db_hh = total + G, *dg_ih = total + 2 * G;
