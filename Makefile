@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_DIRS)
+	$(VENV)/bin/ruff format --check $(LINT_DIRS)
 
 test: venv
 	$(MAKE) lint
