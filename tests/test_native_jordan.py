@@ -85,15 +85,31 @@ def test_c_sequence_equals_the_python_steps(options, native_runs):
 
 
 @needs_native
-def test_c_sequence_in_inference_equals_the_python_steps(native_runs):
+@pytest.mark.parametrize("steps", [6, 7], ids=["even", "odd"])  # the y slots alternate
+@pytest.mark.parametrize("options", [{}, {"output_size": 3, "num_layers": 2}])
+def test_c_sequence_in_inference_equals_the_python_steps(options, steps, monkeypatch):
+    """Without gradients the C loop keeps one step of r and h and two of y, not T: nothing
+    is saved, and outputs and final state equal the Python steps', from a batch-first input
+    (the first layer) and a time-major one (the second)."""
+    saved = []
+    real = jordan_native.sequence_forward
+
+    def spy(*args):
+        result = real(*args)
+        if result is not None:
+            saved.append(result[2])
+        return result
+
+    monkeypatch.setattr(jordan_native, "sequence_forward", spy)
     torch.manual_seed(0)
-    layer = rnnkit.Recurrent("jordan", input_size=4, hidden_size=5).eval()
-    x, y0 = torch.randn(2, 6, 4), JordanState(torch.randn(1, 2, 5))
+    layer = rnnkit.Recurrent("jordan", input_size=4, hidden_size=5, **options).eval()
+    x = torch.randn(2, steps, 4)
+    y0 = JordanState(torch.randn(layer.num_layers, 2, layer.cells[0].output_size))
     with torch.no_grad():
         got, final = layer(x, state=y0)
         with native.switched_off("the Python steps"):
             want, want_final = layer(x, state=y0)
-    assert native_runs["n"] == 1
+    assert saved == [None] * layer.num_layers
     torch.testing.assert_close(got, want, rtol=1e-5, atol=2e-6)
     torch.testing.assert_close(final[0], want_final[0], rtol=1e-5, atol=2e-6)
 

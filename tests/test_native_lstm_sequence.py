@@ -127,14 +127,29 @@ def test_a_given_initial_state_gets_its_gradient(native_runs):
 
 
 @needs_native
-def test_c_sequence_in_inference_equals_the_python_steps(native_runs):
-    layer = make_layer(layer_norm=True).eval()
-    x = torch.randn(2, 6, 5)
+@pytest.mark.parametrize("steps", [6, 7], ids=["even", "odd"])  # the state slots alternate
+@pytest.mark.parametrize("options", [{"engine": "loop"}, {"layer_norm": True, "peephole": True}])
+def test_c_sequence_in_inference_equals_the_python_steps(options, steps, monkeypatch):
+    """Without gradients the C loop keeps one step of activations (two of the state), not
+    T: nothing is saved, and outputs and final state equal the Python steps'."""
+    saved = []
+    real = lstm_sequence.sequence_forward
+
+    def spy(*args):
+        result = real(*args)
+        if result is not None:
+            saved.append(result[2])
+        return result
+
+    monkeypatch.setattr(lstm_sequence, "sequence_forward", spy)
+    layer = make_layer(**options).eval()
+    x = torch.randn(2, steps, 5)
+    state = rnnkit.state.LSTMState(torch.randn(1, 2, 6), torch.randn(1, 2, 6))
     with torch.no_grad():
-        got, final = layer(x)
+        got, final = layer(x, state=state)
         with native.steps_only():
-            want, want_final = layer(x)
-    assert native_runs["n"] == 1
+            want, want_final = layer(x, state=state)
+    assert saved == [None]
     assert_all_close([got, *final], [want, *want_final])
 
 

@@ -207,12 +207,14 @@ class Cell(nn.Module):
         return False
 
     def sequence_forward(
-        self, xg: Tensor, state: State, mask: Tensor | None
+        self, xg: Tensor, state: State, mask: Tensor | None, keep: bool = True
     ) -> tuple[Tensor, State, object] | None:
         """All steps in one native call: ``(outputs (T, B, O), final state, saved)``, or None.
 
         None (the default) makes the loop step through :meth:`step`. Only for full-length
-        sequences (no padding); ``saved`` goes to :meth:`sequence_backward` as it is.
+        sequences (no padding); ``saved`` goes to :meth:`sequence_backward` as it is. Without
+        ``keep`` no backward follows (inference): nothing need be saved, and the activations
+        of each step may be written over the last's.
         """
         return None
 

@@ -161,9 +161,9 @@ class JordanCell(Cell):
         return jordan_native.reads_batch_first(self, x)
 
     def sequence_forward(
-        self, xg: Tensor, state: JordanState, mask: Tensor | None
-    ) -> tuple[Tensor, JordanState, jordan_native.Saved] | None:
-        return jordan_native.sequence_forward(self, xg, state, mask)
+        self, xg: Tensor, state: JordanState, mask: Tensor | None, keep: bool = True
+    ) -> tuple[Tensor, JordanState, jordan_native.Saved | None] | None:
+        return jordan_native.sequence_forward(self, xg, state, mask, keep)
 
     def sequence_backward(
         self, saved: jordan_native.Saved, doutputs: Tensor, dstate: JordanState

@@ -92,15 +92,16 @@ def _in_memory_order(t: Tensor, batch_first: bool) -> Tensor:
 
 
 def sequence_forward(
-    cell: JordanCell, xg: Tensor, state: JordanState, mask: Tensor | None
-) -> tuple[Tensor, JordanState, Saved] | None:
+    cell: JordanCell, xg: Tensor, state: JordanState, mask: Tensor | None, keep: bool = True
+) -> tuple[Tensor, JordanState, Saved | None] | None:
     """The loop's forward over all steps: ``xg`` (T, B, H) -> outputs (T, B, O), or None.
 
     ``xg`` may be time-major or a time-major view of batch-first memory; the saved arrays
     take its layout. The outputs are a time-major copy of the saved ``y`` (the kernel writes
     both), not ``y`` itself: the caller owns them and may change them in place, and a saved
     tensor that is the very tensor autograd hands out would close a reference cycle through
-    the graph (see the loop).
+    the graph (see the loop). Without ``keep`` (no backward will follow) the kernel writes
+    each step's activations over the last's, and nothing is saved.
     """
     batch_first = _layout(xg)
     if cell.feedback != "hidden" or _flags(cell) is None or batch_first is None:
@@ -112,18 +113,24 @@ def sequence_forward(
         return None
     T, B, H = xg.shape
     O = weights[1].size(0)  # noqa: E741
-    r, y = _empty(xg, batch_first, O), _empty(xg, batch_first, O)
-    h, outputs = _empty(xg, batch_first, H), xg.new_empty((T, B, O))
+    if keep:
+        r, y = _empty(xg, batch_first, O), _empty(xg, batch_first, O)
+        h = _empty(xg, batch_first, H)
+    else:  # one step of r and h, two of y (the kernel's slots), time-major
+        r, h, y = xg.new_empty((1, B, O)), xg.new_empty((1, B, H)), xg.new_empty((2, B, O))
+    outputs = xg.new_empty((T, B, O))
     failed = lib.jordan_forward(
         ctypes.byref(gemm.mkl_packed()),
         ctypes.c_int(_flags(cell)),
         *(ctypes.c_int64(n) for n in (T, B, H, O)),
         ctypes.c_int(batch_first),
+        ctypes.c_int(keep),
         *_addresses(xg, state.y, mask, *weights, r, h, y, outputs),
     )
     if failed:
         raise MemoryError(f"jordan_forward could not allocate its packed weights (B={B})")
-    return outputs, JordanState(outputs[-1]), Saved(r, h, y, mask, batch_first, lib)
+    saved = Saved(r, h, y, mask, batch_first, lib) if keep else None
+    return outputs, JordanState(outputs[-1]), saved
 
 
 def sequence_backward(

@@ -156,9 +156,9 @@ class LSTMCell(Cell):
         return h, LSTMState(h, c), cache
 
     def sequence_forward(
-        self, xg: Tensor, state: LSTMState, mask: Tensor | None
-    ) -> tuple[Tensor, LSTMState, lstm_sequence.Saved] | None:
-        return lstm_sequence.sequence_forward(self, xg, state, mask)
+        self, xg: Tensor, state: LSTMState, mask: Tensor | None, keep: bool = True
+    ) -> tuple[Tensor, LSTMState, lstm_sequence.Saved | None] | None:
+        return lstm_sequence.sequence_forward(self, xg, state, mask, keep)
 
     def sequence_backward(
         self, saved: lstm_sequence.Saved, doutputs: Tensor, dstate: LSTMState

@@ -60,13 +60,14 @@ def _params(cell: LSTMCell, names: tuple[str, ...], present: bool) -> list[Tenso
 
 
 def sequence_forward(
-    cell: LSTMCell, xg: Tensor, state: LSTMState, mask: Tensor | None
-) -> tuple[Tensor, LSTMState, Saved] | None:
+    cell: LSTMCell, xg: Tensor, state: LSTMState, mask: Tensor | None, keep: bool = True
+) -> tuple[Tensor, LSTMState, Saved | None] | None:
     """The loop's forward over all steps: ``xg`` (T, B, 4H) -> outputs (T, B, H), or None.
 
     The outputs are the kernel's copy of the h_t it keeps: the caller owns them and may change
     them in place, and saved state that is (or views) a returned tensor would close a
-    reference cycle through the graph (see the loop).
+    reference cycle through the graph (see the loop). Without ``keep`` (no backward will
+    follow) the kernel writes each step's activations over the last's, and nothing is saved.
     """
     lib = sequences()
     params = [cell.weight_hh, *_params(cell, LN_PARAMS, cell.layer_norm)]
@@ -76,22 +77,28 @@ def sequence_forward(
         return None
     T, B, G = xg.shape
     H = G // 4
-    hist, c = xg.new_empty((T + 1, B, H)), xg.new_empty((T + 1, B, H))
-    r = xg.new_empty((T, B, H)) if mask is not None else None
-    gates, tc, outputs = xg.new_empty((T, B, G)), xg.new_empty((T, B, H)), xg.new_empty((T, B, H))
-    u = xg.new_empty((T, B, G)) if cell.layer_norm else None
-    stats = xg.new_empty((T, 6, B)) if cell.layer_norm else None
+    steps, states = (T, T + 1) if keep else (1, 2)  # as the kernel's step_slot, state_slot
+    hist, c = xg.new_empty((states, B, H)), xg.new_empty((states, B, H))
+    r = xg.new_empty((steps, B, H)) if mask is not None else None
+    gates, tc = xg.new_empty((steps, B, G)), xg.new_empty((steps, B, H))
+    u = xg.new_empty((steps, B, G)) if cell.layer_norm else None
+    stats = xg.new_empty((steps, 6, B)) if cell.layer_norm else None
+    outputs = xg.new_empty((T, B, H))
     inputs = [xg, state.h, state.c, mask, *params]
     failed = lib.library.lstm_sequence_forward(
         ctypes.byref(gemm.mkl_packed()),
         *(ctypes.c_int64(n) for n in (T, B, H)),
         ctypes.c_int(_flags(cell)),
         ctypes.c_float(EPS),
+        ctypes.c_int(keep),
         pointers(inputs),
         pointers([hist, r, c, gates, tc, u, stats, outputs]),
     )
     if failed:
         raise MemoryError(f"lstm_sequence_forward could not pack weight_hh (B={B}, H={H})")
+    final = LSTMState(outputs[-1], c[T if keep else T % 2])
+    if not keep:
+        return outputs, final, None
     saved = Saved(
         hist[:-1] if r is None else r,
         c,
@@ -103,7 +110,7 @@ def sequence_forward(
         mask,
         lib.library,
     )
-    return outputs, LSTMState(outputs[-1], c[-1]), saved
+    return outputs, final, saved
 
 
 def sequence_backward(

@@ -63,12 +63,16 @@ class _TimeLoop(torch.autograd.Function):
         xg: Tensor,
         valid: Tensor | None,
         mask: Tensor | None,
+        recording: bool,
         n_state: int,
         *tensors: Tensor,
     ) -> tuple[Tensor, ...]:
         state = cell.state_type(*tensors[:n_state])
-        keep = any(ctx.needs_input_grad)  # inference keeps no activations
-        native = cell.sequence_forward(xg, state, mask) if valid is None else None
+        # Inference keeps no activations. needs_input_grad alone says only that some input
+        # requires grad (parameters do, under torch.no_grad() too); autograd records this call
+        # only if grad mode was on where it was made, which run_loop passes as `recording`.
+        keep = recording and any(ctx.needs_input_grad)
+        native = cell.sequence_forward(xg, state, mask, keep) if valid is None else None
         if native is not None:  # the whole sequence in one native call
             outputs, final, ctx.saved = native
             caches: list[Cache] = []
@@ -103,7 +107,7 @@ class _TimeLoop(torch.autograd.Function):
             grads = cell.weight_grads(caches, dxg, extras)
         names = cell.loop_parameter_names
         assert set(grads) == set(names), f"weight_grads gave {sorted(grads)}, expected {names}"
-        return (None, dxg, None, None, None, *dstate0, *(grads[n] for n in names))
+        return (None, dxg, None, None, None, None, *dstate0, *(grads[n] for n in names))
 
 
 def _forward_steps(
@@ -190,7 +194,8 @@ def run_loop(
     """
     xg = _project(cell, x, valid)  # (T, B, G): all steps in one matmul, under autograd
     params = [getattr(cell, name) for name in cell.loop_parameter_names]
-    outputs, *final = _TimeLoop.apply(cell, xg, valid, mask, len(state), *state, *params)
+    recording = torch.is_grad_enabled()
+    outputs, *final = _TimeLoop.apply(cell, xg, valid, mask, recording, len(state), *state, *params)
     return outputs, cell.state_type(*final)
 
 

@@ -45,13 +45,14 @@ static Steps steps_of(int batch_first, int64_t T, int64_t B, int64_t K)
     return batch_first ? (Steps){K, T * K} : (Steps){B * K, K};
 }
 
-/* h <- phi(h + xg), B rows of H */
-static void squash_hidden(int flags, int64_t B, int64_t H, int64_t ld, const float *xg, float *h)
+/* h <- phi(h + xg), B rows of H; xg's rows ld_x apart, h's ld_h */
+static void squash_hidden(int flags, int64_t B, int64_t H, const float *xg, int64_t ld_x,
+                          float *h, int64_t ld_h)
 {
 #pragma omp parallel for schedule(static) if (B * H >= PARALLEL_FROM)
     for (int64_t b = 0; b < B; b++) {
-        const float *x = xg + b * ld;
-        float *row = h + b * ld;
+        const float *x = xg + b * ld_x;
+        float *row = h + b * ld_h;
         if (flags & PHI_RELU) {
 #pragma omp simd
             for (int64_t k = 0; k < H; k++) row[k] = fmaxf(row[k] + x[k], 0.0f);
@@ -106,24 +107,29 @@ static void recurrent_input(int64_t B, int64_t O, const float *y, int64_t ld_y, 
    y (T, B, O); and out (T, B, O) time-major contiguous, a copy of y made while each row is in
    cache, which the caller hands out (the backward reads y, which the caller's in-place changes
    to out must not reach). xg, r, h, y: batch-first if batch_first, else time-major.
+   Without `keep` (inference: no backward follows) r and h hold one step, time-major (B, K),
+   and y two, written over as the loop goes: memory for B rows, not T B.
    Returns 0, or 1 if the packed weights could not be allocated. */
 int jordan_forward(const Blas *blas, int flags, int64_t T, int64_t B, int64_t H, int64_t O,
-                   int batch_first, const float *xg, const float *y0, const float *m,
+                   int batch_first, int keep, const float *xg, const float *y0, const float *m,
                    const float *w_oh, const float *w_hy, const float *b_hy, float *r, float *h,
                    float *y, float *out)
 {
-    const Steps sh = steps_of(batch_first, T, B, H), so = steps_of(batch_first, T, B, O);
+    const Steps sx = steps_of(batch_first, T, B, H);
+    const Steps sh = steps_of(batch_first && keep, T, B, H);
+    const Steps so = steps_of(batch_first && keep, T, B, O);
     Packed oh_t = {NULL, 0, 0}, hy_t = {NULL, 0, 0};
     int failed = pack(blas, &oh_t, 1, (int)B, (int)H, (int)O, w_oh) ||
                  pack(blas, &hy_t, 1, (int)B, (int)O, (int)H, w_hy);
     for (int64_t t = 0; t < T && !failed; t++) {
-        float *r_t = r + t * so.st, *h_t = h + t * sh.st, *y_t = y + t * so.st;
+        const int64_t s = keep ? t : 0, now = keep ? t : t & 1, before = keep ? t - 1 : !now;
+        float *r_t = r + s * so.st, *h_t = h + s * sh.st, *y_t = y + now * so.st;
         if (t == 0)
             recurrent_input(B, O, y0, O, m, r_t, so.sb);
         else
-            recurrent_input(B, O, y_t - so.st, so.sb, m, r_t, so.sb);
+            recurrent_input(B, O, y + before * so.st, so.sb, m, r_t, so.sb);
         product(blas, (int)B, r_t, so.sb, &oh_t, 0.0f, h_t, sh.sb); /* r_t W_oh^T */
-        squash_hidden(flags, B, H, sh.sb, xg + t * sh.st, h_t);
+        squash_hidden(flags, B, H, xg + t * sx.st, sx.sb, h_t, sh.sb);
         product(blas, (int)B, h_t, sh.sb, &hy_t, 0.0f, y_t, so.sb); /* h_t W_hy^T */
         squash_output(flags, B, O, so.sb, b_hy, y_t, out + t * B * O);
     }

@@ -33,7 +33,7 @@ enum {
     N_SI
 };
 
-/* Forward outputs. */
+/* Forward outputs (with `keep`; without, see step_slot). */
 enum {
     SO_HIST,  /* (T + 1, B, H): h_0 (a copy), then every h_t */
     SO_R,     /* (T, B, H): r_t = h_{t-1} * m; NULL without a mask (r_t is then SO_HIST's t) */
@@ -46,9 +46,16 @@ enum {
     N_SO
 };
 
-/* Returns 0, or 1 if the packed weight could not be allocated (nothing useful is written). */
+/* Which of an array's steps holds step t: every step is kept for a backward; without one,
+   the per-step arrays hold one step and the state arrays (SO_HIST, SO_C) two, written over as
+   the loop goes, so that inference over long sequences needs memory for B rows, not T B. */
+static inline int64_t step_slot(int keep, int64_t t) { return keep ? t : 0; }
+static inline int64_t state_slot(int keep, int64_t t) { return keep ? t : t & 1; }
+
+/* `keep`: whether every step is kept (a backward follows); see step_slot. Returns 0, or 1 if
+   the packed weight could not be allocated (nothing useful is written). */
 int lstm_sequence_forward(const Blas *blas, int64_t T, int64_t B, int64_t H, int flags,
-                          float eps, const float *const *in, float *const *out)
+                          float eps, int keep, const float *const *in, float *const *out)
 {
     const int64_t G = 4 * H, bh = B * H, bg = B * G;
     const int ln = flags & LAYER_NORM;
@@ -62,16 +69,18 @@ int lstm_sequence_forward(const Blas *blas, int64_t T, int64_t B, int64_t H, int
     for (int k = 0; k < 6; k++) step_in[IN_G_IH + k] = in[SI_G_IH + k];
     for (int k = 0; k < 3; k++) step_in[IN_W_CI + k] = in[SI_W_CI + k];
     for (int64_t t = 0; t < T; t++) {
-        const float *xg_t = in[SI_XG] + t * bg, *r_t = hist + t * bh;
+        const int64_t s = step_slot(keep, t), now = state_slot(keep, t);
+        const int64_t next = state_slot(keep, t + 1);
+        const float *xg_t = in[SI_XG] + t * bg, *r_t = hist + now * bh;
         if (m != NULL) { /* r_t = h_{t-1} * m, kept for weight_hh's gradient */
-            float *masked = out[SO_R] + t * bh;
+            float *masked = out[SO_R] + s * bh;
 #pragma omp simd
             for (int64_t k = 0; k < bh; k++) masked[k] = r_t[k] * m[k];
             r_t = masked;
         }
-        float *gates_t = out[SO_GATES] + t * bg;
+        float *gates_t = out[SO_GATES] + s * bg;
         if (ln) { /* z_t apart: the kernel normalises it and xg_t into the gates */
-            float *u_t = out[SO_U] + t * bg;
+            float *u_t = out[SO_U] + s * bg;
             mul(blas, (int)B, r_t, &hh_t, u_t);
             step_in[IN_PRE] = u_t;
             step_in[IN_XG] = xg_t;
@@ -80,13 +89,12 @@ int lstm_sequence_forward(const Blas *blas, int64_t T, int64_t B, int64_t H, int
             product(blas, (int)B, r_t, H, &hh_t, 1.0f, gates_t, G);
             step_in[IN_PRE] = gates_t;
         }
-        step_in[IN_C_PREV] = c + t * bh;
-        float *step_out[N_OUT] = {gates_t, c + (t + 1) * bh, out[SO_TC] + t * bh,
-                                  hist + (t + 1) * bh};
+        step_in[IN_C_PREV] = c + now * bh;
+        float *step_out[N_OUT] = {gates_t, c + next * bh, out[SO_TC] + s * bh, hist + next * bh};
         if (ln)
-            for (int k = 0; k < 6; k++) step_out[OUT_MU_U + k] = out[SO_STATS] + (t * 6 + k) * B;
+            for (int k = 0; k < 6; k++) step_out[OUT_MU_U + k] = out[SO_STATS] + (s * 6 + k) * B;
         lstm_forward(B, H, flags & (PEEPHOLE | LAYER_NORM), eps, step_in, step_out);
-        memcpy(out[SO_OUT] + t * bh, hist + (t + 1) * bh, (size_t)bh * sizeof(float));
+        memcpy(out[SO_OUT] + t * bh, hist + next * bh, (size_t)bh * sizeof(float));
     }
     free(hh_t.data);
     return 0;
