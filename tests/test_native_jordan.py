@@ -10,13 +10,9 @@ import pytest
 import torch
 
 import rnnkit
+from native_cases import needs_native, saved_by_c_runs
 from rnnkit.cells import gemm, jordan_native, native
 from rnnkit.state import JordanState
-
-needs_native = pytest.mark.skipif(
-    native.kernels() is None or gemm.mkl_packed() is None,
-    reason=f"native kernels {native.status()}, MKL packed GEMM {gemm.mkl_packed()}",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -26,17 +22,8 @@ def mkl_backend(monkeypatch):
 
 @pytest.fixture
 def native_runs(monkeypatch):
-    """How many sequences the C loop ran (forward calls that did not return None)."""
-    runs = {"n": 0}
-    real = jordan_native.sequence_forward
-
-    def counted(*args):
-        result = real(*args)
-        runs["n"] += result is not None
-        return result
-
-    monkeypatch.setattr(jordan_native, "sequence_forward", counted)
-    return runs
+    """What each sequence the C loop ran saved; its length counts them."""
+    return saved_by_c_runs(monkeypatch, jordan_native)
 
 
 def training_step(layer, x, lengths=None, inplace_scale=None):
@@ -78,7 +65,7 @@ def test_c_sequence_equals_the_python_steps(options, native_runs):
     layer = rnnkit.Recurrent("jordan", input_size=5, hidden_size=6, **options)
     x = torch.randn(3, 8, 5)
     got = training_step(layer, x)
-    assert native_runs["n"] == layer.num_layers * layer.num_directions
+    assert len(native_runs) == layer.num_layers * layer.num_directions
     with native.switched_off("the Python steps"):
         want = training_step(layer, x)
     assert_all_close(got, want)
@@ -91,16 +78,7 @@ def test_c_sequence_in_inference_equals_the_python_steps(options, steps, monkeyp
     """Without gradients the C loop keeps one step of r and h and two of y, not T: nothing
     is saved, and outputs and final state equal the Python steps', from a batch-first input
     (the first layer) and a time-major one (the second)."""
-    saved = []
-    real = jordan_native.sequence_forward
-
-    def spy(*args):
-        result = real(*args)
-        if result is not None:
-            saved.append(result[2])
-        return result
-
-    monkeypatch.setattr(jordan_native, "sequence_forward", spy)
+    saved = saved_by_c_runs(monkeypatch, jordan_native)
     torch.manual_seed(0)
     layer = rnnkit.Recurrent("jordan", input_size=4, hidden_size=5, **options).eval()
     x = torch.randn(2, steps, 4)
@@ -125,7 +103,7 @@ def test_changing_the_outputs_in_place_leaves_the_gradients_right(native_runs):
     layer2.load_state_dict(layer.state_dict())
     with native.switched_off("the Python steps"):
         scaled_python = training_step(layer2, x, inplace_scale=2.0)
-    assert native_runs["n"] == 1
+    assert len(native_runs) == 1
     assert_all_close(scaled_after, scaled_python)
 
 
@@ -145,7 +123,7 @@ def test_what_the_c_loop_lacks_runs_the_python_steps(options, lengths, dtype, na
     layer = rnnkit.Recurrent("jordan", input_size=4, hidden_size=5, **options).to(dtype)
     out, _ = layer(torch.randn(2, 6, 4, dtype=dtype), lengths=lengths and torch.tensor(lengths))
     out.sum().backward()
-    assert native_runs["n"] == 0
+    assert len(native_runs) == 0
 
 
 @needs_native
@@ -153,28 +131,18 @@ def test_the_onednn_backend_runs_the_python_steps(monkeypatch, native_runs):
     monkeypatch.setattr(gemm, "BACKEND", "onednn")
     layer = rnnkit.Recurrent("jordan", input_size=4, hidden_size=5)
     layer(torch.randn(2, 6, 4))[0].sum().backward()
-    assert native_runs["n"] == 0
+    assert len(native_runs) == 0
 
 
 @needs_native
-def test_a_batch_first_input_is_projected_and_read_in_its_own_order(monkeypatch):
+def test_a_batch_first_input_is_projected_and_read_in_its_own_order(native_runs):
     """The first layer's input is projected batch-first (no copy of x into time order, none
     of its gradient back); the second layer reads the first's time-major outputs."""
-    layouts = []
-    real = jordan_native.sequence_forward
-
-    def spy(*args):
-        result = real(*args)
-        if result is not None:
-            layouts.append(result[2].batch_first)
-        return result
-
-    monkeypatch.setattr(jordan_native, "sequence_forward", spy)
     torch.manual_seed(0)
     layer = rnnkit.Recurrent("jordan", input_size=5, hidden_size=6, num_layers=2)
     x = torch.randn(3, 8, 5)
     got = training_step(layer, x)
-    assert layouts == [True, False]
+    assert [saved.batch_first for saved in native_runs] == [True, False]
     with native.switched_off("the Python steps"):
         want = training_step(layer, x)
     assert_all_close(got, want)

@@ -15,12 +15,8 @@ import pytest
 import torch
 
 import rnnkit
+from native_cases import needs_native, saved_by_c_runs
 from rnnkit.cells import gemm, lstm_sequence, native
-
-needs_native = pytest.mark.skipif(
-    native.kernels() is None or gemm.mkl_packed() is None,
-    reason=f"native kernels {native.status()}, MKL packed GEMM {gemm.mkl_packed()}",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -30,17 +26,8 @@ def mkl_backend(monkeypatch):
 
 @pytest.fixture
 def native_runs(monkeypatch):
-    """How many sequences the C loop ran (forward calls that did not return None)."""
-    runs = {"n": 0}
-    real = lstm_sequence.sequence_forward
-
-    def counted(*args):
-        result = real(*args)
-        runs["n"] += result is not None
-        return result
-
-    monkeypatch.setattr(lstm_sequence, "sequence_forward", counted)
-    return runs
+    """What each sequence the C loop ran saved; its length counts them."""
+    return saved_by_c_runs(monkeypatch, lstm_sequence)
 
 
 def make_layer(seed=0, **options):
@@ -97,7 +84,7 @@ def test_c_sequence_equals_the_python_steps(options, native_runs):
     layer = make_layer(**options)
     x = torch.randn(3, 8, 5)
     got = training_step(layer, x)
-    assert native_runs["n"] == layer.num_layers * layer.num_directions
+    assert len(native_runs) == layer.num_layers * layer.num_directions
     with native.steps_only():
         want = training_step(layer, x)
     assert_all_close(got, want)
@@ -110,7 +97,7 @@ def test_c_sequence_equals_the_torch_code(native_runs):
     got = training_step(layer, x)
     with native.switched_off("the torch code"):
         want = training_step(layer, x)
-    assert native_runs["n"] == 1
+    assert len(native_runs) == 1
     assert_all_close(got, want, rtol=1e-4)
 
 
@@ -122,7 +109,7 @@ def test_a_given_initial_state_gets_its_gradient(native_runs):
     got = training_step(layer, x, state)
     with native.steps_only():
         want = training_step(layer, x, state)
-    assert native_runs["n"] == 1
+    assert len(native_runs) == 1
     assert_all_close(got, want)
 
 
@@ -132,16 +119,7 @@ def test_a_given_initial_state_gets_its_gradient(native_runs):
 def test_c_sequence_in_inference_equals_the_python_steps(options, steps, monkeypatch):
     """Without gradients the C loop keeps one step of activations (two of the state), not
     T: nothing is saved, and outputs and final state equal the Python steps'."""
-    saved = []
-    real = lstm_sequence.sequence_forward
-
-    def spy(*args):
-        result = real(*args)
-        if result is not None:
-            saved.append(result[2])
-        return result
-
-    monkeypatch.setattr(lstm_sequence, "sequence_forward", spy)
+    saved = saved_by_c_runs(monkeypatch, lstm_sequence)
     layer = make_layer(**options).eval()
     x = torch.randn(2, steps, 5)
     state = rnnkit.state.LSTMState(torch.randn(1, 2, 6), torch.randn(1, 2, 6))
@@ -162,7 +140,7 @@ def test_changing_the_outputs_in_place_leaves_the_gradients_right(options, nativ
     got = training_step(layer, x, inplace_scale=2.0)
     with native.steps_only():
         want = training_step(layer, x, inplace_scale=2.0)
-    assert native_runs["n"] == 1
+    assert len(native_runs) == 1
     assert_all_close(got, want)
 
 
@@ -181,7 +159,7 @@ def test_a_training_step_leaves_no_reference_cycle(native_runs):
         assert gc.collect() == 0
     finally:
         gc.enable()
-    assert native_runs["n"] == 1
+    assert len(native_runs) == 1
 
 
 @needs_native
@@ -197,7 +175,7 @@ def test_what_the_c_loop_lacks_runs_the_python_steps(
     layer = make_layer(layer_norm=True).to(dtype)
     out, _ = layer(torch.randn(2, 6, 5, dtype=dtype), lengths=lengths and torch.tensor(lengths))
     out.sum().backward()
-    assert native_runs["n"] == 0
+    assert len(native_runs) == 0
 
 
 @needs_native
