@@ -84,7 +84,7 @@ BACKEND = _choose_backend()
 
 
 class MklPacked(ctypes.Structure):
-    """MKL's packed-GEMM functions (``Blas`` of native/jordan.c), as addresses."""
+    """MKL's packed-GEMM functions (``Blas`` of native/blas.h), as addresses."""
 
     _fields_ = [
         ("pack_size", ctypes.c_void_p),

@@ -9,7 +9,7 @@ stays the definition the tests check this against.
 
 Why: a Jordan step is two small products, (64, 256) x (256, 256) at B=64, H=256, about 30 µs
 each on MKL, and the Python around them (some ten torch calls forward and again backward)
-cost about as much again (docs/benchmarks.md, "Jordan in C").
+cost about as much again (docs/benchmarks.md, issue #2, "What was tried on the Intel machine").
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _flags(cell: JordanCell) -> int | None:
 def _library(cell: JordanCell, *tensors: Tensor) -> ctypes.CDLL | None:
     """The native library if this cell and these tensors can run on it, else None."""
     lib = sequences()
-    if lib is None or gemm.BACKEND != "mkl" or gemm.mkl_packed() is None or not usable(*tensors):
+    if lib is None or not usable(*tensors):
         return None
     return lib.library
 
@@ -66,7 +66,7 @@ def reads_batch_first(cell: JordanCell, x: Tensor) -> bool:
         supported
         and x.dtype == torch.float32
         and x.device.type == "cpu"
-        and (sequences() is not None and gemm.BACKEND == "mkl" and gemm.mkl_packed() is not None)
+        and sequences() is not None
     )
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from rnnkit.cells import gemm
+
 __all__ = [
     "Kernels",
     "kernels",
@@ -174,9 +176,12 @@ _steps_only = False
 
 
 def sequences() -> Kernels | None:
-    """The kernels, for the whole-sequence loops (``lstm_sequence.c``, ``jordan.c``); None
-    where :func:`kernels` is None or within :func:`steps_only`."""
-    return None if _steps_only else kernels()
+    """The kernels, for the whole-sequence loops (``lstm_sequence.c``, ``jordan.c``), which
+    multiply through MKL's packed GEMM; None where :func:`kernels` is None, within
+    :func:`steps_only`, or where gemm's backend is not MKL or MKL's packed GEMM is missing."""
+    if _steps_only or gemm.BACKEND != "mkl" or gemm.mkl_packed() is None:
+        return None
+    return kernels()
 
 
 @contextmanager
