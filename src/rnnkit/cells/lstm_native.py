@@ -27,11 +27,14 @@ if TYPE_CHECKING:
 __all__ = ["native_step", "native_step_backward"]
 
 
-def _flags(cell: LSTMCell) -> int:
+def kernel_flags(cell: LSTMCell) -> int:
+    """The kernels' flags (``lstm.h``) for the cell's options."""
     return PEEPHOLE * cell.peephole | LAYER_NORM * cell.layer_norm
 
 
+# The parameters the kernels read, in the order of their pointer arrays (``lstm.h``).
 LN_PARAMS = ("ln_ih_weight", "bias_ih", "ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias")
+LN_GAINS = ("ln_ih_weight", "ln_hh_weight", "ln_c_weight", "ln_c_bias")  # what the backward reads
 PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")
 
 
@@ -42,7 +45,7 @@ class NativeCache(tuple):
     __slots__ = ()
 
 
-def _params(cell: LSTMCell, names: tuple[str, ...], present: bool) -> list[Tensor | None]:
+def parameters(cell: LSTMCell, names: tuple[str, ...], present: bool) -> list[Tensor | None]:
     """The named parameters (the kernels only read them), or Nones where the option is off."""
     return [getattr(cell, n) if present else None for n in names]
 
@@ -65,10 +68,10 @@ def native_step(
         u = gates = linear_add(r, cell.weight("weight_hh"), xg).contiguous()  # (a no-op)
         stats = [None] * 6
     c, tc, h = (torch.empty_like(c_prev) for _ in range(3))
-    ln = _params(cell, LN_PARAMS, cell.layer_norm)
-    peep = _params(cell, PEEPHOLES, cell.peephole)
+    ln = parameters(cell, LN_PARAMS, cell.layer_norm)
+    peep = parameters(cell, PEEPHOLES, cell.peephole)
     inputs = [u, xg if cell.layer_norm else None, c_prev, *ln, *peep]
-    lib.forward(_flags(cell), EPS, inputs, [gates, c, tc, h, *stats])
+    lib.forward(kernel_flags(cell), EPS, inputs, [gates, c, tc, h, *stats])
     fields = (r, c_prev, c, gates, gates[:, 3 * H :], tc)
     if cell.layer_norm:  # the torch step's layout: (u, mu, rstd), (c, mu, rstd), (xg, mu, rstd)
         mu_u, rs_u, mu_x, rs_x, mu_c, rs_c = stats
@@ -103,15 +106,15 @@ def native_step_backward(
     if cell.layer_norm:
         u, mu_u, rs_u, _, mu_c, rs_c, xg, mu_x, rs_x = cache[6:15]
         dz, *ln_grads = rows[:7]
-        gains = _params(cell, ("ln_ih_weight", "ln_hh_weight", "ln_c_weight", "ln_c_bias"), True)
+        gains = parameters(cell, LN_GAINS, True)
         ln_in = [u, xg, mu_u, rs_u, mu_x, rs_x, mu_c, rs_c, *gains]
         peep_grads = list(rows[7:])
     else:
         dz, ln_grads, ln_in, peep_grads = dxg, [None] * 6, [None] * 12, list(rows)
-    inputs = [dy, dh, dc, c_prev, c, gates, tc, *ln_in, *_params(cell, PEEPHOLES, cell.peephole)]
+    inputs = [dy, dh, dc, c_prev, c, gates, tc, *ln_in, *parameters(cell, PEEPHOLES, cell.peephole)]
     if not cell.peephole:
         peep_grads = [None] * 3
     outputs = [dxg, dz if cell.layer_norm else None, dc_prev, *ln_grads, *peep_grads]
-    lib.backward(_flags(cell), inputs, outputs)
+    lib.backward(kernel_flags(cell), inputs, outputs)
     dh_prev = masked(matmul(dz, cell.weight("weight_hh")), mask)
     return LSTMState(dh_prev, dc_prev), tuple(rows)  # dz (layer norm) and the parameter sums

@@ -22,7 +22,14 @@ from torch import Tensor
 from rnnkit.cells import gemm
 from rnnkit.cells.base import outer_sum
 from rnnkit.cells.layernorm import EPS
-from rnnkit.cells.native import LAYER_NORM, PEEPHOLE, pointers, sequences, usable
+from rnnkit.cells.lstm_native import (
+    LN_GAINS,
+    LN_PARAMS,
+    PEEPHOLES,
+    kernel_flags,
+    parameters,
+)
+from rnnkit.cells.native import pointers, sequences, usable
 from rnnkit.state import LSTMState
 
 if TYPE_CHECKING:
@@ -30,9 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Saved", "sequence_backward", "sequence_forward"]
 
-LN_PARAMS = ("ln_ih_weight", "bias_ih", "ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias")
-PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")
-LN_GAINS = ("ln_ih_weight", "ln_hh_weight", "ln_c_weight", "ln_c_bias")  # what the backward reads
 # The layer-norm gradients in the order the C backward writes them.
 LN_GRADS = ("ln_hh_weight", "bias_hh", "ln_c_weight", "ln_c_bias", "ln_ih_weight", "bias_ih")
 
@@ -51,14 +55,6 @@ class Saved(NamedTuple):
     library: ctypes.CDLL  # the forward's, for the backward whatever is switched off meanwhile
 
 
-def _flags(cell: LSTMCell) -> int:
-    return PEEPHOLE * cell.peephole | LAYER_NORM * cell.layer_norm
-
-
-def _params(cell: LSTMCell, names: tuple[str, ...], present: bool) -> list[Tensor | None]:
-    return [getattr(cell, n) if present else None for n in names]
-
-
 def sequence_forward(
     cell: LSTMCell, xg: Tensor, state: LSTMState, mask: Tensor | None, keep: bool = True
 ) -> tuple[Tensor, LSTMState, Saved | None] | None:
@@ -70,8 +66,8 @@ def sequence_forward(
     follow) the kernel writes each step's activations over the last's, and nothing is saved.
     """
     lib = sequences()
-    params = [cell.weight_hh, *_params(cell, LN_PARAMS, cell.layer_norm)]
-    params += _params(cell, PEEPHOLES, cell.peephole)
+    params = [cell.weight_hh, *parameters(cell, LN_PARAMS, cell.layer_norm)]
+    params += parameters(cell, PEEPHOLES, cell.peephole)
     present = [t for t in (xg, *state, mask, *params) if t is not None]
     if lib is None or not usable(*present):
         return None
@@ -88,7 +84,7 @@ def sequence_forward(
     failed = lib.library.lstm_sequence_forward(
         ctypes.byref(gemm.mkl_packed()),
         *(ctypes.c_int64(n) for n in (T, B, H)),
-        ctypes.c_int(_flags(cell)),
+        ctypes.c_int(kernel_flags(cell)),
         ctypes.c_float(EPS),
         ctypes.c_int(keep),
         pointers(inputs),
@@ -127,12 +123,13 @@ def sequence_backward(
     ln_grads = [gates.new_zeros(getattr(cell, n).shape) for n in LN_GRADS if cell.layer_norm]
     peep_grads = [gates.new_zeros(H) for _ in range(3 * cell.peephole)]
     inputs = [dy, mask, cell.weight_hh, c, gates, tc, u, xg, stats]
-    inputs += _params(cell, LN_GAINS, cell.layer_norm) + _params(cell, PEEPHOLES, cell.peephole)
+    inputs += parameters(cell, LN_GAINS, cell.layer_norm)
+    inputs += parameters(cell, PEEPHOLES, cell.peephole)
     outputs = [dxg, dz, dh, dc, *(ln_grads or [None] * 6), *(peep_grads or [None] * 3)]
     failed = library.lstm_sequence_backward(
         ctypes.byref(gemm.mkl_packed()),
         *(ctypes.c_int64(n) for n in (T, B, H)),
-        ctypes.c_int(_flags(cell)),
+        ctypes.c_int(kernel_flags(cell)),
         pointers(inputs),
         pointers(outputs),
     )
