@@ -45,8 +45,8 @@ from rnnkit.data.batching import LabelledBatch
 from rnnkit.data.embeddings import save_vectors
 from rnnkit.data.token_cache import tokenize_many
 from rnnkit.data.word2vec import Word2VecConfig, train_word2vec
-from rnnkit.tasks import classification as clf
-from rnnkit.tasks import classification_data as cdata
+from rnnkit.tasks import classify as clf
+from rnnkit.tasks.classify import data as cdata
 from rnnkit.training.loop import seed_everything
 from rnnkit.training.progress import make_progress
 

@@ -4,7 +4,7 @@
 
 Each run's class probabilities on the test split (the first run's, or ``--data``) are
 computed once; then every subset of two or more runs is scored as
-:class:`rnnkit.tasks.classify_ensemble.ClassifierEnsemble` scores it (mean probabilities):
+:class:`rnnkit.tasks.classify.ensemble.ClassifierEnsemble` scores it (mean probabilities):
 accuracy with its 95% (Wilson) interval and macro-F1, next to each run alone. Showing every
 subset keeps a reader from mistaking the best of many test-set looks for a planned figure.
 """
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import emit, environment
-from rnnkit.tasks import classification as clf
+from rnnkit.tasks import classify as clf
 from rnnkit.tasks import load
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from benchmarks.common import emit, environment
 from rnnkit.config import apply_overrides, from_dict
-from rnnkit.tasks import forecasting as fc
+from rnnkit.tasks import forecast as fc
 from rnnkit.training.progress import make_progress
 
 

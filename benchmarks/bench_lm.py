@@ -40,7 +40,7 @@ from benchmarks.common import add_quality_arguments, commit, emit
 from rnnkit.config import ConfigError, apply_overrides, from_dict
 from rnnkit.data.corpus import batchify, load_lm_corpus, tokenize
 from rnnkit.data.vocab import Vocabulary
-from rnnkit.tasks import language_modeling as lm
+from rnnkit.tasks import lm
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import fit, seed_everything
 from rnnkit.training.progress import make_progress

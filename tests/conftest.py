@@ -8,8 +8,9 @@ import pytest
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))  # tests/cases.py
 
-# Worker scripts run in subprocesses (torchrun, SIGKILL tests); they are not test modules.
-collect_ignore = ["workers"]
+# Worker scripts run in subprocesses (torchrun, SIGKILL tests), and fixtures hold the scripts
+# that made them; neither are test modules.
+collect_ignore = ["workers", "fixtures"]
 
 # Read once, before any test changes the environment.
 REAL_DATA = os.environ.get("RNNKIT_DATA")

@@ -6,10 +6,10 @@ import csv
 import random
 from pathlib import Path
 
-from rnnkit.config import RecurrentConfig
+from rnnkit.config import StackConfig
 from rnnkit.models.classifier import ClassifierModelConfig
-from rnnkit.tasks import classification as clf
-from rnnkit.tasks.classification_data import ClassifyDataConfig
+from rnnkit.tasks import classify as clf
+from rnnkit.tasks.classify.data import ClassifyDataConfig
 from rnnkit.training.config import TrainConfig
 
 POSITIVE = ["good", "great", "wonderful", "excellent", "superb", "lovely", "enjoyable", "moving"]
@@ -73,7 +73,7 @@ def small_config(files: dict[str, Path], **model) -> clf.ClassifyConfig:
         model=ClassifierModelConfig(
             embedding_size=16,
             **model,
-            rnn=RecurrentConfig(cell="gru", input_size=16, hidden_size=24, bidirectional=True),
+            rnn=StackConfig(cell="gru", hidden_size=24, bidirectional=True),
         ),
         train=TrainConfig(epochs=6, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnkit.config import ConfigError, RecurrentConfig
+from rnnkit.config import ConfigError, RecurrentConfig, StackConfig
 from rnnkit.data.batching import batch_indices, collate_tokens, truncate
 from rnnkit.layers import Recurrent
-from rnnkit.models.classifier import ClassifierModelConfig, SequenceClassifier, pool
+from rnnkit.models.classifier import ClassifierModelConfig, SequenceClassifier
+from rnnkit.models.pooling import pool
 
 CELLS = [
     {"cell": "lstm"},
@@ -26,9 +27,7 @@ def _classifier(pooling: str, bidirectional: bool = True, **rnn) -> SequenceClas
         embedding_size=6,
         pooling=pooling,
         attention_size=5,
-        rnn=RecurrentConfig(
-            input_size=6, hidden_size=7, num_layers=2, bidirectional=bidirectional, **rnn
-        ),
+        rnn=StackConfig(hidden_size=7, num_layers=2, bidirectional=bidirectional, **rnn),
     )
     return SequenceClassifier(3, config, vocab_size=30).double()
 
@@ -90,9 +89,7 @@ def test_attention_weights_are_a_distribution_over_the_real_steps():
 
 def test_numeric_inputs_go_through_a_projection():
     torch.manual_seed(0)
-    config = ClassifierModelConfig(
-        embedding_size=4, rnn=RecurrentConfig(cell="gru", input_size=4, hidden_size=5)
-    )
+    config = ClassifierModelConfig(embedding_size=4, rnn=StackConfig(cell="gru", hidden_size=5))
     model = SequenceClassifier(2, config, num_features=3)
     assert model.embedding is None and model.projection.in_features == 3
     assert model(torch.randn(2, 6, 3), torch.tensor([6, 2])).shape == (2, 2)
@@ -126,7 +123,11 @@ def test_classifier_needs_two_classes():
 def test_config_rejects_unknown_pooling_and_derives_the_stack_input_size():
     with pytest.raises(ConfigError, match="pooling"):
         ClassifierModelConfig(pooling="median")
-    assert ClassifierModelConfig(embedding_size=50).rnn.input_size == 50
+    # The stack's input size is no config field: the model derives it from the embedding.
+    model = SequenceClassifier(2, ClassifierModelConfig(embedding_size=50), vocab_size=10)
+    assert model.rnn.cells[0].input_size == 50
+    with pytest.raises(ConfigError, match="expected a StackConfig, got a RecurrentConfig"):
+        ClassifierModelConfig(rnn=RecurrentConfig(input_size=50, hidden_size=8))
 
 
 def test_variable_lengths_with_gradients_run_the_loop_on_cpu():

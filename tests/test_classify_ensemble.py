@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from review_cases import review_files, small_config
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, RecurrentConfig
-from rnnkit.tasks import classification as clf
-from rnnkit.tasks.classify_ensemble import ClassifierEnsemble
+from rnnkit.config import ConfigError, StackConfig
+from rnnkit.tasks import classify as clf
+from rnnkit.tasks.classify.ensemble import ClassifierEnsemble
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["a great and moving film", "dull plot , weak actors", "the story"]
@@ -28,9 +28,7 @@ def members(tmp_path_factory) -> list[clf.ClassifierTask]:
     root = tmp_path_factory.mktemp("ensemble")
     files = review_files(root)
     base = small_config(files)
-    lstm = dataclasses.replace(
-        base.model, rnn=RecurrentConfig(cell="lstm", input_size=16, hidden_size=16)
-    )
+    lstm = dataclasses.replace(base.model, rnn=StackConfig(cell="lstm", hidden_size=16))
     other = dataclasses.replace(
         base, model=lstm, train=dataclasses.replace(base.train, seed=1, epochs=3)
     )

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 import rnnkit
 from review_cases import FILLER, review_files, small_config, write_csv
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, RecurrentConfig
+from rnnkit.config import ConfigError, StackConfig
 from rnnkit.data.embeddings import save_vectors
 from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import cache_key, tokenize_many
 from rnnkit.models.classifier import ClassifierModelConfig
-from rnnkit.tasks import classification as clf
-from rnnkit.tasks.classification_data import ClassifyDataConfig, Scaler
+from rnnkit.tasks import classify as clf
+from rnnkit.tasks.classify.data import ClassifyDataConfig, Scaler
 from rnnkit.training.config import TrainConfig
 
 
@@ -90,7 +90,7 @@ def test_pretrained_vectors_fill_the_embedding(files, tmp_path):
     config = clf.ClassifyConfig(
         data=config.data,
         model=config.model,
-        init=clf.ClassifyInitConfig(embeddings=str(path)),
+        init=clf.TextInitConfig(embeddings=str(path)),
         train=TrainConfig(epochs=1, log_every=1000),
     )
     reports = []
@@ -107,7 +107,7 @@ def test_vectors_of_the_wrong_width_are_a_clear_error(files, tmp_path):
     path = save_vectors(tmp_path / "v.txt", ["good"], np.ones((1, 5)))
     config = small_config(files)
     config = clf.ClassifyConfig(
-        data=config.data, model=config.model, init=clf.ClassifyInitConfig(embeddings=str(path))
+        data=config.data, model=config.model, init=clf.TextInitConfig(embeddings=str(path))
     )
     with pytest.raises(ConfigError, match="5-dimensional vectors but the model's embedding size"):
         clf.train(config, tmp_path / "run")
@@ -149,7 +149,7 @@ def test_numeric_sequences_from_npz_and_jsonl(tmp_path):
         model=ClassifierModelConfig(
             embedding_size=8,
             pooling="last",
-            rnn=RecurrentConfig(cell="lstm", input_size=8, hidden_size=16),
+            rnn=StackConfig(cell="lstm", hidden_size=16),
         ),
         train=TrainConfig(epochs=8, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
     )
@@ -230,7 +230,7 @@ def test_cli_train_eval_predict(files, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
-    assert summary["classes"] == ["neg", "pos"] and summary["val_acc"] > 0.8
+    assert summary["details"]["classes"] == ["neg", "pos"] and summary["validation"]["acc"] > 0.8
 
     result = _cli("classify", "eval", str(out), "--json")
     assert result.exit_code == 0, result.output
@@ -287,7 +287,7 @@ def test_sst2_subset_learns_above_the_majority_baseline(real_data, tmp_path):
         ),
         model=ClassifierModelConfig(
             embedding_size=32,
-            rnn=RecurrentConfig(cell="gru", input_size=32, hidden_size=32, bidirectional=True),
+            rnn=StackConfig(cell="gru", hidden_size=32, bidirectional=True),
         ),
         train=TrainConfig(epochs=4, lr=5e-3, monitor="val_acc", mode="max", log_every=1000),
     )
@@ -343,7 +343,7 @@ def test_three_classes_from_a_folder_per_label(tmp_path):
         model=ClassifierModelConfig(
             embedding_size=16,
             pooling="attention",
-            rnn=RecurrentConfig(cell="lstm", input_size=16, hidden_size=16),
+            rnn=StackConfig(cell="lstm", hidden_size=16),
         ),
         train=TrainConfig(epochs=8, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
     )

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from rnnkit.cli.app import RnnkitGroup
 from rnnkit.cli.datasets import datasets
 from rnnkit.data import REGISTRY, DatasetFile, DatasetSpec, get_spec
+from rnnkit.data.registry import BUNDLED
 
 
 @click.group(cls=RnnkitGroup)
@@ -84,12 +85,14 @@ def test_list_json_when_nothing_is_local(tmp_path):
     }
     assert summary == {
         "type": "summary",
-        "datasets": 10,
-        "found": 0,
+        "datasets": 11,
+        "found": 1,  # the demo's corpus ships inside the package
         "partial": 0,
         "missing": 10,
         "roots": [str(tmp_path / "cache")],
     }
+    (shakespeare,) = [row for row in rows if row["name"] == "tinyshakespeare"]
+    assert shakespeare["location"] == [str(BUNDLED / "tinyshakespeare")]
 
 
 def test_list_human_shows_missing_and_partial(tmp_path, monkeypatch):
@@ -101,7 +104,7 @@ def test_list_human_shows_missing_and_partial(tmp_path, monkeypatch):
     assert lines[3] == "ptb              word-level language modeling"
     assert lines[5] == f"{'':16s} partial: 1 of 3 files, under {tmp_path / 'cache' / 'ptb'}"
     assert f"{'':16s} missing (set RNNKIT_DATA or run `rnnkit datasets download airline`)" in lines
-    assert lines[-1] == f"10 datasets: 0 found, 1 partial, 9 missing; searched {tmp_path / 'cache'}"
+    assert lines[-1] == f"11 datasets: 1 found, 1 partial, 9 missing; searched {tmp_path / 'cache'}"
 
 
 def test_info_json_has_the_spec_and_every_file(toy):
@@ -228,7 +231,7 @@ def test_download_into_root_and_offline_refusal(toy, tmp_path, monkeypatch):
 @pytest.mark.real_data
 def test_real_data_list_and_verify(real_data):
     *rows, summary = records(run("list", "--json").output)
-    assert summary["found"] == 10 and summary["roots"][0] == str(real_data)
+    assert summary["found"] == 11 and summary["roots"][0] == str(real_data)
     conll = next(row for row in rows if row["name"] == "conll2003")
     assert conll["status"] == "found" and conll["location"] == [str(real_data / "conll2003")]
     result = run("verify", "conll2003", "ett")

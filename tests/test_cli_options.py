@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from rnnkit.cli.app import RnnkitGroup
 from rnnkit.cli.options import build_config, config_options
-from rnnkit.config import to_dict
+from rnnkit.config import StackConfig, to_dict
 from rnnkit.training.config import TrainConfig
 
 
@@ -98,3 +98,42 @@ def test_unknown_key_in_the_file_is_an_error(tmp_path):
     toml.write_text("[train\n")
     result = _run("--config", str(toml))
     assert result.exit_code == 2 and "invalid TOML" in result.output
+
+
+# --- nested configs that share field names ---------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Seq2SeqModel:
+    """Attributes:
+    encoder: The encoder's stack.
+    decoder: The decoder's stack."""
+
+    encoder: StackConfig = dataclasses.field(default_factory=lambda: StackConfig(hidden_size=4))
+    decoder: StackConfig = dataclasses.field(default_factory=lambda: StackConfig(hidden_size=4))
+    dropout: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Seq2SeqRun:
+    model: _Seq2SeqModel = dataclasses.field(default_factory=_Seq2SeqModel)
+
+
+def test_repeated_field_names_get_flags_prefixed_by_their_path():
+    @click.command()
+    @config_options(_Seq2SeqRun)
+    def cmd(**params):
+        config = build_config(_Seq2SeqRun, params)
+        click.echo(json.dumps(to_dict(config)))
+
+    names = {opt for p in cmd.params for opt in p.opts}
+    assert {"--encoder-hidden-size", "--decoder-hidden-size", "--encoder-cell"} <= names
+    assert "--hidden-size" not in names
+    assert "--model-dropout" in names and "--encoder-dropout" in names  # three "dropout"s
+    result = CliRunner().invoke(
+        cmd, ["--encoder-hidden-size", "8", "--decoder-cell", "gru", "--model-dropout", "0.1"]
+    )
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.output)["model"]
+    assert model["encoder"]["hidden_size"] == 8 and model["decoder"]["hidden_size"] == 4
+    assert model["decoder"]["cell"] == "gru" and model["dropout"] == 0.1

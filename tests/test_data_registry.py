@@ -29,8 +29,9 @@ from rnnkit.data import (
     sha256_file,
     verify,
 )
+from rnnkit.data.registry import BUNDLED
 
-FORMATS = {"text", "ptb-text", "jsonl", "tsv", "conll", "pairs", "timeseries-csv"}
+FORMATS = {"text", "ptb-text", "jsonl", "tsv", "conll", "pairs", "parallel-text", "timeseries-csv"}
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -51,7 +52,7 @@ def _sha(data: bytes) -> str:
 # --- the registry itself -----------------------------------------------------------------------
 
 
-def test_registry_holds_the_ten_readme_datasets():
+def test_registry_holds_the_eleven_readme_datasets():
     assert sorted(REGISTRY) == [
         "airline",
         "conll2003",
@@ -59,12 +60,13 @@ def test_registry_holds_the_ten_readme_datasets():
         "ett",
         "household_power",
         "imdb",
+        "multi30k",
         "ptb",
         "sst2",
         "tinyshakespeare",
         "wikitext-2",
     ]
-    assert sum(len(spec.files) for spec in REGISTRY.values()) == 24
+    assert sum(len(spec.files) for spec in REGISTRY.values()) == 60
     for name, spec in REGISTRY.items():
         assert spec.name == name
         assert spec.format in FORMATS, name
@@ -108,7 +110,7 @@ def test_get_spec_unknown_name_suggests_and_lists():
     message = str(info.value)
     assert message.startswith("unknown dataset 'wikitext2' (did you mean 'wikitext-2'?); known: ")
     assert message.endswith(
-        "airline, conll2003, eng-fra, ett, household_power, imdb, ptb, "
+        "airline, conll2003, eng-fra, ett, household_power, imdb, multi30k, ptb, "
         "sst2, tinyshakespeare, wikitext-2"
     )
     assert isinstance(info.value, RnnkitError) and info.value.exit_code == 1
@@ -126,6 +128,21 @@ def test_data_error_formats_location_parts():
 
 
 # --- where files are looked up -----------------------------------------------------------------
+
+
+def test_the_demo_corpus_ships_inside_the_package(tmp_path, monkeypatch):
+    """`make demo` needs no data directory and no network: tinyshakespeare is bundled, byte
+    for byte the registry's file, and found after every root."""
+    monkeypatch.setenv("RNNKIT_DATA", "")
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "empty"))
+    [result] = verify("tinyshakespeare")
+    assert result.status == "ok" and result.path == BUNDLED / "tinyshakespeare" / "input.txt"
+    assert locate("tinyshakespeare") == result.path
+    mine = tmp_path / "mine"
+    (mine / "tinyshakespeare").mkdir(parents=True)
+    (mine / "tinyshakespeare" / "input.txt").write_text("First Citizen:\n")
+    monkeypatch.setenv("RNNKIT_DATA", str(mine))
+    assert locate("tinyshakespeare") == mine / "tinyshakespeare" / "input.txt"  # a root wins
 
 
 def test_data_roots_order_and_cache_fallbacks(tmp_path, monkeypatch):
@@ -309,6 +326,21 @@ def test_download_gz_entry_is_saved_decompressed(tmp_path, monkeypatch, upstream
     assert [(r.status, r.expected) for r in verify("toy")] == [("ok", sha256_file(src))]
 
 
+def test_download_of_a_file_served_compressed_keeps_it_compressed(tmp_path, monkeypatch):
+    gz_path = tmp_path / "upstream" / "b.txt.gz"
+    gz_path.parent.mkdir(exist_ok=True)
+    gz_path.write_bytes(gzip.compress(b"ein Satz\n" * 100))
+    raw = _sha(gzip.decompress(gz_path.read_bytes()))
+    entry = DatasetFile(
+        "toy/b.txt.gz", sha256_file(gz_path), None, gz_path.as_uri(), raw, served_compressed=True
+    )
+    _toy(monkeypatch, entry)
+    [result] = download("toy", progress=False)
+    assert result.path == tmp_path / "cache" / "toy" / "b.txt.gz"
+    assert result.path.read_bytes() == gz_path.read_bytes()
+    assert [r.status for r in verify("toy")] == ["ok"]
+
+
 def test_download_mismatch_keeps_nothing(tmp_path, monkeypatch, upstream):
     src, url = upstream
     _toy(monkeypatch, DatasetFile("toy/a.txt", "0" * 64, None, url))
@@ -373,7 +405,7 @@ def test_registry_matches_sha256sums(real_data):
 @pytest.mark.real_data
 def test_every_real_file_verifies_and_gz_contents_match(real_data):
     results = [result for name in REGISTRY for result in verify(name)]
-    assert len(results) == 24
+    assert len(results) == 60
     assert [r.file.path for r in results if r.status != "ok"] == []
     assert all(r.path.is_relative_to(real_data) for r in results)
     # The decompressed sha256 recorded for each .gz file (what a download fetches) is right.

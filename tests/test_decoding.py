@@ -21,11 +21,19 @@ from rnnkit.models.decoding import (
     beam_search,
     filter_logits,
     generate,
-    repeat_state,
     sample_next,
-    select_state,
 )
-from rnnkit.state import JordanState, LSTMState, RNNState
+from rnnkit.state import JordanState, LSTMState, RNNState, repeat_rows, select_rows
+
+
+def select_state(state, index):
+    """The rows of a stack's state, whose batch is dimension 1 (as the models say)."""
+    return select_rows(state, index, dim=1)
+
+
+def repeat_state(state, n):
+    return repeat_rows(state, n, dim=1)
+
 
 INF = math.inf
 
@@ -77,6 +85,8 @@ class Trigram:
         logits = self.log_q[prev, tokens]  # (B, V)
         new = tokens.to(torch.float64).view(1, -1, 1)
         return logits, LSTMState(new, -new)
+
+    reorder = staticmethod(select_state)  # the state's owner knows its batch dimension
 
     def logprob(self, prompt, tokens):
         seq = [*prompt, *tokens]
@@ -141,7 +151,14 @@ def test_wide_enough_beam_equals_exhaustive_search(seed):
     model = Trigram(vocab, seed)
     state, first = model.start(*prompt)
     hyps = beam_search(
-        model.step, state, first, beam=27, max_new=length, eos_id=None, length_penalty=0.0
+        model.step,
+        state,
+        first,
+        reorder=model.reorder,
+        beam=27,
+        max_new=length,
+        eos_id=None,
+        length_penalty=0.0,
     )
     ranked = exhaustive(lambda s: model.logprob(prompt, s), vocab, length)[:27]
     assert [h.tokens for h in hyps] == [s for _, s in ranked]
@@ -156,7 +173,14 @@ def test_beam_hypotheses_carry_their_exact_log_probability(beam, alpha):
     model = Trigram(vocab, seed=7)
     state, first = model.start(*prompt)
     hyps = beam_search(
-        model.step, state, first, beam=beam, max_new=6, eos_id=eos, length_penalty=alpha
+        model.step,
+        state,
+        first,
+        reorder=model.reorder,
+        beam=beam,
+        max_new=6,
+        eos_id=eos,
+        length_penalty=alpha,
     )
     assert 1 <= len(hyps) <= beam
     for h in hyps:
@@ -170,7 +194,7 @@ def test_beam_hypotheses_carry_their_exact_log_probability(beam, alpha):
 def test_beam_search_batches_its_hypotheses_into_one_step_call():
     model = Trigram(4, seed=3)
     state, first = model.start(0, 1)
-    beam_search(model.step, state, first, beam=3, max_new=5, eos_id=None)
+    beam_search(model.step, state, first, reorder=model.reorder, beam=3, max_new=5, eos_id=None)
     assert model.calls == 4  # one call per token after the first, never after the last
 
 
@@ -507,6 +531,8 @@ class TinyLM(nn.Module):
         logits, state = self(tokens[:, None], state)
         return logits[:, 0], state
 
+    reorder = staticmethod(select_state)
+
     def start(self, prompt):
         logits, state = self(torch.tensor([prompt]))
         return state, logits[:, -1]
@@ -524,7 +550,7 @@ def test_real_recurrent_model_beam_scores_match_teacher_forcing(cell):
     prompt = [1, 4, 2]
     with torch.no_grad():
         state, first = lm.start(prompt)
-        hyps = beam_search(lm.step, state, first, beam=3, max_new=5, eos_id=0)
+        hyps = beam_search(lm.step, state, first, reorder=lm.reorder, beam=3, max_new=5, eos_id=0)
         for h in hyps:
             assert h.logprob == pytest.approx(lm.logprob(prompt, h.tokens), abs=1e-9)
 
@@ -536,11 +562,20 @@ def test_real_lstm_beam_of_one_is_greedy_and_wide_beam_is_exhaustive():
         state, first = lm.start(prompt)
         assert isinstance(state, LSTMState) and state.h.shape == (2, 1, 8)
         greedy = tokens_of(generate(lm.step, state, first, max_new=6, eos_id=None, greedy=True))
-        (best,) = beam_search(lm.step, state, first, beam=1, max_new=6, eos_id=None)
+        (best,) = beam_search(
+            lm.step, state, first, reorder=lm.reorder, beam=1, max_new=6, eos_id=None
+        )
         assert best.tokens == greedy[0].tolist()
 
         hyps = beam_search(
-            lm.step, state, first, beam=16, max_new=3, eos_id=None, length_penalty=0.0
+            lm.step,
+            state,
+            first,
+            reorder=lm.reorder,
+            beam=16,
+            max_new=3,
+            eos_id=None,
+            length_penalty=0.0,
         )
         ranked = exhaustive(lambda s: lm.logprob(prompt, s), 4, 3)[:16]
     assert [h.tokens for h in hyps] == [s for _, s in ranked]

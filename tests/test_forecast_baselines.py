@@ -1,4 +1,4 @@
-"""rnnkit.tasks.forecast_baselines: hand-computed naive forecasts, exact linear rules, lstsq."""
+"""rnnkit.tasks.forecast.baselines: hand-computed naive forecasts, exact linear rules, lstsq."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.forecast_baselines import LinearBaseline, naive, seasonal_naive
+from rnnkit.tasks.forecast.baselines import LinearBaseline, naive, seasonal_naive
 
 
 def _windows(series: np.ndarray, length: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:

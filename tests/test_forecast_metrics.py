@@ -1,4 +1,4 @@
-"""rnnkit.tasks.forecast_metrics: hand-computed scores, missing points, tables."""
+"""rnnkit.tasks.forecast.metrics: hand-computed scores, missing points, tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.forecast_metrics import (
+from rnnkit.tasks.forecast.metrics import (
     METRICS,
     ForecastScores,
     compare,

@@ -1,4 +1,4 @@
-"""rnnkit.tasks.forecast_plots: PNGs written atomically, validation, no figures left open."""
+"""rnnkit.tasks.forecast.plots: PNGs written atomically, validation, no figures left open."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from rnnkit.config import ConfigError  # noqa: E402
-from rnnkit.tasks.forecast_plots import plot_anomalies, plot_backtest, plot_forecast  # noqa: E402
+from rnnkit.tasks.forecast.plots import plot_anomalies, plot_backtest, plot_forecast  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

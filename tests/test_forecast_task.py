@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 import rnnkit
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, RecurrentConfig
+from rnnkit.config import ConfigError, StackConfig
 from rnnkit.models.forecaster import ForecasterModelConfig
-from rnnkit.tasks import forecasting as fc
-from rnnkit.tasks.forecasting_data import ForecastDataConfig
+from rnnkit.tasks import forecast as fc
+from rnnkit.tasks.forecast.data import ForecastDataConfig
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.rundir import RunDir
 
@@ -57,7 +57,7 @@ def _config(path: Path, kind: str = "segment", output: str = "point", **data) ->
             kind=kind,
             segment_length=12,
             output=output,
-            rnn=RecurrentConfig(cell="gru", input_size=32, hidden_size=32),
+            rnn=StackConfig(cell="gru", hidden_size=32),
         ),
         train=TrainConfig(epochs=6, lr=3e-3, device="cpu", log_every=1000),
     )
@@ -66,7 +66,8 @@ def _config(path: Path, kind: str = "segment", output: str = "point", **data) ->
 @pytest.fixture(scope="module")
 def trained(sine_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "sine"
-    task, result, prep = fc.train(_config(sine_csv), out)
+    task, result = fc.train(_config(sine_csv), out)
+    prep = task.prepared()
     return task, result, prep, out
 
 
@@ -100,20 +101,20 @@ def test_the_scaler_is_fitted_on_the_training_rows_only(trained, sine_csv):
 def test_predict_continues_the_timestamps_and_matches_the_saved_run(trained, sine_csv):
     task, _, _, out = trained
     recent = _sine_frame().iloc[-100:]
-    table = task.predict(recent, level=0.9)
+    table = task.forecast(recent, level=0.9)
     expected = pd.date_range(recent.index[-1], periods=HORIZON + 1, freq="h")[1:]
     assert list(table.index) == list(expected)
     assert list(table.columns) == ["value", "value_lower", "value_upper"]
     assert (table["value_lower"] <= table["value"]).all()
     assert (table["value"] <= table["value_upper"]).all()
     loaded = rnnkit.load(out)
-    np.testing.assert_allclose(loaded.predict(recent, level=0.9), table, rtol=1e-5)
+    np.testing.assert_allclose(loaded.forecast(recent, level=0.9), table, rtol=1e-5)
 
 
 def test_predict_needs_a_full_lookback(trained):
     task = trained[0]
     with pytest.raises(ConfigError, match="reads 48 steps; the data has 10 rows"):
-        task.predict(_sine_frame().iloc[:10])
+        task.forecast(_sine_frame().iloc[:10])
 
 
 def test_detect_flags_an_injected_spike(trained):
@@ -139,15 +140,17 @@ def test_backtest_folds_are_the_last_horizons(trained):
 
 @pytest.mark.parametrize("kind", ["direct", "seq2seq", "autoregressive"])
 def test_every_kind_trains_and_beats_naive(sine_csv, tmp_path, kind):
-    task, _, prep = fc.train(_config(sine_csv, kind=kind), tmp_path / kind)
+    task, _ = fc.train(_config(sine_csv, kind=kind), tmp_path / kind)
+    prep = task.prepared()
     scores = task.evaluate(prep).original
     assert scores["model"].overall["mse"] < 0.7 * scores["naive"].overall["mse"]
 
 
 def test_gaussian_output_gives_its_own_interval(sine_csv, tmp_path):
-    task, _, prep = fc.train(_config(sine_csv, output="gaussian"), tmp_path / "g")
+    task, _ = fc.train(_config(sine_csv, output="gaussian"), tmp_path / "g")
+    prep = task.prepared()
     assert task.calibration is None
-    table = task.predict(_sine_frame().iloc[-60:], level=0.8)
+    table = task.forecast(_sine_frame().iloc[-60:], level=0.8)
     assert (table["value_upper"] > table["value_lower"]).all()
     assert task.evaluate(prep, level=0.8).coverage is not None
 
@@ -155,13 +158,13 @@ def test_gaussian_output_gives_its_own_interval(sine_csv, tmp_path):
 def test_covariates_come_after_the_targets(sine_csv, tmp_path):
     config = _config(sine_csv, covariates="load")
     assert config.data.columns == ["value", "load"]
-    task, _, prep = fc.train(config, tmp_path / "cov")
-    assert task.predict(_sine_frame().iloc[-60:], level=None).columns.tolist() == ["value"]
+    task, _ = fc.train(config, tmp_path / "cov")
+    assert task.forecast(_sine_frame().iloc[-60:], level=None).columns.tolist() == ["value"]
 
 
 def test_resume_finishes_with_the_weights_of_an_uninterrupted_run(sine_csv, tmp_path):
     config = _config(sine_csv, kind="direct")
-    full, _, _ = fc.train(config, tmp_path / "full")
+    full, _ = fc.train(config, tmp_path / "full")
     short = fc.ForecastConfig(
         data=config.data,
         model=config.model,
@@ -169,7 +172,7 @@ def test_resume_finishes_with_the_weights_of_an_uninterrupted_run(sine_csv, tmp_
     )
     fc.train(short, tmp_path / "part")
     resumed_config = fc.resume_config(RunDir.open(tmp_path / "part"), ["train.epochs=6"])
-    resumed, _, _ = fc.train(resumed_config, tmp_path / "part", resume=True)
+    resumed, _ = fc.train(resumed_config, tmp_path / "part", resume=True)
     for a, b in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-6)
 
@@ -249,7 +252,7 @@ def test_cli_reads_the_raw_uci_format_with_flags_alone(tmp_path):
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
-    series = summary["series"]
+    series = summary["details"]["series"]
     assert series["freq"] == "h" and series["rows"] == 73  # 17:00 on day 1 to 17:00 on day 4
     assert series["first"] == "2006-12-16 17:00:00"
     # Hourly means skip the '?' minutes, so no hour is missing after resampling.
@@ -363,7 +366,8 @@ def test_parquet_input(tmp_path):
     config = fc.ForecastConfig(
         data=config.data, model=config.model, train=TrainConfig(epochs=1, device="cpu")
     )
-    task, _, prep = fc.train(config, tmp_path / "pq")
+    task, _ = fc.train(config, tmp_path / "pq")
+    prep = task.prepared()
     assert prep.cleaned.timing.freq == "h" and len(prep.values) == 400
 
 
@@ -371,7 +375,7 @@ def test_parquet_input(tmp_path):
 
 
 def test_etth1_uses_the_ltsf_split(real_data):
-    from rnnkit.tasks.forecasting_data import prepare
+    from rnnkit.tasks.forecast.data import prepare
 
     prep = prepare(ForecastDataConfig(dataset="etth1"))
     assert prep.bounds.train == (0, 8640)
@@ -383,7 +387,7 @@ def test_etth1_uses_the_ltsf_split(real_data):
 
 def test_household_power_test_part_is_46_weeks_of_sundays(real_data):
     from rnnkit.data.timeseries import window_starts
-    from rnnkit.tasks.forecasting_data import prepare
+    from rnnkit.tasks.forecast.data import prepare
 
     data = ForecastDataConfig(dataset="household-power-daily", lookback=14, horizon=7)
     prep = prepare(data)
@@ -394,7 +398,7 @@ def test_household_power_test_part_is_46_weeks_of_sundays(real_data):
 
 
 def test_airline_is_monthly(real_data):
-    from rnnkit.tasks.forecasting_data import load_frame
+    from rnnkit.tasks.forecast.data import load_frame
 
     cleaned = load_frame(ForecastDataConfig(dataset="airline"))
     assert cleaned.timing.freq == "MS" and cleaned.frame["Passengers"].sum() == 40363

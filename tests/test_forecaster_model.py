@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from rnnkit.config import ConfigError, RecurrentConfig, from_dict, to_dict
+from rnnkit.config import ConfigError, RecurrentConfig, StackConfig, from_dict, to_dict
 from rnnkit.models.forecaster import (
     KINDS,
     OUTPUTS,
@@ -54,7 +54,7 @@ def _model(
     rnn = {"cell": "gru", **changes.pop("rnn", {})}
     config = ForecasterModelConfig(
         kind=kind,
-        rnn=RecurrentConfig(input_size=1, hidden_size=hidden, **rnn),
+        rnn=StackConfig(hidden_size=hidden, **rnn),
         segment_length=W,
         **changes,
     )
@@ -278,7 +278,7 @@ def test_prediction_intervals():
 
 # ---- config ---------------------------------------------------------------------------------
 def _rnn(**changes) -> RecurrentConfig:
-    return RecurrentConfig(**{"input_size": 1, "hidden_size": 4, **changes})
+    return StackConfig(**{"hidden_size": 4, **changes})
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,7 @@ def test_each_kind_learns_a_noisy_sine_far_better_than_the_last_value(kind, rnn,
     x, y, x_test, y_test = _sine_windows()
     torch.manual_seed(0)
     config = ForecasterModelConfig(
-        kind=kind, segment_length=8, rnn=RecurrentConfig(input_size=1, hidden_size=32, **rnn)
+        kind=kind, segment_length=8, rnn=StackConfig(hidden_size=32, **rnn)
     )
     model = Forecaster(1, 1, 40, 10, config)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

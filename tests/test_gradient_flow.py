@@ -18,9 +18,9 @@ from torch import nn
 import rnnkit
 from rnnkit.cli import main
 from rnnkit.cli.info import _describe
-from rnnkit.config import ConfigError, RecurrentConfig
+from rnnkit.config import ConfigError, RecurrentConfig, StackConfig
 from rnnkit.diagnostics import gradient_flow as gf
-from rnnkit.training import TrainConfig, fit, seed_everything
+from rnnkit.training import StreamTrainConfig, TrainConfig, fit, seed_everything
 from rnnkit.training.grad_health import (
     JUMP,
     TINY,
@@ -286,7 +286,7 @@ def test_cli_lists_diagnose():
 @pytest.fixture(scope="module")
 def lm_run(tmp_path_factory):
     from rnnkit.models import LMModelConfig
-    from rnnkit.tasks import language_modeling as lm
+    from rnnkit.tasks import lm
 
     root = tmp_path_factory.mktemp("lm")
     rng = random.Random(0)
@@ -297,9 +297,9 @@ def lm_run(tmp_path_factory):
         data=lm.LMDataConfig(data=str(root / "text.txt"), level="char", batch_size=4),
         model=LMModelConfig(
             embedding_size=8,
-            rnn=RecurrentConfig(cell="gru", input_size=8, hidden_size=12, num_layers=2),
+            rnn=StackConfig(cell="gru", hidden_size=12, num_layers=2),
         ),
-        train=TrainConfig(epochs=1, max_steps=2, bptt=10, device="cpu"),
+        train=StreamTrainConfig(epochs=1, max_steps=2, bptt=10, device="cpu"),
     )
     lm.train(config, root / "run")
     return root / "run"
@@ -321,8 +321,8 @@ def test_a_language_model_run_on_its_validation_text(lm_run):
 
 def test_a_classifier_run_on_its_test_examples(tmp_path):
     from rnnkit.models.classifier import ClassifierModelConfig
-    from rnnkit.tasks import classification as clf
-    from rnnkit.tasks.classification_data import ClassifyDataConfig
+    from rnnkit.tasks import classify as clf
+    from rnnkit.tasks.classify.data import ClassifyDataConfig
 
     rng = random.Random(0)
     for split, count in (("train", 40), ("test", 20)):
@@ -336,9 +336,7 @@ def test_a_classifier_run_on_its_test_examples(tmp_path):
         data=ClassifyDataConfig(
             data=str(tmp_path / "train.csv"), test=str(tmp_path / "test.csv"), batch_size=8
         ),
-        model=ClassifierModelConfig(
-            embedding_size=8, rnn=RecurrentConfig(cell="lstm", input_size=8, hidden_size=6)
-        ),
+        model=ClassifierModelConfig(embedding_size=8, rnn=StackConfig(cell="lstm", hidden_size=6)),
         train=TrainConfig(epochs=1, max_steps=1, device="cpu"),
     )
     clf.train(config, tmp_path / "clf")

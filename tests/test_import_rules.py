@@ -1,4 +1,5 @@
-"""Architecture rules of DESIGN.md, checked by parsing (never importing) src/rnnkit.
+"""Architecture rules of DESIGN.md (docs/architecture.md), checked by parsing (never
+importing) src/rnnkit.
 
 Dependency direction (A <- B: B may import A):
 
@@ -7,7 +8,8 @@ Dependency direction (A <- B: B may import A):
     config <- data --------------------------------+
     config <- reference  (numpy only, never torch)
 
-Also: `reference` never imports torch, and only `cli` (and `__main__`) touches argv or stdout:
+Also: no job package under tasks/ imports another, and the skeleton (tasks/common) imports no
+job; `reference` never imports torch, and only `cli` (and `__main__`) touches argv or stdout:
 no `print(...)`, `sys.argv` or `sys.stdout` anywhere else. A top-level unit that is not in
 ALLOWED below is an error: add it to DESIGN.md and to this table first.
 """
@@ -89,23 +91,23 @@ def _target_unit(parts: list[str]) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
-def imported_units(tree: ast.AST, relpath: str) -> list[tuple[int, str, str]]:
-    """(line, unit, import text) for every rnnkit import in a parsed file.
+def imported_modules(tree: ast.AST, relpath: str) -> list[tuple[int, list[str], str]]:
+    """(line, module parts, import text) for every rnnkit import in a parsed file.
 
     Absolute imports (`rnnkit.X...`) and relative ones (resolved against the file's own
-    package) are both mapped to the top-level unit X. `from rnnkit import name` maps to the
-    unit `name` when that is a unit, else to the package root `__init__`. A relative import
-    that climbs above the package is reported with unit '<outside>'.
+    package) both give the absolute parts (`['rnnkit', 'X', ...]`); `from P import a, b`
+    gives `P.a` and `P.b`. A relative import that climbs above the package gives
+    `['<outside>']`.
     """
     is_package_init = Path(relpath).name == "__init__.py"
     own_package = _module_parts(relpath) if is_package_init else _module_parts(relpath)[:-1]
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[int, list[str], str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == PACKAGE:
-                    found.append((node.lineno, _target_unit(parts), f"import {alias.name}"))
+                    found.append((node.lineno, parts, f"import {alias.name}"))
         elif isinstance(node, ast.ImportFrom):
             text = f"from {'.' * node.level}{node.module or ''} import ..."
             if node.level == 0:
@@ -114,18 +116,52 @@ def imported_units(tree: ast.AST, relpath: str) -> list[tuple[int, str, str]]:
                     continue
             else:
                 if node.level - 1 >= len(own_package):
-                    found.append((node.lineno, "<outside>", text))
+                    found.append((node.lineno, ["<outside>"], text))
                     continue
                 base = own_package[: len(own_package) - (node.level - 1)]
                 if node.module:
                     base = base + node.module.split(".")
-            if len(base) > 1:
-                found.append((node.lineno, base[1], text))
-            else:  # `from rnnkit import a, b` / `from .. import a` at the package root
-                for alias in node.names:
-                    unit = alias.name if alias.name in UNITS else "__init__"
-                    found.append((node.lineno, unit, text))
+            found += [(node.lineno, [*base, alias.name], text) for alias in node.names]
     return found
+
+
+def imported_units(tree: ast.AST, relpath: str) -> list[tuple[int, str, str]]:
+    """(line, unit, import text) for every rnnkit import in a parsed file: the top-level unit
+    X of each module :func:`imported_modules` gives. `from rnnkit import name` maps to the
+    unit `name` when that is a unit, else to the package root `__init__`; an import that
+    climbs above the package to '<outside>'."""
+    found = []
+    for line, parts, text in imported_modules(tree, relpath):
+        names_from_root = len(parts) == 2 and text.startswith("from")  # from rnnkit import a
+        if parts == ["<outside>"]:
+            found.append((line, "<outside>", text))
+        elif len(parts) == 1 or (names_from_root and parts[1] not in UNITS):
+            found.append((line, "__init__", text))
+        else:
+            found.append((line, parts[1], text))
+    return found
+
+
+def _job_of(parts: list[str]) -> str | None:
+    """The package under tasks/ that module parts name (a job, or 'common'), else None."""
+    if len(parts) > 2 and parts[:2] == [PACKAGE, "tasks"] and (SRC / "tasks" / parts[2]).is_dir():
+        return parts[2]
+    return None
+
+
+def job_problems(tree: ast.AST, relpath: str, where: str) -> list[str]:
+    """No job imports another job; the skeleton (tasks/common) imports no job."""
+    own = _job_of(_module_parts(relpath))
+    if own is None:
+        return []
+    problems = []
+    for line, parts, text in imported_modules(tree, relpath):
+        target = _job_of(parts)
+        if target is None or target in (own, "common"):
+            continue
+        who = "the skeleton (tasks/common)" if own == "common" else f"job {own!r}"
+        problems.append(f"{where}:{line}: {who} may not import job {target!r} ({text!r})")
+    return problems
 
 
 def _imports_torch(tree: ast.AST) -> list[int]:
@@ -181,6 +217,7 @@ def check_source(source: str, relpath: str) -> list[str]:
             problems.append(f"{where}:{line}: {text!r} names unknown unit {target!r}")
         elif target not in ALLOWED[unit]:
             problems.append(f"{where}:{line}: {unit} may not import {target} ({text!r})")
+    problems += job_problems(tree, relpath, where)
     if unit in NO_TORCH:
         for line in _imports_torch(tree):
             problems.append(f"{where}:{line}: {unit} must not import torch (numpy only)")
@@ -222,6 +259,11 @@ def test_dependency_rules_hold_for_the_package():
         ("layers/x.py", "def f():\n    print('hi')\n", "print(...) outside cli"),
         ("training/loop.py", "import sys\nsys.stdout.write('x')\n", "sys.stdout outside cli"),
         ("utils.py", "", "unit 'utils' is not in DESIGN.md's layout"),
+        ("tasks/lm/job.py", "from rnnkit.tasks.classify import JOB\n", "job 'lm' may not import"),
+        ("tasks/classify/x.py", "from rnnkit.tasks import lm\n", "job 'classify' may not import"),
+        ("tasks/classify/x.py", "from ...tasks.forecast.data import P\n", "import job 'forecast'"),
+        ("tasks/common/x.py", "import rnnkit.tasks.lm.task\n", "skeleton (tasks/common) may not"),
+        ("tasks/common/x.py", "from ..lm import LMConfig\n", "may not import job 'lm'"),
     ],
 )
 def test_checker_reports_violation(relpath, source, expected):
@@ -240,6 +282,9 @@ def test_checker_reports_violation(relpath, source, expected):
         ("cli.py", "import sys\nprint(sys.argv)\nfrom rnnkit.tasks import lm\n"),
         ("__main__.py", "from rnnkit.cli import main\nmain()\n"),
         ("config.py", "import json\nimport dataclasses\n"),
+        ("tasks/lm/job.py", "from rnnkit.tasks import common\nfrom ..common import Job\n"),
+        ("tasks/lm/job.py", "from rnnkit.tasks.lm.task import T\nfrom . import tokens\n"),
+        ("tasks/__init__.py", "from rnnkit.tasks.common import load\n"),
     ],
 )
 def test_checker_accepts_allowed_imports(relpath, source):

@@ -1,5 +1,5 @@
 """Language-modeling data: Vocabulary, tokenize/detokenize, load_lm_corpus, batchify,
-lm_windows and unigram_entropy, on hand-made text; plus the standard numbers of the real
+unigram_entropy, on hand-made text; plus the standard numbers of the real
 corpora (``real_data``, skipped without ``$RNNKIT_DATA``)."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from rnnkit.data import (
     batchify,
     detokenize,
     lm_corpora,
-    lm_windows,
     load_lm_corpus,
     tokenize,
     unigram_entropy,
@@ -387,7 +386,7 @@ def test_empty_texts_name_the_file(tmp_path, fake_root):
         load_lm_corpus(dataset="ptb")
 
 
-# --- batchify / lm_windows ---------------------------------------------------------------------
+# --- batchify ---------------------------------------------------------------------------------
 
 
 def test_batchify_rows_are_contiguous_slices():
@@ -415,31 +414,6 @@ def test_batchify_needs_two_tokens_per_row():
         batchify(torch.zeros(8), 1)
     with pytest.raises(ConfigError, match="expected a torch.Tensor, got list"):
         batchify([1, 2, 3], 1)
-
-
-@pytest.mark.parametrize(("length", "bptt"), [(11, 3), (10, 3), (2, 5), (7, 1), (9, 8)])
-def test_lm_windows_cover_every_target_once(length, bptt):
-    stream = batchify(torch.arange(3 * length), 3)  # (3, length)
-    windows = lm_windows(stream, bptt)
-    assert len(windows) == math.ceil((length - 1) / bptt)
-    assert all(x.shape == y.shape and x.shape[1] <= bptt for x, y in windows)
-    assert all(x.shape[1] == bptt for x, _ in windows[:-1])
-    inputs = torch.cat([x for x, _ in windows], dim=1)
-    targets = torch.cat([y for _, y in windows], dim=1)
-    assert torch.equal(inputs, stream[:, :-1]) and torch.equal(targets, stream[:, 1:])
-    for x, y in windows:  # here ids are positions: each target is its input plus one
-        assert torch.equal(y, x + 1)
-        assert x.untyped_storage().data_ptr() == stream.untyped_storage().data_ptr()
-        assert y.untyped_storage().data_ptr() == stream.untyped_storage().data_ptr()
-
-
-def test_lm_windows_rejects_bad_arguments():
-    with pytest.raises(ConfigError, match="bptt: expected an int >= 1"):
-        lm_windows(torch.zeros(2, 4, dtype=torch.long), 0)
-    with pytest.raises(ConfigError, match=r"stream: expected at least 2 columns, got shape"):
-        lm_windows(torch.zeros(2, 1, dtype=torch.long), 3)
-    with pytest.raises(ConfigError, match="stream: expected a 2-D integer tensor"):
-        lm_windows(torch.arange(5), 2)
 
 
 # --- unigram_entropy ---------------------------------------------------------------------------

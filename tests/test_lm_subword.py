@@ -13,13 +13,13 @@ from click.testing import CliRunner
 
 import rnnkit
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, RecurrentConfig
+from rnnkit.config import ConfigError, StackConfig
 from rnnkit.data import DataError
 from rnnkit.data.corpus import tokenize, unigram_entropy
 from rnnkit.data.subword import SubwordTokenizer
 from rnnkit.models import LMModelConfig
-from rnnkit.tasks import language_modeling as lm
-from rnnkit.training.config import TrainConfig
+from rnnkit.tasks import lm
+from rnnkit.training.config import StreamTrainConfig
 from rnnkit.training.rundir import RunDir, RunDirError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,10 +64,8 @@ def _config(corpus: Path, **data) -> lm.LMConfig:
             level="subword",
             **{"subword_vocab": 50, "batch_size": 8, "eval_batch_size": 4, **data},
         ),
-        model=LMModelConfig(
-            embedding_size=24, rnn=RecurrentConfig(input_size=24, hidden_size=48, num_layers=1)
-        ),
-        train=TrainConfig(epochs=3, lr=2e-2, bptt=30, device="cpu"),
+        model=LMModelConfig(embedding_size=24, rnn=StackConfig(hidden_size=48, num_layers=1)),
+        train=StreamTrainConfig(epochs=3, lr=2e-2, bptt=30, device="cpu"),
     )
 
 
@@ -276,7 +274,7 @@ def test_resume_reads_the_tokenizer_from_the_run(corpus, tmp_path, monkeypatch):
     short = lm.LMConfig(
         data=config.data,
         model=config.model,
-        train=TrainConfig(epochs=2, max_steps=3, bptt=30, device="cpu"),
+        train=StreamTrainConfig(epochs=2, max_steps=3, bptt=30, device="cpu"),
     )
     lm.train(short, out)
     saved = (out / "tokenizer.model").read_bytes()
@@ -337,10 +335,10 @@ def test_cli_trains_and_uses_a_bpe_subword_model(corpus, tmp_path):
     result = runner.invoke(main, [*args, "--subword-model", "bpe", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.splitlines()[-1])
-    assert summary["level"] == "subword" and summary["vocab_size"] == 50
+    assert summary["details"]["level"] == "subword" and summary["details"]["vocab_size"] == 50
     # Stopped by --max-steps inside the first epoch: the validation taken then is reported.
     assert summary["stop_reason"] == "max_steps" and summary["epochs"] == 0
-    assert summary["val_loss"] > 0
+    assert summary["validation"]["loss"] > 0
     saved = json.loads((out / "config.json").read_text())["data"]
     assert (saved["subword_vocab"], saved["subword_model"]) == (50, "bpe")
     sample = runner.invoke(main, ["lm", "sample", str(out), "--prompt", "the", "--seed", "1"])

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 import rnnkit
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, RecurrentConfig, from_dict, to_dict
+from rnnkit.config import ConfigError, StackConfig, from_dict, to_dict
 from rnnkit.data.corpus import tokenize, unigram_entropy
 from rnnkit.models import LanguageModel, LMModelConfig
-from rnnkit.tasks import language_modeling as lm
-from rnnkit.training.config import TrainConfig
+from rnnkit.tasks import lm
+from rnnkit.training.config import StreamTrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,10 +36,8 @@ def corpus(tmp_path_factory) -> Path:
 def _config(corpus: Path, level: str, **train) -> lm.LMConfig:
     return lm.LMConfig(
         data=lm.LMDataConfig(data=str(corpus), level=level, batch_size=8, eval_batch_size=4),
-        model=LMModelConfig(
-            embedding_size=32, rnn=RecurrentConfig(input_size=32, hidden_size=96, num_layers=1)
-        ),
-        train=TrainConfig(**{"epochs": 4, "lr": 5e-3, "bptt": 40, "device": "cpu", **train}),
+        model=LMModelConfig(embedding_size=32, rnn=StackConfig(hidden_size=96, num_layers=1)),
+        train=StreamTrainConfig(**{"epochs": 4, "lr": 5e-3, "bptt": 40, "device": "cpu", **train}),
     )
 
 
@@ -190,7 +188,7 @@ def test_cli_train_score_next_sample(corpus, tmp_path):
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.splitlines()[-1])
-    assert summary["steps"] == 5 and summary["level"] == "word"
+    assert summary["steps"] == 5 and summary["details"]["level"] == "word"
     assert summary["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")  # auto
     saved = json.loads((out / "config.json").read_text())
     assert saved["model"]["rnn"]["hidden_size"] == 16 and saved["task"] == "lm"
@@ -264,9 +262,9 @@ def test_every_cell_trains_as_a_language_model(corpus, tmp_path, cell, options):
         model=LMModelConfig(
             embedding_size=8,
             tie_weights=True,
-            rnn=RecurrentConfig(cell=cell, input_size=8, hidden_size=12, num_layers=2, **options),
+            rnn=StackConfig(cell=cell, hidden_size=12, num_layers=2, **options),
         ),
-        train=TrainConfig(epochs=1, max_steps=3, bptt=12, device="cpu"),
+        train=StreamTrainConfig(epochs=1, max_steps=3, bptt=12, device="cpu"),
     )
     task, result = lm.train(config, tmp_path / cell)
     assert result.steps == 3 and math.isfinite(result.best_metric)
@@ -282,7 +280,7 @@ def _adaptive_lm(vocab: int = 60) -> LanguageModel:
     config = LMModelConfig(
         embedding_size=16,
         adaptive_cutoffs=(10, 30),
-        rnn=RecurrentConfig(cell="gru", input_size=16, hidden_size=24),
+        rnn=StackConfig(cell="gru", hidden_size=24),
     )
     return LanguageModel(vocab, config).eval()
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 import rnnkit
 from review_cases import review_files, small_config
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, RecurrentConfig
-from rnnkit.tasks import classification as clf
-from rnnkit.training.config import TrainConfig
+from rnnkit.config import ConfigError, StackConfig
+from rnnkit.tasks import classify as clf
+from rnnkit.training.config import StreamTrainConfig, TrainConfig
 
 
 def cli(*args: str):
@@ -51,7 +51,7 @@ def review_corpus(files, tmp_path_factory) -> Path:
 def _train_lm(corpus: Path, out: Path, *, reverse: bool = False, max_vocab: int | None = None):
     """A small word-level LM (2 LSTM layers) of ``corpus``, forward or backward."""
     from rnnkit.models import LMModelConfig
-    from rnnkit.tasks import language_modeling as lm
+    from rnnkit.tasks import lm
 
     data = lm.LMDataConfig(
         data=str(corpus),
@@ -65,9 +65,9 @@ def _train_lm(corpus: Path, out: Path, *, reverse: bool = False, max_vocab: int 
         data=data,
         model=LMModelConfig(
             embedding_size=16,
-            rnn=RecurrentConfig(cell="lstm", input_size=16, hidden_size=20, num_layers=2),
+            rnn=StackConfig(cell="lstm", hidden_size=20, num_layers=2),
         ),
-        train=TrainConfig(epochs=1, lr=3e-3, bptt=20, log_every=1000),
+        train=StreamTrainConfig(epochs=1, lr=3e-3, bptt=20, log_every=1000),
     )
     lm.train(config, out)
     return out
@@ -93,7 +93,7 @@ def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_pat
         config = clf.ClassifyConfig(
             data=base.data,
             model=base.model,
-            init=clf.ClassifyInitConfig(init_from=str(review_lm)),
+            init=clf.TextInitConfig(init_from=str(review_lm)),
             train=TrainConfig(epochs=epochs, lr=1e-2, log_every=1000),
         )
         task, _ = clf.train(config, tmp_path / f"run{epochs}")
@@ -128,7 +128,7 @@ def test_discriminative_lr_moves_each_group_less_the_deeper_it_is(files, review_
     lm_weights = rnnkit.load(review_lm).model.state_dict()
 
     def step_sizes(factor: float) -> dict[str, float]:
-        init = clf.ClassifyInitConfig(
+        init = clf.TextInitConfig(
             init_from=str(review_lm), gradual_unfreeze=False, discriminative_lr=factor
         )
         config = clf.ClassifyConfig(
@@ -168,7 +168,7 @@ def test_resume_with_discriminative_lr_and_unfreezing_matches_a_straight_run(
         return clf.ClassifyConfig(
             data=base.data,
             model=dataclasses.replace(base.model, pooling="concat"),
-            init=clf.ClassifyInitConfig(init_from=str(review_lm), discriminative_lr=2.6),
+            init=clf.TextInitConfig(init_from=str(review_lm), discriminative_lr=2.6),
             train=train,
         )
 
@@ -186,19 +186,19 @@ def test_resume_with_discriminative_lr_and_unfreezing_matches_a_straight_run(
 
 def test_discriminative_lr_needs_a_language_model_and_a_factor_of_at_least_one():
     with pytest.raises(ConfigError, match="needs --init-from"):
-        clf.ClassifyInitConfig(discriminative_lr=2.6)
+        clf.TextInitConfig(discriminative_lr=2.6)
     with pytest.raises(ConfigError, match="expected a factor >= 1, got 0.5"):
-        clf.ClassifyInitConfig(init_from="lm", discriminative_lr=0.5)
+        clf.TextInitConfig(init_from="lm", discriminative_lr=0.5)
 
 
 def test_init_from_needs_a_word_level_language_model(files, trained, tmp_path):
     config = clf.ClassifyConfig(
-        data=small_config(files).data, init=clf.ClassifyInitConfig(init_from=str(trained.run.path))
+        data=small_config(files).data, init=clf.TextInitConfig(init_from=str(trained.run.path))
     )
     with pytest.raises(ConfigError, match="is not a language-model run"):
         clf.train(config, tmp_path / "run")
     with pytest.raises(ConfigError, match="choose one"):
-        clf.ClassifyInitConfig(init_from="a", embeddings="b")
+        clf.TextInitConfig(init_from="a", embeddings="b")
 
 
 def _bidirectional(files, forward: Path, backward: Path, **train) -> clf.ClassifyConfig:
@@ -206,7 +206,7 @@ def _bidirectional(files, forward: Path, backward: Path, **train) -> clf.Classif
     return clf.ClassifyConfig(
         data=base.data,
         model=base.model,
-        init=clf.ClassifyInitConfig(init_from=str(forward), init_from_backward=str(backward)),
+        init=clf.TextInitConfig(init_from=str(forward), init_from_backward=str(backward)),
         train=TrainConfig(**{"epochs": 1, "lr": 1e-2, "log_every": 1000, **train}),
     )
 
@@ -240,7 +240,7 @@ def test_a_bidirectional_start_needs_a_forward_and_a_backward_model_that_match(
     files, review_corpus, review_lm, backward_review_lm, tmp_path
 ):
     with pytest.raises(ConfigError, match="give the forward one as --init-from"):
-        clf.ClassifyInitConfig(init_from_backward=str(backward_review_lm))
+        clf.TextInitConfig(init_from_backward=str(backward_review_lm))
     with pytest.raises(ConfigError, match="is a forward model"):
         clf.train(_bidirectional(files, review_lm, review_lm), tmp_path / "a")
     with pytest.raises(ConfigError, match="is a backward model"):

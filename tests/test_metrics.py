@@ -1,4 +1,4 @@
-"""rnnkit.tasks.metrics: golden values computed by hand, validation, text table, PNG."""
+"""rnnkit.tasks.classify.metrics: golden values computed by hand, validation, text table, PNG."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.metrics import (
+from rnnkit.tasks.classify.metrics import (
     ClassificationReport,
     ClassScore,
     classification_report,

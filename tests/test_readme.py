@@ -18,17 +18,17 @@ def test_readme_has_examples():
 
 def _tiny_demo_run(root: Path) -> None:
     """A stand-in for `make demo`'s run (a few steps on the README's own text)."""
-    from rnnkit.config import RecurrentConfig
+    from rnnkit.config import StackConfig
     from rnnkit.models import LMModelConfig
-    from rnnkit.tasks import language_modeling as lm
-    from rnnkit.training.config import TrainConfig
+    from rnnkit.tasks import lm
+    from rnnkit.training.config import StreamTrainConfig
 
     text = root / "readme.txt"
     text.write_text(README.read_text(encoding="utf-8"))
     config = lm.LMConfig(
         data=lm.LMDataConfig(data=str(text), level="char", batch_size=4, eval_batch_size=2),
-        model=LMModelConfig(embedding_size=8, rnn=RecurrentConfig(input_size=8, hidden_size=16)),
-        train=TrainConfig(epochs=1, max_steps=3, bptt=16, device="cpu"),
+        model=LMModelConfig(embedding_size=8, rnn=StackConfig(hidden_size=16)),
+        train=StreamTrainConfig(epochs=1, max_steps=3, bptt=16, device="cpu"),
     )
     lm.train(config, root / "runs" / "demo")
 

@@ -134,11 +134,12 @@ def test_forecast_train_under_torchrun_equals_one_process(tmp_path):
 
 
 def test_lm_train_needs_a_stream_per_process(monkeypatch, tmp_path):
-    from rnnkit.tasks import language_modeling as lm
+    from rnnkit.tasks import lm
+    from rnnkit.tasks.common import trainer
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("a b c d e f g\n" * 50)
-    monkeypatch.setattr(lm, "init_distributed", lambda device: DistributedContext(0, 4))
+    monkeypatch.setattr(trainer, "init_distributed", lambda device: DistributedContext(0, 4))
     config = lm.LMConfig(data=lm.LMDataConfig(data=str(corpus), level="word", batch_size=2))
     with pytest.raises(ConfigError, match="batch_size is 2 but torchrun started 4 processes"):
         lm.train(config, tmp_path / "run")

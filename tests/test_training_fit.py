@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.config import ConfigError
-from rnnkit.training.config import TrainConfig, parse_duration
+from rnnkit.training.config import StreamTrainConfig, TrainConfig, parse_duration
 from rnnkit.training.loop import StepOutput, TrainingError, fit, seed_everything
 from rnnkit.training.optim import clip_gradients, make_optimizer, make_schedule
 from rnnkit.training.tbptt import run_window, windows
@@ -160,7 +160,7 @@ def test_plateau_schedule_decays_when_the_metric_stalls():
 
 def test_config_errors_name_the_field():
     with pytest.raises(ConfigError, match="bptt_stride"):
-        TrainConfig(bptt=10, bptt_stride=20)
+        StreamTrainConfig(bptt=10, bptt_stride=20)
     with pytest.raises(ConfigError, match="max_time: expected a duration"):
         TrainConfig(max_time="ten minutes")
     with pytest.raises(ConfigError, match="bf16 autocast needs a CUDA device"):

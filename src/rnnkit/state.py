@@ -18,11 +18,20 @@ One cell's state holds ``(B, H)`` tensors (``(B, O)`` for Jordan). A stack's fin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from torch import Tensor
 
-__all__ = ["JordanState", "LSTMState", "RNNState", "State", "map_state"]
+__all__ = [
+    "JordanState",
+    "LSTMState",
+    "RNNState",
+    "State",
+    "map_nested",
+    "map_state",
+    "repeat_rows",
+    "select_rows",
+]
 
 
 class RNNState(NamedTuple):
@@ -58,3 +67,78 @@ def map_state(fn: Callable[..., Tensor], state: S, *others: S) -> S:
         12.0
     """
     return type(state)(*(fn(*fields) for fields in zip(state, *others, strict=True)))
+
+
+def map_nested(fn: Callable[[Tensor], Tensor], state: Any) -> Any:
+    """Apply ``fn`` to every tensor of a nested state (None, a tensor, or tuples, NamedTuples,
+    lists and dicts of them), keeping its structure.
+
+    Raises:
+        TypeError: A leaf is neither a tensor nor None (a step counter, say, which could not
+            follow a reordering of rows).
+    """
+    if state is None or isinstance(state, Tensor):
+        return None if state is None else fn(state)
+    if isinstance(state, tuple) and hasattr(state, "_fields"):  # NamedTuple
+        return type(state)(*(map_nested(fn, item) for item in state))
+    if isinstance(state, tuple | list):
+        return type(state)(map_nested(fn, item) for item in state)
+    if isinstance(state, dict):
+        return {key: map_nested(fn, value) for key, value in state.items()}
+    raise TypeError(
+        f"state must be None, a tensor or a nested tuple/list/dict of tensors, "
+        f"got a leaf of type {type(state).__name__}"
+    )
+
+
+def select_rows(state: Any, index: Tensor, *, dim: int) -> Any:
+    """Rows ``index`` of a batched nested state whose batch is dimension ``dim`` of every
+    tensor: ``index_select(dim, index)``. An index may repeat a row or drop one.
+
+    Only the model that made a state knows ``dim`` (1 for a stack's ``(L*D, B, H)``, 0 for
+    an encoder's ``(B, S, K)`` memory): models pass it, decoding never guesses.
+
+    Shapes:
+        tensors (..., B, ...) with B at ``dim``, index (B',) -> (..., B', ...).
+
+    Example:
+        >>> import torch
+        >>> s = LSTMState(torch.arange(3.0).view(1, 3, 1), torch.zeros(1, 3, 1))
+        >>> select_rows(s, torch.tensor([2, 2, 0]), dim=1).h.flatten().tolist()
+        [2.0, 2.0, 0.0]
+    """
+    if not isinstance(index, Tensor) or index.dim() != 1 or index.is_floating_point():
+        raise ValueError(f"index must be a 1-D integer tensor, got {_describe(index)}")
+    return map_nested(lambda t: _batched(t, dim).index_select(dim, index.to(t.device)), state)
+
+
+def repeat_rows(state: Any, n: int, *, dim: int) -> Any:
+    """Every row of a batched nested state ``n`` times, copies of one row side by side (row
+    ``b * n + j`` is row ``b``): ``n`` samples of one prompt in a single batch.
+
+    Shapes:
+        tensors with B at ``dim`` -> B * n at ``dim``.
+
+    Example:
+        >>> import torch
+        >>> repeat_rows((torch.tensor([[[1.0], [2.0]]]),), 2, dim=1)[0].flatten().tolist()
+        [1.0, 1.0, 2.0, 2.0]
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {_describe(n)}")
+    return map_nested(lambda t: _batched(t, dim).repeat_interleave(n, dim=dim), state)
+
+
+def _batched(tensor: Tensor, dim: int) -> Tensor:
+    if tensor.dim() <= dim:
+        raise ValueError(
+            f"state tensors need the batch in dim {dim}; got a tensor of shape "
+            f"{tuple(tensor.shape)}"
+        )
+    return tensor
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return f"{value!r} ({type(value).__name__})"

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from rnnkit.cli.options import config_options
-from rnnkit.cli.runs import device_option, run_options, train_config
-from rnnkit.config import ConfigError
-from rnnkit.tasks import classification as clf_task
-from rnnkit.tasks import load
-from rnnkit.training.distributed import is_main_process
-from rnnkit.training.progress import make_progress
+from rnnkit.cli.runs import device_option
+from rnnkit.cli.train import train_command
+from rnnkit.tasks import classify as clf_task
+from rnnkit.tasks import common
 
 
 @click.group("classify")
@@ -23,78 +19,7 @@ def classify() -> None:
     """Sequence classifiers (sentiment, topics, sensor traces): train, eval, predict."""
 
 
-@classify.command("train")
-@run_options(clf_task.PRESETS)
-@config_options(clf_task.ClassifyConfig, exclude=("task", "input_size"))
-def train_command(
-    preset: str | None,
-    out: Path | None,
-    resume_run: Path | None,
-    overwrite: bool,
-    progress: str,
-    as_json: bool,
-    **params: Any,
-) -> None:
-    """Train a classifier on labelled text or numeric sequences into a run directory."""
-    config, out = train_config(
-        clf_task.ClassifyConfig,
-        params,
-        preset=preset,
-        out=out,
-        resume_run=resume_run,
-        preset_config=clf_task.preset_config,
-        resume_config=clf_task.resume_config,
-    )
-
-    def show_coverage(report: Any) -> None:
-        if not as_json:
-            click.echo(f"pretrained vectors: {report}", err=True)
-
-    task, result = clf_task.train(
-        config,
-        out,
-        overwrite=overwrite,
-        resume=resume_run is not None,
-        progress=make_progress(progress, sys.stderr),
-        on_coverage=show_coverage,
-    )
-    if not is_main_process():  # under torchrun, rank 0 reports for all
-        return
-    best = max(
-        (r for r in result.validations() if "val_acc" in r),
-        key=lambda r: r["val_acc"],
-        default=None,
-    )
-    summary = {
-        "run": str(out),
-        "stop_reason": result.stop_reason,
-        "epochs": result.epochs,
-        "steps": result.steps,
-        "train_time": result.train_time,
-        "parameters": sum(p.numel() for p in task.model.parameters()),
-        "device": str(next(task.model.parameters()).device),
-        "classes": task.classes,
-        "best_epoch": None if best is None else best["epoch"],
-        "val_acc": None if best is None else best["val_acc"],
-        "val_loss": None if best is None else best["val_loss"],
-    }
-    if as_json:
-        click.echo(json.dumps({"type": "summary", **summary}))
-    else:
-        click.echo(
-            f"trained {summary['parameters']:,} parameters for {summary['steps']} steps in "
-            f"{summary['train_time']:.0f}s on {summary['device']} ({summary['stop_reason']}); "
-            "classes: "
-            f"{', '.join(task.classes)}"
-        )
-        if best is not None:
-            click.echo(
-                f"best validation accuracy {best['val_acc']:.4f} (loss {best['val_loss']:.4f}) "
-                f"at epoch {best['epoch'] + 1}"
-            )
-        click.echo(f"run directory: {out}")
-    if result.stop_reason == "interrupted":
-        sys.exit(130)
+classify.add_command(train_command(clf_task.JOB))
 
 
 @classify.command("eval")
@@ -117,8 +42,8 @@ def eval_command(
     probabilities (the data is read as the first run's config says, the confusion matrix
     goes to its directory as confusion-ensemble.png).
     """
-    from rnnkit.tasks.classify_ensemble import ClassifierEnsemble
-    from rnnkit.tasks.metrics import plot_confusion
+    from rnnkit.tasks.classify.ensemble import ClassifierEnsemble
+    from rnnkit.tasks.classify.metrics import plot_confusion
 
     members = [_load_classifier(run, device) for run in runs]
     task = members[0] if len(members) == 1 else ClassifierEnsemble(members)
@@ -164,11 +89,11 @@ def predict_command(
     for given, prediction in zip(inputs, task.predict(inputs), strict=True):
         if as_json:
             shown = given if isinstance(given, str) else None
-            click.echo(json.dumps({"input": shown, **prediction._asdict()}))
+            click.echo(json.dumps({"input": shown, **prediction}))
             continue
-        probs = "  ".join(f"{k}:{v:.3f}" for k, v in prediction.probabilities.items())
+        probs = "  ".join(f"{k}:{v:.3f}" for k, v in prediction["probabilities"].items())
         text = given if isinstance(given, str) else f"sequence of {len(given)} steps"
-        click.echo(f"{prediction.label}\t{probs}\t{text[:80]}")
+        click.echo(f"{prediction['label']}\t{probs}\t{text[:80]}")
 
 
 def _inputs(task: clf_task.ClassifierTask, texts: tuple[str, ...], path: Path | None) -> list:
@@ -190,7 +115,4 @@ def _inputs(task: clf_task.ClassifierTask, texts: tuple[str, ...], path: Path | 
 
 
 def _load_classifier(run: Path, device: str) -> clf_task.ClassifierTask:
-    task = load(run, device)
-    if not isinstance(task, clf_task.ClassifierTask):
-        raise ConfigError(f"{run} is not a classifier run", key="run")
-    return task
+    return common.load(run, device, kind=clf_task.JOB.name)

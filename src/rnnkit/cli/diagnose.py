@@ -193,7 +193,7 @@ def _run_inputs(task: Any, length: int, count: int, seed: int) -> tuple[Any, str
     rng = np.random.default_rng(seed)
     kind = getattr(task.config, "task", None)
     if kind == "lm":
-        from rnnkit.tasks.language_modeling import split_text
+        from rnnkit.tasks.lm import split_text
 
         ids = task.encode(split_text(task.config, "valid"))
         if len(ids) < length:
@@ -212,7 +212,7 @@ def _classify_inputs(task: Any, length: int, count: int, rng: Any) -> tuple[Any,
     import numpy as np
     import torch
 
-    from rnnkit.tasks import classification_data as cdata
+    from rnnkit.tasks.classify import data as cdata
 
     try:
         examples, split = task.load_examples(), "test"

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from rnnkit.cli.options import config_options
-from rnnkit.cli.runs import device_option, run_options, train_config
-from rnnkit.tasks import language_modeling as lm_task
-from rnnkit.tasks import load
-from rnnkit.training.distributed import is_main_process
-from rnnkit.training.progress import make_progress
+from rnnkit.cli.runs import device_option
+from rnnkit.cli.train import train_command
+from rnnkit.tasks import common
+from rnnkit.tasks import lm as lm_task
 
 
 @click.group("lm")
@@ -22,88 +19,7 @@ def lm() -> None:
     """Language models: train, eval, score, next, sample."""
 
 
-@lm.command("train")
-@run_options(lm_task.PRESETS)
-@config_options(lm_task.LMConfig, exclude=("task", "input_size"))
-def train_command(
-    preset: str | None,
-    out: Path | None,
-    resume_run: Path | None,
-    overwrite: bool,
-    progress: str,
-    as_json: bool,
-    **params: Any,
-) -> None:
-    """Train a language model (character, word or subword level) into a run directory."""
-    config, out = train_config(
-        lm_task.LMConfig,
-        params,
-        preset=preset,
-        out=out,
-        resume_run=resume_run,
-        preset_config=lm_task.preset_config,
-        resume_config=lm_task.resume_config,
-    )
-    reporter = make_progress(progress, sys.stderr)
-    task, result = lm_task.train(
-        config, out, overwrite=overwrite, resume=resume_run is not None, progress=reporter
-    )
-    if not is_main_process():  # under torchrun, rank 0 reports for all
-        return
-    summary = _train_summary(task, result, Path(out))
-    if as_json:
-        click.echo(json.dumps({"type": "summary", **summary}))
-    else:
-        _echo_train_summary(summary)
-    if result.stop_reason == "interrupted":
-        sys.exit(130)
-
-
-def _train_summary(task: lm_task.LanguageModelTask, result: Any, out: Path) -> dict[str, Any]:
-    best = min(
-        (r for r in result.validations() if "val_loss" in r),
-        key=lambda r: r["val_loss"],
-        default=None,
-    )
-    plot = out / "loss.png"
-    return {
-        "run": str(out),
-        "stop_reason": result.stop_reason,
-        "epochs": result.epochs,
-        "steps": result.steps,
-        "train_time": result.train_time,
-        "parameters": task.model.parameter_count(),
-        "device": str(next(task.model.parameters()).device),
-        "vocab_size": len(task.vocab),
-        "level": task.level,
-        "best_epoch": None if best is None else best["epoch"],
-        "val_loss": None if best is None else best["val_loss"],
-        "val_ppl": None if best is None else best["val_ppl"],
-        "val_bits_per_token": None if best is None else best["val_bpt"],
-        "plot": str(plot) if plot.exists() else None,
-    }
-
-
-def _unit(level: str) -> str:
-    """What one token is called in reports: a char, a (word-level) token, a subword piece."""
-    return {"char": "char", "subword": "piece"}.get(level, "token")
-
-
-def _echo_train_summary(summary: dict[str, Any]) -> None:
-    unit = _unit(summary["level"])
-    click.echo(
-        f"trained {summary['parameters']:,} parameters (vocabulary {summary['vocab_size']}) "
-        f"for {summary['steps']} steps in {summary['train_time']:.0f}s on {summary['device']} "
-        f"({summary['stop_reason']})"
-    )
-    if summary["val_loss"] is not None:
-        line = f"validation: {summary['val_loss']:.4f} nats/{unit}"
-        if summary["level"] == "char":
-            line += f", {summary['val_bits_per_token']:.4f} bits/char"
-        click.echo(line + f", perplexity {summary['val_ppl']:.2f}")
-    if summary["plot"]:
-        click.echo(f"loss curve: {summary['plot']}")
-    click.echo(f"run directory: {summary['run']}")
+lm.add_command(train_command(lm_task.JOB))
 
 
 @lm.command("eval")
@@ -134,7 +50,7 @@ def eval_command(
     A subword-level run also reports a word-level perplexity (per whitespace word, line ends
     counted), comparable with a word-level model's.
     """
-    task = load(run, device)
+    task = _load(run, device)
     if (data_file is None) == (split is None):
         raise click.UsageError("give exactly one of --data FILE or --split valid|test")
     if data_file is not None:
@@ -147,7 +63,7 @@ def eval_command(
     if as_json:
         click.echo(json.dumps({"type": "summary", "source": source, **metrics}))
         return
-    unit = _unit(task.level)
+    unit = lm_task.token_unit(task.level)
     click.echo(f"{source}: {metrics['tokens']:,} {unit}s")
     click.echo(f"cross-entropy {metrics['loss']:.4f} nats/{unit}  perplexity {metrics['ppl']:.2f}")
     if task.level == "char":
@@ -166,23 +82,22 @@ def eval_command(
 @click.option("--json", "as_json", is_flag=True)
 def score_command(run: Path, texts: tuple[str, ...], device: str, as_json: bool) -> None:
     """Log-probability of each text, per-token probabilities, ranked best first."""
-    results = load(run, device).score(list(texts))
+    scored = _load(run, device).predict(list(texts), mode="score")
+    results = sorted(scored, key=lambda r: -r["logprob"])
     for rank, result in enumerate(results, 1):
         if as_json:
-            click.echo(json.dumps({"type": "score", "rank": rank, **result._asdict()}))
+            click.echo(json.dumps({"type": "score", "rank": rank, **result}))
             continue
         click.echo(
-            f"{rank}. {result.text!r}: log p = {result.logprob:.3f}, "
-            f"perplexity {result.perplexity:.2f}"
+            f"{rank}. {result['text']!r}: log p = {result['logprob']:.3f}, "
+            f"perplexity {result['perplexity']:.2f}"
         )
-        click.echo(
-            "   "
-            + "  ".join(
-                f"{t}:{p:.3g}" for t, p in zip(result.tokens, result.probabilities, strict=True)
-            )
-        )
+        pairs = zip(result["tokens"], result["probabilities"], strict=True)
+        click.echo("   " + "  ".join(f"{t}:{p:.3g}" for t, p in pairs))
     if as_json:
-        click.echo(json.dumps({"type": "summary", "best": results[0].text, "count": len(results)}))
+        click.echo(
+            json.dumps({"type": "summary", "best": results[0]["text"], "count": len(results)})
+        )
 
 
 @lm.command("next")
@@ -194,14 +109,14 @@ def score_command(run: Path, texts: tuple[str, ...], device: str, as_json: bool)
 def next_command(run: Path, prefix: str, top: int, device: str, as_json: bool) -> None:
     """The most likely next tokens after PREFIX, with probabilities (for a backward model,
     trained with --reverse: the tokens most likely before PREFIX, the end of a line)."""
-    predictions = load(run, device).next_tokens(prefix, top=top)
+    (answer,) = _load(run, device).predict([prefix], mode="next", top=top)
     if as_json:
-        for token, p in predictions:
-            click.echo(json.dumps({"type": "token", "token": token, "probability": p}))
-        click.echo(json.dumps({"type": "summary", "prefix": prefix, "count": len(predictions)}))
+        for item in answer["next"]:
+            click.echo(json.dumps({"type": "token", **item}))
+        click.echo(json.dumps({"type": "summary", "prefix": prefix, "count": len(answer["next"])}))
         return
-    for token, p in predictions:
-        click.echo(f"{token!r:>14}  {p:.4f}")
+    for item in answer["next"]:
+        click.echo(f"{item['token']!r:>14}  {item['probability']:.4f}")
 
 
 @lm.command("sample")
@@ -229,11 +144,12 @@ def sample_command(run: Path, prompt: str, device: str, as_json: bool, **options
     """Generate text after --prompt, streamed as it is produced."""
     if sum(bool(options[k]) for k in ("top_k", "top_p", "greedy", "beam")) > 1:
         raise click.UsageError("choose one of --top-k, --top-p, --greedy, --beam")
-    pieces = load(run, device).sample(prompt, **options)
+    task = _load(run, device)
     if as_json:
-        text = "".join(pieces)
-        click.echo(json.dumps({"type": "summary", "prompt": prompt, "text": text}))
+        (answer,) = task.predict([prompt], mode="sample", **options)
+        click.echo(json.dumps({"type": "summary", **answer}))
         return
+    pieces = task.sample(prompt, **options)  # streamed: each piece printed as it comes
     click.echo(prompt, nl=False)
     last = prompt
     for piece in pieces:
@@ -241,3 +157,7 @@ def sample_command(run: Path, prompt: str, device: str, as_json: bool, **options
         last = piece
     if not last.endswith("\n"):
         click.echo()
+
+
+def _load(run: Path, device: str) -> lm_task.LanguageModelTask:
+    return common.load(run, device, kind=lm_task.JOB.name)

@@ -1,11 +1,13 @@
 """Command-line flags generated from config dataclasses: the flags *are* the field names.
 
 ``@config_options(LMConfig)`` gives a command one ``--field-name`` flag per leaf field of the
-(nested) config, plus ``--config FILE`` (TOML or JSON, nested like the run directory's
-``config.json``, so ``--config RUN/config.json`` repeats a run) and ``--set dotted.key=value``
-for anything else. :func:`build_config` merges them: defaults < file < ``--set`` < flags.
-Unknown keys in the file are errors; values are parsed and checked by :mod:`rnnkit.config`,
-so a bad value is one clean usage error naming the field.
+(nested) config (a name that two nested configs share is prefixed by as much of its path as
+tells them apart: ``--encoder-hidden-size``, ``--decoder-hidden-size``), plus ``--config
+FILE`` (TOML or JSON, nested like the run directory's ``config.json``, so ``--config
+RUN/config.json`` repeats a run) and ``--set dotted.key=value`` for anything else.
+:func:`build_config` merges them: defaults < file < ``--set`` < flags. Unknown keys in the
+file are errors; values are parsed and checked by :mod:`rnnkit.config`, so a bad value is
+one clean usage error naming the field.
 """
 
 from __future__ import annotations
@@ -33,12 +35,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 @dataclasses.dataclass(frozen=True)
 class _Leaf:
     path: str  # dotted path in the config, e.g. "train.lr"
-    name: str  # the field (and flag) name, e.g. "lr"
+    name: str  # the field name, e.g. "lr"
     type: Any
     help: str
+    param: str = ""  # the command's parameter (and flag) name, e.g. "lr" or "encoder_lr"
 
 
-def _leaves(cls: type, prefix: str = "") -> Iterator[_Leaf]:
+def _leaves(cls: type) -> list[_Leaf]:
+    """The leaf fields of config ``cls`` with their parameter names: the field name when no
+    other leaf has it, else the shortest end of its path that no other leaf's path shares
+    (``model.encoder.hidden_size`` -> ``encoder_hidden_size``)."""
+    leaves = list(_walk(cls))
+    params = {}
+    for leaf in leaves:
+        parts = leaf.path.split(".")
+        for depth in range(1, len(parts) + 1):
+            tail = parts[-depth:]
+            clashes = [o for o in leaves if o is not leaf and o.path.split(".")[-depth:] == tail]
+            if not clashes:
+                params[leaf.path] = "_".join(tail)
+                break
+    return [dataclasses.replace(leaf, param=params[leaf.path]) for leaf in leaves]
+
+
+def _walk(cls: type, prefix: str = "") -> Iterator[_Leaf]:
     hints = typing.get_type_hints(cls)
     docs = _attribute_docs(cls)
     for f in dataclasses.fields(cls):
@@ -47,7 +67,7 @@ def _leaves(cls: type, prefix: str = "") -> Iterator[_Leaf]:
         tp = hints[f.name]
         path = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(tp):
-            yield from _leaves(tp, path + ".")
+            yield from _walk(tp, path + ".")
         else:
             yield _Leaf(path, f.name, tp, docs.get(f.name, ""))
 
@@ -81,10 +101,10 @@ def _choices(tp: Any) -> list[str] | None:
 
 
 def _option(leaf: _Leaf) -> click.Option:
-    flag = "--" + leaf.name.replace("_", "-")
+    flag = "--" + leaf.param.replace("_", "-")
     if leaf.type is bool:
         return click.Option(
-            [f"{flag}/--no-{leaf.name.replace('_', '-')}"], default=None, help=leaf.help
+            [f"{flag}/--no-{leaf.param.replace('_', '-')}"], default=None, help=leaf.help
         )
     choices = _choices(leaf.type)
     if choices:
@@ -94,14 +114,9 @@ def _option(leaf: _Leaf) -> click.Option:
 
 
 def config_options(cls: type, *, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Decorator: one flag per leaf field of ``cls`` (minus ``exclude``), ``--config``, ``--set``.
-
-    Leaf field names must be unique across the nested configs (they are the flag names).
-    """
-    leaves = [leaf for leaf in _leaves(cls) if leaf.name not in exclude]
-    names = [leaf.name for leaf in leaves]
-    duplicated = {n for n in names if names.count(n) > 1}
-    assert not duplicated, f"{cls.__name__}: field names used twice: {duplicated}"
+    """Decorator: one flag per leaf field of ``cls`` (minus the dotted paths in ``exclude``),
+    ``--config`` and ``--set``."""
+    leaves = [leaf for leaf in _leaves(cls) if leaf.path not in exclude]
 
     def decorate(command: F) -> F:
         params = getattr(command, "__click_params__", [])
@@ -180,9 +195,9 @@ def given_overrides(cls: type, params: dict[str, Any]) -> list[str]:
     """
     overrides = list(params.pop("overrides", ()) or ())
     for leaf in _leaves(cls):
-        if leaf.name not in params:
+        if leaf.param not in params:
             continue
-        value = params.pop(leaf.name)
+        value = params.pop(leaf.param)
         if value is not None:
             raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
             overrides.append(f"{leaf.path}={raw}")

@@ -1,20 +1,20 @@
-"""What every ``<task> train`` command shares: the run-directory flags and resuming."""
+"""What every ``<job> train`` command shares: the run-directory flags, the config from a
+preset, a file and flags, and resuming."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from rnnkit.cli.options import build_config, given_overrides
+from rnnkit.cli.options import build_config, given_overrides, read_config_file
 from rnnkit.config import ConfigError
-from rnnkit.training.rundir import RunDir
+from rnnkit.tasks.common import Job, open_run, preset_config, resume_config
 
 __all__ = ["run_options", "train_config"]
 
-T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 _PROGRESS = click.Choice(["auto", "bar", "log", "none"])
@@ -57,33 +57,51 @@ def run_options(presets: Iterable[str]) -> Callable[[F], F]:
 
 
 def train_config(
-    cls: type[T],
+    job: Job,
     params: dict[str, Any],
     *,
     preset: str | None,
     out: Path | None,
     resume_run: Path | None,
-    preset_config: Callable[[str | None], dict[str, Any]],
-    resume_config: Callable[[RunDir, list[str]], T],
-) -> tuple[T, Path]:
-    """The config to train with and the run directory: a new run from the preset, defaults
-    and flags, or (with ``--resume``) the run's own config with resumable changes only.
+) -> tuple[Any, Path]:
+    """The config to train ``job`` with and the run directory: a new run from the preset,
+    defaults and flags, or (with ``--resume``) the run's own config with resumable changes
+    only. Consumes the config's parameters from ``params``.
 
     Raises:
         click.UsageError: ``--resume`` with ``--out``, ``--preset`` or ``--config``; neither
             ``--resume`` nor ``--out``.
-        ConfigError: A new run names no data (``--dataset`` or ``--data``).
+        ConfigError: A new run names no data (``--dataset`` or ``--data``), or options that
+            cannot be honoured together (:meth:`Job.check_flags`).
+        WrongKindError: ``--resume`` names a run of another job.
     """
     if resume_run is not None:
         if out is not None or preset is not None:
             raise click.UsageError("--resume continues a run: drop --out and --preset")
         if params.pop("config_file", None) is not None:
             raise click.UsageError("--config cannot be used with --resume (the run has its config)")
-        return resume_config(RunDir.open(resume_run), given_overrides(cls, params)), resume_run
+        run, _ = open_run(resume_run, job.name)
+        return resume_config(job, run, given_overrides(job.config, params)), resume_run
     if out is None:
         raise click.UsageError("Missing option '--out' (the run directory to create).")
-    config = build_config(cls, params, base=preset_config(preset))
-    data = config.data  # type: ignore[attr-defined]
-    if data.dataset is None and data.data is None:
+    file = params.get("config_file")
+    given = given_overrides(job.config, dict(params))
+    if file is not None:
+        given += _dotted(read_config_file(file))
+    config = build_config(job.config, params, base=preset_config(job, preset))
+    data = config.data
+    if getattr(data, "dataset", None) is None and getattr(data, "data", None) is None:
         raise ConfigError("give --dataset NAME or --data FILE (or a --preset)", key="data")
+    job.check_flags(config, given)
     return config, out
+
+
+def _dotted(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """``dotted.key=value`` of every leaf of a nested mapping (a config file's)."""
+    items = []
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            items += _dotted(value, f"{prefix}{key}.")
+        else:
+            items.append(f"{prefix}{key}={value}")
+    return items

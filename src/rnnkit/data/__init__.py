@@ -10,7 +10,7 @@ is imported on use.
 Example:
     >>> from rnnkit.data import REGISTRY, get_spec
     >>> len(REGISTRY), get_spec("eng-fra").format
-    (10, 'pairs')
+    (11, 'pairs')
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ _EXPORTS = {
     "iter_lines": "rnnkit.data.readers",
     "Level": "rnnkit.data.corpus",
     "lm_corpora": "rnnkit.data.corpus",
-    "lm_windows": "rnnkit.data.corpus",
     "LMCorpus": "rnnkit.data.corpus",
     "load_lm_corpus": "rnnkit.data.corpus",
     "load_vectors": "rnnkit.data.embeddings",

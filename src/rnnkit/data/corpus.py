@@ -1,8 +1,9 @@
-"""Language-modeling data: corpora, tokens, contiguous stream batches and BPTT windows.
+"""Language-modeling data: corpora, tokens and contiguous stream batches.
 
 The path from text to training windows::
 
-    load_lm_corpus -> tokenize -> Vocabulary.build / encode -> batchify -> lm_windows
+    load_lm_corpus -> tokenize -> Vocabulary.build / encode -> batchify
+        -> rnnkit.tasks.lm.stream_batches (truncated-BPTT windows, rnnkit.training.tbptt)
 
 Levels: ``char`` (every character is a token, newlines included) and ``word`` (whitespace
 tokens as the corpus gives them, plus ``<eos>`` at the end of every line, as in the PyTorch
@@ -20,8 +21,6 @@ Example:
     >>> stream = batchify(torch.arange(7), batch_size=2)
     >>> stream.tolist()
     [[0, 1, 2], [3, 4, 5]]
-    >>> [(x.tolist(), y.tolist()) for x, y in lm_windows(stream, bptt=1)]
-    [([[0], [3]], [[1], [4]]), ([[1], [4]], [[2], [5]])]
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ __all__ = [
     "batchify",
     "detokenize",
     "lm_corpora",
-    "lm_windows",
     "load_lm_corpus",
     "tokenize",
     "unigram_entropy",
@@ -375,49 +373,6 @@ def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
         )
     length = n // batch_size
     return ids[: batch_size * length].view(batch_size, length)  # (B, L)
-
-
-def lm_windows(stream: torch.Tensor, bptt: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The truncated-BPTT windows of a batched stream: (inputs, targets shifted by one).
-
-    Window ``i`` (``i = 0, bptt, 2 * bptt, ...`` while ``i < L - 1``) has inputs
-    ``stream[:, i:i + k]`` and targets ``stream[:, i + 1:i + 1 + k]``, ``k = min(bptt,
-    L - 1 - i)``: the last window may be shorter, and every target position ``1 .. L - 1``
-    appears exactly once. Both are views of ``stream``.
-
-    Shapes:
-        stream: (B, L) integer ids, L >= 2 (from :func:`batchify`).
-        returns: a list of ``(inputs (B, k), targets (B, k))``, k <= ``bptt``.
-
-    Args:
-        stream: The batched stream.
-        bptt: The window length (truncated-BPTT steps).
-
-    Returns:
-        The windows, in order.
-
-    Raises:
-        ConfigError: ``stream`` is not a 2-D integer tensor with L >= 2; ``bptt`` is not an
-            int >= 1.
-
-    Example:
-        >>> import torch
-        >>> windows = lm_windows(torch.arange(6).view(1, 6), bptt=2)
-        >>> [(x.tolist(), y.tolist()) for x, y in windows]
-        [([[0, 1]], [[1, 2]]), ([[2, 3]], [[3, 4]]), ([[4]], [[5]])]
-    """
-    _check_ids("stream", stream, dim=2)
-    _check_int("bptt", bptt)
-    length = stream.shape[1]
-    if length < 2:
-        raise ConfigError(
-            f"expected at least 2 columns, got shape {tuple(stream.shape)}", key="stream"
-        )
-    windows = []
-    for i in range(0, length - 1, bptt):
-        k = min(bptt, length - 1 - i)
-        windows.append((stream[:, i : i + k], stream[:, i + 1 : i + 1 + k]))  # (B, k) each
-    return windows
 
 
 def unigram_entropy(ids: torch.Tensor | Sequence[int], vocab_size: int) -> float:

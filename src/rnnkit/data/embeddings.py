@@ -49,6 +49,7 @@ __all__ = [
     "embedding_matrix",
     "load_vectors",
     "save_vectors",
+    "vectors_for_vocabulary",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -471,6 +472,41 @@ def embedding_matrix(
         matrix[pad_index] = 0.0
     report = _coverage(vocab_tokens, rows, pad_index, token_counts)
     return matrix, report
+
+
+def vectors_for_vocabulary(
+    path: PathLike, vocab_tokens: Sequence[str], *, lowercase: bool
+) -> tuple[list[str], np.ndarray]:
+    """The vectors of a file (any format :func:`load_vectors` reads) that a vocabulary can
+    use, read once and kept small.
+
+    With ``lowercase`` (the text was lower-cased) a cased file's "Movie" is the vector of
+    the vocabulary's "movie": the first casing in the file wins (these files are sorted by
+    frequency, so it is the most frequent). Otherwise each token and its lower-cased form
+    are looked up, as :func:`embedding_matrix` does.
+
+    Returns:
+        The words kept and their vectors (N, D).
+    """
+    if lowercase:
+        wanted = {token.lower() for token in vocab_tokens}
+        words, vectors = load_vectors(path, vocab=_LowerCaseSet(wanted))
+        first: dict[str, int] = {}
+        for i, word in enumerate(words):
+            first.setdefault(word.lower(), i)
+        return list(first), vectors[list(first.values())]
+    wanted = set(vocab_tokens) | {token.lower() for token in vocab_tokens}
+    return load_vectors(path, vocab=wanted)
+
+
+class _LowerCaseSet:
+    """Membership ignoring case: ``"Movie" in _LowerCaseSet({"movie"})``."""
+
+    def __init__(self, lowered: set[str]) -> None:
+        self.lowered = lowered
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word.lower() in self.lowered
 
 
 def _lookup(token: str, index: Mapping[str, int], lowercase_fallback: bool) -> int | None:

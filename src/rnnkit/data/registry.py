@@ -1,6 +1,6 @@
 """The benchmark dataset registry: what each dataset is, where its files are, and their sha256.
 
-The ten datasets are those of the benchmark data README (``shared/data/README.md`` in this
+The eleven datasets are those of the benchmark data README (``shared/data/README.md`` in this
 checkout). Each :class:`DatasetSpec` names its task, source repository and commit, standard
 split and metric, the parser its files need (``format``), and every file with its sha256 (of
 the file as stored) and the canonical URL it comes from.
@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20  # 1 MiB: hashing and download chunk
+# Data files that ship inside the package (the demo's corpus, so `make demo` needs no data
+# directory and no network), laid out as under a data root; searched after every root.
+BUNDLED = Path(__file__).resolve().parent / "bundled"
 _RAW = "https://raw.githubusercontent.com"
 
 
@@ -74,6 +77,8 @@ class DatasetFile:
         raw_sha256: For a ``.gz`` file, the sha256 of its decompressed bytes, which is what
             ``url`` serves; None otherwise.
         kind: ``"data"`` for a file a parser reads, ``"doc"`` for documentation.
+        served_compressed: ``url`` serves the ``.gz`` bytes as stored (Multi30k's raw
+            files), so a download keeps them compressed and checks ``sha256``.
     """
 
     path: str
@@ -82,6 +87,7 @@ class DatasetFile:
     url: str | None
     raw_sha256: str | None = None
     kind: Literal["data", "doc"] = "data"
+    served_compressed: bool = False
 
     @property
     def name(self) -> str:
@@ -90,8 +96,18 @@ class DatasetFile:
 
     @property
     def download_path(self) -> str:
-        """Where a download stores it, relative to a root: ``.gz`` files arrive decompressed."""
-        return self.path.removesuffix(".gz") if self.raw_sha256 else self.path
+        """Where a download stores it, relative to a root: ``.gz`` files arrive decompressed,
+        unless their URL serves them compressed."""
+        if self.raw_sha256 and not self.served_compressed:
+            return self.path.removesuffix(".gz")
+        return self.path
+
+    @property
+    def download_sha256(self) -> str:
+        """The sha256 of what the URL serves."""
+        if self.raw_sha256 and not self.served_compressed:
+            return self.raw_sha256
+        return self.sha256
 
 
 @dataclass(frozen=True)
@@ -165,6 +181,190 @@ _BROWNLEE = ("jbrownlee/Datasets", "d20fcb6402ae34e653d4513b00f39257bb37ed7f")
 # of the indexed snapshot that holds that path.
 _POWER = ("datamonday/Time-Series-Analysis-Tutorial", "83919217a40fd03e6a21135ef96ca769ef31189f")
 _ENG_FRA = ("jerrywu2013/pytorch", "e8ef5ea7db272c9adcb71ef86ce3b493b5566641")
+_MULTI30K = ("multi30k/dataset", "a3d2e0d26b56f3846f66a952536ffed4e401d05a")
+# Multi30K's files under data/task1/: (name, sha256 as stored, sha256 decompressed or None).
+_MULTI30K_FILES = (
+    (
+        "raw/test_2016_flickr.de.gz",
+        "9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8",
+        "4be6b5b3236b79c25475c6bb829800a7ce559e9ba7a1f6c2394fe4d40be46d16",
+    ),
+    (
+        "raw/test_2016_flickr.en.gz",
+        "611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9",
+        "399a4382932c1aadd3ceb9bef1008d388a64c76d4ae4e9d4728c6f4301cac182",
+    ),
+    (
+        "raw/test_2016_flickr.fr.gz",
+        "6d326e188d259fb1d04ac19eae3af956559b3a0b93d7635e56c90987c40c8b90",
+        "cb3160d69b002bb638e66cc7612fcd56cb0af82eadc9c142dedc438afb885ef6",
+    ),
+    (
+        "raw/test_2017_flickr.de.gz",
+        "a2c89666db00c495cd8513b9d708d5a3acc205d7de312ef2bf5fb7ebc1540aee",
+        "c3078bc3b36808bf9d20eb2347ed6137016179ef59ec0d2b9b8ecc3fb2880081",
+    ),
+    (
+        "raw/test_2017_flickr.en.gz",
+        "76a444ee25172e72695cddb13ae4a3bda59430617be88e0bb46b60504f054074",
+        "ce1450ddc5ab0834502579d77a170849952e15a2938b34cc503bdc25ebb4fb98",
+    ),
+    (
+        "raw/test_2017_flickr.fr.gz",
+        "3ba671ceb2299f3304ffafefea7a833d08632fbaf0ba18546f8a2ec2391af496",
+        "6f3764e31dac41e9455e612958bcfd4e877c5e15cd66df2c2b2be6d9bd83e5b6",
+    ),
+    (
+        "raw/test_2017_mscoco.de.gz",
+        "799e4854c25d601cb6cb6be29eabe5667734c61ace2f495e03e429031a0bc338",
+        "58277df3c75f92f7145a11b910b553d1cf82c439249d4dc237c899609eafac22",
+    ),
+    (
+        "raw/test_2017_mscoco.en.gz",
+        "aab300bfb4427697987e02cd0aacd44bfe8aa50456231b6474c08038bbed2b58",
+        "43051fdfa86fd5395182e718a94ca67b1b227b9f7c79596ff0f6b813216981d2",
+    ),
+    (
+        "raw/test_2017_mscoco.fr.gz",
+        "754f3072ba9f124569ba5258b32730fc1d214bbf8e0c6dfb2b74401676220db0",
+        "39cde3f43f32b0a6bf29ce4917a46329ff32e53070c2fac87506695a740ae0a0",
+    ),
+    (
+        "raw/test_2018_flickr.de.gz",
+        "ddd0130c7d97482dc5197a02141dae8dd79f20f03586c480d675c09a32daf608",
+        "39fcc8b3331d76fb42d648d019c6898b0d5e58baac87bc2a0bb93f44ec8db207",
+    ),
+    (
+        "raw/test_2018_flickr.en.gz",
+        "ef4f4844037d4c5dea75c9a8ed5fd78905967a26f67c255e230cc9780032654d",
+        "4e585c2dd525911a6ea7730e9d0b516239af3f1b1ffae6a2130223cfb639f25e",
+    ),
+    (
+        "raw/test_2018_flickr.fr.gz",
+        "fb2b83fcceb937a4f7e3e93c1c51c22aba92f1e342391e6b5ba392b16a920501",
+        "234b4a887da0da4801a3e2c6f21336231ff7dd46daeb80cfa1b551c8bbb78239",
+    ),
+    (
+        "raw/train.de.gz",
+        "726e39b2fa9eb9ffb6dc763fb35a179f80fae06ffc5d28b6ace5faa883de28a6",
+        "2c2b73fd2b548fbcde3a875e0a78d6ee94d498bfdee6bd3eae3945779e9ddf72",
+    ),
+    (
+        "raw/train.en.gz",
+        "d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f",
+        "460a15fbd157e34a7a9957ee388c1ca247fe47af3ef25fb50442af6c274e0fc6",
+    ),
+    (
+        "raw/train.fr.gz",
+        "622e75069e9f4c577425c4f277116ce66e63a2401c0a2312d90073cb12379a3c",
+        "5925a3c18f1587b6b54b87743106e6e8ab93618edb6f65d19eac0621f853a10d",
+    ),
+    (
+        "raw/val.de.gz",
+        "f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a",
+        "660e09eb7e1da2f856ea13ee5ad3cf6d36b3d5b0b733c857e94c5747a3dfc660",
+    ),
+    (
+        "raw/val.en.gz",
+        "14f7d25ddd868909a9213e361768460edcacdd6ab9d1e77b92560dc10c10dc28",
+        "1f2a23d992769b5b3d209b0a10dd0b77c08cceb1f20dfb97ed0aafa49d107227",
+    ),
+    (
+        "raw/val.fr.gz",
+        "ca3106f1a72390591d25f6c45cb4cd39dec4cd3f123e099748a3ce5256c160e9",
+        "5304e444d842e962b2dda4d816b70b22a1765b15401642b7ca37a67477e708dc",
+    ),
+    (
+        "tok/test_2016_flickr.lc.norm.tok.de",
+        "c6a33d39d48f9f510de147651316cd9d918e09ad0219df734a2f16b6baccacc4",
+        None,
+    ),
+    (
+        "tok/test_2016_flickr.lc.norm.tok.en",
+        "5b7f32627cf99eced828311b955dae9800bb52bc8b91cf8b6526829e605b29d2",
+        None,
+    ),
+    (
+        "tok/test_2016_flickr.lc.norm.tok.fr",
+        "1463bd5960f9bfe098ec3cd752d3df0c49c84dc646fb518964a29232658cd836",
+        None,
+    ),
+    (
+        "tok/test_2017_flickr.lc.norm.tok.de",
+        "02067e4a9402786a4fcb8c1b6f4307e4a5073ced64800abead5273b54f5f31f6",
+        None,
+    ),
+    (
+        "tok/test_2017_flickr.lc.norm.tok.en",
+        "c9d1dfd7a26add989382e534af235af9f0f658b2a30e7eb0efdaf142496ee54f",
+        None,
+    ),
+    (
+        "tok/test_2017_flickr.lc.norm.tok.fr",
+        "c0583117a47b31e8a6c6a97cfe8de153e462074668f4e994764fcc80b21d33b4",
+        None,
+    ),
+    (
+        "tok/test_2017_mscoco.lc.norm.tok.de",
+        "e2825990b8a4e5289d2cdba801d57c187810bab9b4f5d87a30c35800a0d871b6",
+        None,
+    ),
+    (
+        "tok/test_2017_mscoco.lc.norm.tok.en",
+        "fe69ae004d71c42ead0301e70c57de5b1b6b5fb7f52210d42b22801e98e656f3",
+        None,
+    ),
+    (
+        "tok/test_2017_mscoco.lc.norm.tok.fr",
+        "0b6a4620f02b6b9acf7811fda23f90fed9c6baa0b96aa224db50a273078c84d1",
+        None,
+    ),
+    (
+        "tok/test_2018_flickr.lc.norm.tok.de",
+        "45ce6b121708adf538d3a8c71dc1acbcb1e0f2bca74ace8e58652f9ea5b96335",
+        None,
+    ),
+    (
+        "tok/test_2018_flickr.lc.norm.tok.en",
+        "a66e25cbb8323d74a40873dcd222659f39e30ee7687a6ed5445833aed0673239",
+        None,
+    ),
+    (
+        "tok/test_2018_flickr.lc.norm.tok.fr",
+        "22d44a4ba21e050f218399f2c4f9e1a36875f209820c1f1c9af5b76a2947a71c",
+        None,
+    ),
+    (
+        "tok/train.lc.norm.tok.de",
+        "cb5a23529b65ec2061f1dc446192a9c37382b63cc75f81a0be59d34894b3a505",
+        None,
+    ),
+    (
+        "tok/train.lc.norm.tok.en",
+        "08925f8e0572bcd5a006702fc5fe20e2d77c6917d4eebd576fc20de6693c2119",
+        None,
+    ),
+    (
+        "tok/train.lc.norm.tok.fr",
+        "8fa41bb718412bcb7c5dfa58603842810a01543eae86a51279f9886b901266e1",
+        None,
+    ),
+    (
+        "tok/val.lc.norm.tok.de",
+        "97232bd273eceb7207f689527386a97e4be2616b18ada47576bdaf96c8ae1f00",
+        None,
+    ),
+    (
+        "tok/val.lc.norm.tok.en",
+        "46573ce391ae227f1c72f873392436a20ef18e0a6d518098cfbd70b77c8572ec",
+        None,
+    ),
+    (
+        "tok/val.lc.norm.tok.fr",
+        "b303e301aa21fe7822a846b2b3fb2d5a1121ec807cd5b1d006fb7b2b5507168a",
+        None,
+    ),
+)
 
 _SPECS = (
     DatasetSpec(
@@ -484,6 +684,35 @@ _SPECS = (
             "starting 'i am', 'he is', ... and translates French to English)"
         ),
     ),
+    DatasetSpec(
+        name="multi30k",
+        task="sequence-to-sequence translation",
+        description=(
+            "Multi30K (WMT16-18 multimodal task 1, text only): English descriptions of "
+            "Flickr30k pictures with German and French translations; 29,000 training pairs, "
+            "1,014 validation, test sets 2016 flickr, 2017 flickr and mscoco, 2018 flickr; "
+            "raw/ the original sentences, tok/ the organisers' lower-cased tokenised text."
+        ),
+        source=f"{_MULTI30K[0]} @ {_MULTI30K[1]}, data/task1/raw/*.gz and data/task1/tok/*",
+        files=tuple(
+            DatasetFile(
+                f"multi30k/{name}",
+                sha256,
+                None,
+                _github(*_MULTI30K, f"data/task1/{name}"),
+                raw_sha256=raw,
+                served_compressed=raw is not None,
+            )
+            for name, sha256, raw in _MULTI30K_FILES
+        ),
+        format="parallel-text",
+        metric=(
+            "corpus BLEU on test_2016_flickr (also test_2017_flickr, test_2017_mscoco): "
+            "sacreBLEU on the raw files, or BLEU on the tokenised lower-cased text as the "
+            "published RNN baselines report; say which"
+        ),
+        split="the organisers': train, val, test_2016_flickr, test_2017_*, test_2018_flickr",
+    ),
 )
 
 REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}
@@ -561,8 +790,9 @@ def _candidates(file: DatasetFile) -> list[tuple[str, str]]:
 
 
 def _find(file: DatasetFile, roots: Iterable[Path]) -> tuple[Path, str] | None:
-    """First (path, expected sha256) of ``file`` under ``roots``, or None."""
-    for root in roots:
+    """First (path, expected sha256) of ``file`` under ``roots``, then among the files
+    bundled with rnnkit (:data:`BUNDLED`), or None."""
+    for root in [*roots, BUNDLED]:
         for relpath, expected in _candidates(file):
             path = root / relpath
             if path.is_file():
@@ -777,8 +1007,7 @@ def download(
     for index, file in absent:
         assert file.url is not None  # checked above
         dest = target / file.download_path
-        expected = file.raw_sha256 or file.sha256
-        _fetch(file.url, dest, expected, progress=progress)
+        _fetch(file.url, dest, file.download_sha256, progress=progress)
         results[index] = DownloadResult(file, dest, "downloaded")
     return [result for result in results if result is not None]
 

@@ -5,18 +5,18 @@ Every algorithm here is model-agnostic. The model is a *step function*
     step(tokens (B,), state) -> (logits (B, V), state)
 
 that reads one token per row and returns the logits of the next one. ``state`` is whatever the
-model carries between steps: None (the model's zero state), a tensor, or a nested
-tuple / NamedTuple / list / dict of tensors whose **dim 1 is the batch**, as rnnkit's stack
-states are (``LSTMState(h, c)`` with fields (L*D, B, H), like ``torch.nn.LSTM``'s
-``(h_n, c_n)``). Decoding starts from the state after the prompt and the logits the prompt
-gave for the first new token (``first_logits``), so the prompt is read by whatever code is
-fastest at it (one batched forward over the whole prompt).
+model carries between steps, opaque to decoding: where a search must follow each hypothesis's
+parent, the model that owns the state reorders it (``reorder(state, index)``; a language
+model's :meth:`~rnnkit.models.LanguageModel.reorder_state`, an encoder-decoder's own), because
+only it knows which dimension of which tensor is the batch. Decoding starts from the state
+after the prompt and the logits the prompt gave for the first new token (``first_logits``),
+so the prompt is read by whatever code is fastest at it (one batched forward over the whole
+prompt).
 
 - :func:`filter_logits` reshapes a distribution: banned ids, temperature, top-k, top-p.
 - :func:`sample_next` picks one token per row from it (argmax or a seeded draw).
 - :func:`generate` yields one token per step, so a caller can stream text as it appears.
 - :func:`beam_search` keeps the ``beam`` best partial sequences and returns whole ones.
-- :func:`select_state` / :func:`repeat_state` reorder and widen a batched state.
 
 The step function is always called under ``torch.no_grad()``: decoding never needs
 gradients, and a graph kept across hundreds of steps would only grow.
@@ -33,96 +33,19 @@ from torch import Tensor
 
 __all__ = [
     "Hypothesis",
+    "ReorderFn",
     "StepFn",
     "beam_search",
     "filter_logits",
     "generate",
-    "repeat_state",
     "sample_next",
-    "select_state",
 ]
 
 StepFn = Callable[[Tensor, Any], tuple[Tensor, Any]]
 """``step(tokens (B,), state) -> (logits (B, V), state)``; see the module docstring."""
 
-
-# ---- states -----------------------------------------------------------------------------
-def _map_state(fn: Callable[[Tensor], Tensor], state: Any) -> Any:
-    """Apply ``fn`` to every tensor of a nested state, keeping its structure."""
-    if state is None:
-        return None
-    if isinstance(state, Tensor):
-        if state.dim() < 2:
-            raise ValueError(
-                f"state tensors need the batch in dim 1, e.g. (L*D, B, H); got a tensor of "
-                f"shape {tuple(state.shape)}"
-            )
-        return fn(state)
-    if isinstance(state, tuple) and hasattr(state, "_fields"):  # NamedTuple
-        return type(state)(*(_map_state(fn, item) for item in state))
-    if isinstance(state, tuple | list):
-        return type(state)(_map_state(fn, item) for item in state)
-    if isinstance(state, dict):
-        return {key: _map_state(fn, value) for key, value in state.items()}
-    # A leaf that is not a tensor (a step counter, say) cannot follow a reordering of rows.
-    raise TypeError(
-        f"state must be None, a tensor or a nested tuple/list/dict of tensors, "
-        f"got a leaf of type {type(state).__name__}"
-    )
-
-
-def select_state(state: Any, index: Tensor) -> Any:
-    """Pick rows of a batched state: ``index_select`` along dim 1 of every tensor.
-
-    Beam search uses it to make each surviving hypothesis carry its parent's state; an index
-    may repeat a row (two children of one parent) or drop one (a pruned hypothesis).
-
-    Args:
-        state: None, a tensor, or a nested tuple / NamedTuple / list / dict of tensors whose
-            dim 1 is the batch.
-        index: Integer tensor (B',) of rows to take, each in [0, B).
-
-    Returns:
-        A state of the same structure with batch B'.
-
-    Shapes:
-        state fields (L*D, B, H), index (B',) -> state fields (L*D, B', H).
-
-    Example:
-        >>> import torch
-        >>> from rnnkit.state import LSTMState
-        >>> s = LSTMState(torch.arange(3.0).view(1, 3, 1), torch.zeros(1, 3, 1))
-        >>> select_state(s, torch.tensor([2, 2, 0])).h.flatten().tolist()
-        [2.0, 2.0, 0.0]
-    """
-    if not isinstance(index, Tensor) or index.dim() != 1 or index.is_floating_point():
-        raise ValueError(f"index must be a 1-D integer tensor, got {_describe(index)}")
-    return _map_state(lambda t: t.index_select(1, index.to(t.device)), state)
-
-
-def repeat_state(state: Any, n: int) -> Any:
-    """Repeat every row of a batched state ``n`` times, copies of one row side by side.
-
-    Useful to draw ``n`` samples of one prompt in a single batch.
-
-    Args:
-        state: As for :func:`select_state`.
-        n: Copies of each row, >= 1.
-
-    Returns:
-        A state of the same structure with batch ``B * n``; row ``b * n + j`` is row ``b``.
-
-    Shapes:
-        state fields (L*D, B, H) -> state fields (L*D, B*n, H).
-
-    Example:
-        >>> import torch
-        >>> s = (torch.tensor([[[1.0], [2.0]]]),)
-        >>> repeat_state(s, 2)[0].flatten().tolist()
-        [1.0, 1.0, 2.0, 2.0]
-    """
-    _check_int("n", n, minimum=1)
-    return _map_state(lambda t: t.repeat_interleave(n, dim=1), state)
+ReorderFn = Callable[[Any, Tensor], Any]
+"""``reorder(state, index (B',)) -> state`` of rows ``index``; the state's owner gives it."""
 
 
 # ---- one step: filtering and sampling ----------------------------------------------------
@@ -375,6 +298,7 @@ def beam_search(
     eos_id: int | None,
     banned: Sequence[int] = (),
     length_penalty: float = 1.0,
+    reorder: ReorderFn | None = None,
 ) -> list[Hypothesis]:
     """The most probable continuations of one prompt, by beam search.
 
@@ -385,7 +309,7 @@ def beam_search(
     1. Every live hypothesis is extended by every token: its log-probability plus the
        token's log-probability (``log_softmax`` of the step's logits, ``banned`` removed).
        All live hypotheses go through ``step`` together, as one batch of ``beam`` rows; the
-       state follows each child's parent through :func:`select_state`.
+       state follows each child's parent through ``reorder``.
     2. The extensions are ranked by log-probability (ties: lower parent, then lower id).
        One that ends with ``eos_id`` is *finished* and set aside; the best ``beam`` others
        become the new live hypotheses.
@@ -415,6 +339,8 @@ def beam_search(
             ``max_new``).
         banned: Token ids that never appear, see :func:`filter_logits`.
         length_penalty: Exponent of the length in the score; any finite number.
+        reorder: ``reorder(state, index)``, the rows ``index`` of a state ``step`` returned,
+            from the model that owns it; needed unless ``state`` and every step's are None.
 
     Returns:
         At most ``beam`` hypotheses, best score first.
@@ -451,11 +377,23 @@ def beam_search(
         parents = search.extend(logprobs, length)
         if search.done(length) or length == max_new:
             break
-        state = select_state(state, parents)
+        state = _follow(state, parents, reorder)
         with torch.no_grad():
             logits, state = step(search.last_tokens(first_logits.device), state)
         _check_step_logits(logits, len(search.live), vocab)
     return search.result()
+
+
+def _follow(state: Any, parents: Tensor, reorder: ReorderFn | None) -> Any:
+    """The state rows of each live hypothesis's parent."""
+    if state is None:
+        return None
+    if reorder is None:
+        raise ValueError(
+            "beam_search needs reorder(state, index) to follow a non-None state: the model "
+            "that owns the state knows which dimension is the batch"
+        )
+    return reorder(state, parents)
 
 
 class _Beam:

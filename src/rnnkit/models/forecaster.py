@@ -63,14 +63,14 @@ from torch import Tensor, nn
 
 from rnnkit.config import (
     ConfigError,
-    RecurrentConfig,
+    StackConfig,
     check_field_types,
     validate_choice,
     validate_fraction,
     validate_positive,
 )
 from rnnkit.layers import Recurrent
-from rnnkit.models.classifier import pool
+from rnnkit.models.pooling import pool
 from rnnkit.state import State, map_state
 
 __all__ = [
@@ -96,8 +96,8 @@ MIN_SCALE = 1e-4  # keeps the Gaussian NLL finite when the model grows over-conf
 _UNIDIRECTIONAL_KINDS = ("seq2seq", "autoregressive", "segment")
 
 
-def _default_rnn() -> RecurrentConfig:
-    return RecurrentConfig(cell="gru", input_size=1, hidden_size=128)
+def _default_rnn() -> StackConfig:
+    return StackConfig(cell="gru", hidden_size=128)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -108,8 +108,8 @@ class ForecasterModelConfig:
 
     Attributes:
         kind: ``direct``, ``seq2seq``, ``autoregressive`` or ``segment`` (module docstring).
-        rnn: The recurrent stack. Its ``input_size`` is derived by :class:`Forecaster` from
-            the kind and the channels (the configured value is replaced); ``seq2seq``,
+        rnn: The recurrent stack. What it reads is derived by :class:`Forecaster` from the
+            kind and the channels; ``seq2seq``,
             ``autoregressive`` and ``segment`` need it unidirectional. For
             ``autoregressive`` with ``cell="jordan"`` the top layer's ``output_size`` and
             ``output_activation`` are set by the model (the forecast, identity); lower layers
@@ -142,7 +142,7 @@ class ForecasterModelConfig:
     """
 
     kind: Kind = "segment"
-    rnn: RecurrentConfig = dataclasses.field(default_factory=_default_rnn)
+    rnn: StackConfig = dataclasses.field(default_factory=_default_rnn)
     segment_length: int = 24
     channel_independent: bool = True
     normalize: Normalize = "last"
@@ -235,7 +235,7 @@ class Forecaster(nn.Module):
     Example:
         >>> _ = torch.manual_seed(0)
         >>> cfg = ForecasterModelConfig(kind="segment", segment_length=4, output="quantile",
-        ...     rnn=RecurrentConfig(cell="gru", input_size=1, hidden_size=8))
+        ...     rnn=StackConfig(cell="gru", hidden_size=8))
         >>> model = Forecaster(num_inputs=3, num_targets=2, lookback=10, horizon=6, config=cfg)
         >>> x = torch.randn(5, 10, 3)
         >>> out = model(x)
@@ -490,8 +490,8 @@ def _build(
     return _Segment(config, channels_in, channels_out, lookback, horizon, P, channels)
 
 
-def _stack(rnn: RecurrentConfig, input_size: int, **changes: object) -> Recurrent:
-    return Recurrent.from_config(dataclasses.replace(rnn, input_size=input_size, **changes))
+def _stack(rnn: StackConfig, input_size: int, **changes: object) -> Recurrent:
+    return Recurrent.from_config(dataclasses.replace(rnn.reading(input_size), **changes))
 
 
 class _Direct(nn.Module):

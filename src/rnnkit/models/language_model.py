@@ -35,20 +35,20 @@ from torch import Tensor, nn
 
 from rnnkit.config import (
     ConfigError,
-    RecurrentConfig,
+    StackConfig,
     check_field_types,
     validate_fraction,
     validate_positive,
 )
 from rnnkit.layers import Recurrent
-from rnnkit.models.embedding_dropout import drop_word_types
-from rnnkit.state import State
+from rnnkit.models.embedding import TokenEmbedding
+from rnnkit.state import State, select_rows
 
 __all__ = ["LMModelConfig", "LanguageModel"]
 
 
-def _default_rnn() -> RecurrentConfig:
-    return RecurrentConfig(cell="lstm", input_size=200, hidden_size=200, num_layers=2)
+def _default_rnn() -> StackConfig:
+    return StackConfig(cell="lstm", hidden_size=200, num_layers=2)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -59,22 +59,22 @@ class LMModelConfig:
         embedding_size: Width of the token embeddings (the stack's input size).
         tie_weights: Share the embedding matrix with the output layer (Press & Wolf 2017).
         embedding_dropout: Probability of dropping a whole word type's embedding in a batch.
-        rnn: The recurrent stack; its ``input_size`` is always ``embedding_size``, and its
-            ``dropout`` also applies to the embedding output and before the softmax.
+        rnn: The recurrent stack (it reads ``embedding_size`` features); its ``dropout`` also
+            applies to the embedding output and before the softmax.
         adaptive_cutoffs: Adaptive softmax (Grave et al. 2017) with these increasing token-id
             cutoffs (e.g. ``2000,10000``); None: a full softmax.
         adaptive_div: Each rarer cluster's projection is this many times narrower.
 
     Example:
         >>> cfg = LMModelConfig(embedding_size=32)
-        >>> cfg.rnn.input_size, cfg.rnn.cell
-        (32, 'lstm')
+        >>> cfg.rnn.hidden_size, cfg.rnn.cell
+        (200, 'lstm')
     """
 
     embedding_size: int = 200
     tie_weights: bool = False
     embedding_dropout: float = 0.0
-    rnn: RecurrentConfig = dataclasses.field(default_factory=_default_rnn)
+    rnn: StackConfig = dataclasses.field(default_factory=_default_rnn)
     adaptive_cutoffs: tuple[int, ...] | None = None
     adaptive_div: float = 4.0
 
@@ -95,11 +95,6 @@ class LMModelConfig:
                     "drop --tie-weights or --adaptive-cutoffs",
                     key="adaptive_cutoffs",
                 )
-        if self.rnn.input_size != self.embedding_size:
-            # The stack reads embeddings: its input size is derived, never set on its own.
-            object.__setattr__(
-                self, "rnn", dataclasses.replace(self.rnn, input_size=self.embedding_size)
-            )
 
 
 class LanguageModel(nn.Module):
@@ -117,7 +112,7 @@ class LanguageModel(nn.Module):
         >>> import torch
         >>> _ = torch.manual_seed(0)
         >>> lm = LanguageModel(50, LMModelConfig(embedding_size=16, tie_weights=True,
-        ...     rnn=RecurrentConfig(cell="gru", input_size=16, hidden_size=24)))
+        ...     rnn=StackConfig(cell="gru", hidden_size=24)))
         >>> logits, state = lm(torch.randint(0, 50, (2, 7)))
         >>> tuple(logits.shape), lm.decoder.weight is lm.embedding.weight
         ((2, 7, 50), True)
@@ -129,8 +124,10 @@ class LanguageModel(nn.Module):
         self.config = config
         self.vocab_size = vocab_size
         rnn = config.rnn
-        self.embedding = nn.Embedding(vocab_size, config.embedding_size)
-        self.rnn = Recurrent.from_config(rnn)
+        self.embedding = TokenEmbedding(
+            vocab_size, config.embedding_size, word_dropout=config.embedding_dropout
+        )
+        self.rnn = Recurrent.from_config(rnn.reading(config.embedding_size))
         self.dropout = nn.Dropout(rnn.dropout)
         width = self.rnn.output_size
         self.projection: nn.Linear | None = None
@@ -174,7 +171,7 @@ class LanguageModel(nn.Module):
         self, tokens: Tensor, state: State | None = None, lengths: Tensor | None = None
     ) -> tuple[Tensor, State]:
         """What the output layer reads: tokens (B, T) -> features (B, T, W), final state."""
-        embedded = self.dropout(self._embed(tokens))  # (B, T, E)
+        embedded = self.dropout(self.embedding(tokens))  # (B, T, E)
         outputs, state = self.rnn(embedded, lengths=lengths, state=state)  # (B, T, D*H)
         outputs = self.dropout(outputs)
         if self.projection is not None:
@@ -204,16 +201,17 @@ class LanguageModel(nn.Module):
         loss = out.loss.to(torch.float32)
         return loss * targets.numel() if reduction == "sum" else loss
 
-    def _embed(self, tokens: Tensor) -> Tensor:
-        weight = drop_word_types(
-            self.embedding.weight, self.config.embedding_dropout, self.training
-        )
-        return F.embedding(tokens, weight)
-
     def step(self, tokens: Tensor, state: State | None) -> tuple[Tensor, State]:
         """One step for decoding: tokens (B,) -> logits (B, V), state."""
         logits, state = self(tokens[:, None], state)
         return logits[:, -1], state
+
+    @staticmethod
+    def reorder_state(state: State | None, index: Tensor) -> State | None:
+        """The rows ``index`` (B',) of a state this model returned (beam search follows each
+        hypothesis's parent with it). The stack's states hold the batch in dimension 1,
+        (L*D, B, H), as ``torch.nn.LSTM``'s do."""
+        return select_rows(state, index, dim=1)
 
     def parameter_count(self) -> int:
         """Distinct trainable scalars (a tied matrix counts once)."""

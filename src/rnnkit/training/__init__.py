@@ -5,7 +5,7 @@
 """
 
 from rnnkit.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from rnnkit.training.config import TrainConfig
+from rnnkit.training.config import StreamTrainConfig, TrainConfig
 from rnnkit.training.distributed import DistributedContext, init_distributed
 from rnnkit.training.loop import (
     FitResult,
@@ -27,6 +27,7 @@ __all__ = [
     "RunDir",
     "RunDirError",
     "StepOutput",
+    "StreamTrainConfig",
     "TrainConfig",
     "TrainingError",
     "fit",

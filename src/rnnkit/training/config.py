@@ -17,7 +17,7 @@ from rnnkit.config import (
     validate_positive,
 )
 
-__all__ = ["TrainConfig", "parse_duration"]
+__all__ = ["StreamTrainConfig", "TrainConfig", "parse_duration"]
 
 OptimizerName = Literal["sgd", "adam", "adamw"]
 ScheduleName = Literal["constant", "step", "plateau", "cosine"]
@@ -55,7 +55,7 @@ def parse_duration(text: str) -> float:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """How to train: optimiser, schedule, clipping, truncation, stopping, logging, device.
+    """How to train: optimiser, schedule, clipping, stopping, logging, device.
 
     Attributes:
         epochs: Passes over the training batches.
@@ -80,8 +80,6 @@ class TrainConfig:
             (Pascanu et al. 2013, Algorithm 1); None disables.
         clip_value: Clamp every gradient element to [-clip_value, clip_value]; None disables.
         accumulate: Mini-batches whose gradients are averaged before one optimiser step.
-        bptt: Truncated BPTT window ``k2`` (steps back-propagated through) for stream data.
-        bptt_stride: ``k1`` (steps between truncations); None means ``bptt`` (k1 = k2).
         max_steps: Stop after this many optimiser steps (None: no limit).
         max_time: Wall-clock budget such as ``"10m"``; training stops at the next step
             boundary after it, then evaluates and saves.
@@ -121,8 +119,6 @@ class TrainConfig:
     clip_norm: float | None = 5.0
     clip_value: float | None = None
     accumulate: int = 1
-    bptt: int = 35
-    bptt_stride: int | None = None
     max_steps: int | None = None
     max_time: str | None = None
     patience: int | None = None
@@ -135,9 +131,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self)
-        for name in ("epochs", "lr", "accumulate", "bptt", "log_every"):
+        for name in ("epochs", "lr", "accumulate", "log_every"):
             validate_positive(name, getattr(self, name))
-        optional = ("clip_norm", "clip_value", "max_steps", "checkpoint_every", "bptt_stride")
+        optional = ("clip_norm", "clip_value", "max_steps", "checkpoint_every")
         for name in (*optional, "patience"):
             if getattr(self, name) is not None:
                 validate_positive(name, getattr(self, name))
@@ -155,12 +151,6 @@ class TrainConfig:
                 + ("" if self.optimizer == "sgd" else f" and optimizer={self.optimizer!r}"),
                 key="nesterov",
             )
-        if self.bptt_stride is not None and self.bptt_stride > self.bptt:
-            raise ConfigError(
-                f"the stride k1 must be <= the window k2 (bptt={self.bptt}), "
-                f"got {self.bptt_stride}",
-                key="bptt_stride",
-            )
         if self.max_time is not None:
             parse_duration(self.max_time)
 
@@ -168,6 +158,40 @@ class TrainConfig:
     def max_seconds(self) -> float | None:
         """``max_time`` in seconds, or None."""
         return None if self.max_time is None else parse_duration(self.max_time)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StreamTrainConfig(TrainConfig):
+    """:class:`TrainConfig` for one long stream cut into windows (language models): truncated
+    backpropagation through time, BPTT(k1, k2) (Williams & Peng 1990).
+
+    Jobs whose examples are whole sequences take :class:`TrainConfig`, which has no such
+    fields, so ``--bptt`` is no flag of theirs.
+
+    Attributes:
+        bptt: Truncated BPTT window ``k2`` (steps back-propagated through).
+        bptt_stride: ``k1`` (steps between truncations); None means ``bptt`` (k1 = k2).
+
+    Example:
+        >>> cfg = StreamTrainConfig(bptt=70, bptt_stride=35)
+        >>> cfg.k1, cfg.k2
+        (35, 70)
+    """
+
+    bptt: int = 35
+    bptt_stride: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        validate_positive("bptt", self.bptt)
+        if self.bptt_stride is not None:
+            validate_positive("bptt_stride", self.bptt_stride)
+            if self.bptt_stride > self.bptt:
+                raise ConfigError(
+                    f"the stride k1 must be <= the window k2 (bptt={self.bptt}), "
+                    f"got {self.bptt_stride}",
+                    key="bptt_stride",
+                )
 
     @property
     def k1(self) -> int:

@@ -1,43 +1,31 @@
-"""Configs: frozen dataclasses with strict dict/JSON round trips and dotted overrides.
-
-Every rnnkit config is a frozen dataclass. This module converts configs to plain dicts and
-JSON and back, strictly: unknown keys, missing keys and wrong types are errors that name the
-dotted key path, what was expected and what was got, because a silently ignored typo in a
-config costs a whole training run. It imports only the standard library, so every other
-module may depend on it (it is the root of the dependency graph, see DESIGN.md).
+"""Configs as plain dicts and JSON, strictly: unknown keys, missing keys and wrong types are
+errors naming the dotted key path; dotted ``key=value`` overrides parsed per annotation.
 
 Supported field annotations: ``int``, ``float`` (ints accepted and converted), ``bool`` (ints
 rejected), ``str``, ``Literal[...]``, ``X | None``, ``tuple[X, ...]`` and fixed-length tuples,
-and nested dataclasses.
-
-Example:
-    >>> cfg = RecurrentConfig(input_size=8, hidden_size=16)
-    >>> cfg = apply_overrides(cfg, ["cell=gru", "num_layers=2"])
-    >>> (cfg.cell, cfg.num_layers)
-    ('gru', 2)
-    >>> from_json(RecurrentConfig, to_json(cfg)) == cfg
-    True
+and nested dataclasses (of exactly the annotated class).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import functools
 import json
 import types
 import typing
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
+from rnnkit.config.errors import (
+    ConfigError,
+    did_you_mean,
+    got,
+    join,
+    one_of,
+    type_error,
+    unknown_key,
+)
+
 __all__ = [
-    "CellType",
-    "ConfigError",
-    "Feedback",
-    "Nonlinearity",
-    "OutputActivation",
-    "RecurrentConfig",
-    "RnnkitError",
     "apply_overrides",
     "check_field_types",
     "from_dict",
@@ -45,128 +33,14 @@ __all__ = [
     "merge_dicts",
     "to_dict",
     "to_json",
-    "validate_choice",
-    "validate_fraction",
-    "validate_positive",
 ]
 
 T = TypeVar("T")
-
-CellType = Literal["elman", "jordan", "lstm", "gru"]
-Nonlinearity = Literal["tanh", "relu"]
-Feedback = Literal["hidden", "output", "both"]
-OutputActivation = Literal["identity", "tanh", "sigmoid", "softmax"]
 
 _UNION_ORIGINS = (typing.Union, types.UnionType)
 _NONE_WORDS = ("none", "null")
 _TRUE_WORDS = ("true", "1", "yes")
 _FALSE_WORDS = ("false", "0", "no")
-
-
-class RnnkitError(Exception):
-    """Base of the errors a user's input causes (bad data, config, run directory, checkpoint).
-
-    The command line prints the message alone (no traceback unless ``--debug``) and exits
-    with ``exit_code``: 1 for data and file problems, 2 for usage and config problems.
-    Subclasses live beside the code that raises them (``DataError`` in ``rnnkit.data``,
-    ``CheckpointError`` in ``rnnkit.training``).
-    """
-
-    exit_code = 1
-
-
-class ConfigError(RnnkitError, ValueError):
-    """A config value, key or override is invalid.
-
-    The message starts with the dotted key path when there is one
-    (``model.hidden_size: expected int, got '64' (str)``).
-
-    Args:
-        message: What was expected and what was got.
-        key: Dotted path of the offending key, or None when the error is about the whole
-            config (e.g. malformed JSON).
-
-    Example:
-        >>> str(ConfigError("expected int, got 'a' (str)", key="model.hidden_size"))
-        "model.hidden_size: expected int, got 'a' (str)"
-    """
-
-    exit_code = 2
-
-    def __init__(self, message: str, *, key: str | None = None) -> None:
-        super().__init__(f"{key}: {message}" if key else message)
-        self.key = key
-        self.message = message
-
-    def under(self, prefix: str) -> ConfigError:
-        """Returns the same error with its key moved under ``prefix`` (a parent key path)."""
-        if not prefix:
-            return self
-        return ConfigError(self.message, key=_join(prefix, self.key) if self.key else prefix)
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation helpers for public boundaries
-# ---------------------------------------------------------------------------------------------
-
-
-def validate_choice(name: str, value: T, choices: Collection[T]) -> T:
-    """Checks that ``value`` is one of ``choices``.
-
-    Args:
-        name: Argument name, used in the error message.
-        value: The value to check.
-        choices: The allowed values.
-
-    Returns:
-        ``value`` unchanged.
-
-    Raises:
-        ConfigError: ``value`` is not in ``choices``.
-
-    Example:
-        >>> validate_choice("cell", "gru", ("lstm", "gru"))
-        'gru'
-        >>> try:
-        ...     validate_choice("cell", "gr", ("lstm", "gru"))
-        ... except ConfigError as err:
-        ...     print(err)
-        cell: expected one of 'lstm', 'gru', got 'gr' (str) (did you mean 'gru'?)
-    """
-    # `type(...) is` keeps True from passing as 1 (bool is an int subclass).
-    if any(value == c and type(value) is type(c) for c in choices):
-        return value
-    message = f"expected {_one_of(choices)}, got {_got(value)}"
-    raise ConfigError(message + _did_you_mean(value, choices), key=name)
-
-
-def validate_positive(name: str, value: float) -> float:
-    """Checks that ``value`` is a number greater than zero (bools are not numbers here).
-
-    Args:
-        name: Argument name, used in the error message.
-        value: The value to check.
-
-    Returns:
-        ``value`` unchanged.
-
-    Raises:
-        ConfigError: ``value`` is not a positive int or float.
-
-    Example:
-        >>> validate_positive("hidden_size", 32)
-        32
-        >>> try:
-        ...     validate_positive("hidden_size", 0)
-        ... except ConfigError as err:
-        ...     print(err)
-        hidden_size: expected a positive number, got 0 (int)
-    """
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    # `not value > 0` (rather than `value <= 0`) also rejects NaN.
-    if not is_number or not value > 0:
-        raise ConfigError(f"expected a positive number, got {_got(value)}", key=name)
-    return value
 
 
 def check_field_types(cfg: Any) -> None:
@@ -181,21 +55,6 @@ def check_field_types(cfg: Any) -> None:
     for name, tp in _field_types(type(cfg)).items():
         value = _convert(tp, getattr(cfg, name), name)
         object.__setattr__(cfg, name, value)  # frozen: the sanctioned way to normalize
-
-
-def validate_fraction(name: str, value: float) -> None:
-    """Checks ``0 <= value < 1`` (a dropout probability of 1 would drop everything).
-
-    Raises:
-        ConfigError: ``value`` is outside [0, 1).
-    """
-    if not 0.0 <= value < 1.0:
-        raise ConfigError(f"expected a float in [0, 1), got {_got(value)}", key=name)
-
-
-# ---------------------------------------------------------------------------------------------
-# Dataclass <-> dict <-> JSON
-# ---------------------------------------------------------------------------------------------
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
@@ -215,12 +74,13 @@ def to_dict(cfg: Any) -> dict[str, Any]:
         TypeError: ``cfg`` is not a dataclass instance.
 
     Example:
+        >>> from rnnkit.config import RecurrentConfig
         >>> d = to_dict(RecurrentConfig(input_size=8, hidden_size=16))
         >>> d["cell"], d["hidden_size"], d["output_size"]
         ('lstm', 16, None)
     """
     if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
-        raise TypeError(f"to_dict expects a dataclass instance, got {_got(cfg)}")
+        raise TypeError(f"to_dict expects a dataclass instance, got {got(cfg)}")
     return {f.name: _to_plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.init}
 
 
@@ -254,6 +114,7 @@ def from_dict(cls: type[T], data: Mapping[str, Any], *, path: str = "") -> T:
             or a value of the wrong type; the message names the dotted key path.
 
     Example:
+        >>> from rnnkit.config import RecurrentConfig
         >>> from_dict(RecurrentConfig, {"input_size": 4, "hidden_size": 8}).hidden_size
         8
         >>> try:
@@ -263,14 +124,14 @@ def from_dict(cls: type[T], data: Mapping[str, Any], *, path: str = "") -> T:
         hiden_size: unknown key (did you mean 'hidden_size'?); valid keys: cell, input_size, ...
     """
     if not isinstance(data, Mapping):
-        message = f"expected a mapping for {cls.__name__}, got {_got(data)}"
+        message = f"expected a mapping for {cls.__name__}, got {got(data)}"
         raise ConfigError(message, key=path or None)
     field_types = _field_types(cls)
     for key in data:
         if key not in field_types:
-            raise _unknown_key(_join(path, str(key)), key, field_types)
+            raise unknown_key(join(path, str(key)), key, field_types)
     kwargs = {
-        name: _convert(tp, data[name], _join(path, name))
+        name: _convert(tp, data[name], join(path, name))
         for name, tp in field_types.items()
         if name in data
     }
@@ -283,9 +144,7 @@ def _check_required(cls: type, kwargs: Mapping[str, Any], path: str) -> None:
         no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if f.init and no_default and f.name not in kwargs:
             expected = _describe(_field_types(cls)[f.name])
-            raise ConfigError(
-                f"missing required key (expected {expected})", key=_join(path, f.name)
-            )
+            raise ConfigError(f"missing required key (expected {expected})", key=join(path, f.name))
 
 
 def _construct(cls: type[T], kwargs: Mapping[str, Any], path: str) -> T:
@@ -309,6 +168,7 @@ def to_json(cfg: Any) -> str:
         ConfigError: A value has no standard JSON form (NaN, infinity, non-JSON type).
 
     Example:
+        >>> from rnnkit.config import RecurrentConfig
         >>> to_json(RecurrentConfig(input_size=1, hidden_size=2)).splitlines()[:3]
         ['{', '  "cell": "lstm",', '  "input_size": 1,']
     """
@@ -334,6 +194,7 @@ def from_json(cls: type[T], text: str) -> T:
             :func:`from_dict`.
 
     Example:
+        >>> from rnnkit.config import RecurrentConfig
         >>> from_json(RecurrentConfig, '{"input_size": 3, "hidden_size": 5}').input_size
         3
         >>> try:
@@ -376,11 +237,6 @@ def merge_dicts(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-# ---------------------------------------------------------------------------------------------
-# Dotted overrides
-# ---------------------------------------------------------------------------------------------
-
-
 def apply_overrides(cfg: T, overrides: Iterable[str]) -> T:
     """Returns a copy of ``cfg`` with ``dotted.key=value`` overrides applied.
 
@@ -402,6 +258,7 @@ def apply_overrides(cfg: T, overrides: Iterable[str]) -> T:
             key), an unparsable value, or an invalid resulting config.
 
     Example:
+        >>> from rnnkit.config import RecurrentConfig
         >>> cfg = RecurrentConfig(input_size=8, hidden_size=16)
         >>> new = apply_overrides(cfg, ["bidirectional=yes", "dropout=0.2", "num_layers=2"])
         >>> new.bidirectional, new.dropout, new.num_layers
@@ -410,7 +267,7 @@ def apply_overrides(cfg: T, overrides: Iterable[str]) -> T:
     if isinstance(overrides, str):
         # A lone string is iterable too; iterating it would yield one-character overrides.
         raise ConfigError(
-            f"expected an iterable of 'key=value' strings, got {_got(overrides)}", key="overrides"
+            f"expected an iterable of 'key=value' strings, got {got(overrides)}", key="overrides"
         )
     data = to_dict(cfg)
     for override in overrides:
@@ -422,7 +279,7 @@ def apply_overrides(cfg: T, overrides: Iterable[str]) -> T:
 def _split_override(override: str) -> tuple[list[str], str]:
     if not isinstance(override, str):
         raise ConfigError(
-            f"expected a 'dotted.key=value' string, got {_got(override)}", key="overrides"
+            f"expected a 'dotted.key=value' string, got {got(override)}", key="overrides"
         )
     key, sep, raw = override.partition("=")
     keys = key.strip().split(".")
@@ -434,9 +291,9 @@ def _split_override(override: str) -> tuple[list[str], str]:
 def _set_override(cls: type, data: dict[str, Any], keys: list[str], raw: str, path: str) -> None:
     name, rest = keys[0], keys[1:]
     field_types = _field_types(cls)
-    full = _join(path, name)
+    full = join(path, name)
     if name not in field_types:
-        raise _unknown_key(full, name, field_types)
+        raise unknown_key(full, name, field_types)
     if not rest:
         data[name] = _parse(field_types[name], raw, full)
         return
@@ -450,16 +307,10 @@ def _set_override(cls: type, data: dict[str, Any], keys: list[str], raw: str, pa
     _set_override(sub_cls, data[name], rest, raw, full)
 
 
-# ---------------------------------------------------------------------------------------------
-# Type conversion: values from JSON/dicts (_convert) and strings from overrides (_parse)
-# ---------------------------------------------------------------------------------------------
-
-
-@functools.cache
 def _field_types(cls: type) -> dict[str, Any]:
     """Resolved annotations of the init fields, in field order (cached: classes don't change)."""
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise TypeError(f"expected a dataclass type, got {_got(cls)}")
+        raise TypeError(f"expected a dataclass type, got {got(cls)}")
     # get_type_hints resolves string annotations (`from __future__ import annotations`).
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
@@ -476,10 +327,18 @@ def _convert(tp: Any, value: Any, path: str) -> Any:
         return _union(tp, value, path, _convert)
     if origin is tuple:
         if not isinstance(value, list | tuple):
-            raise _type_error(path, _describe(tp), value)
+            raise type_error(path, _describe(tp), value)
         return _tuple(tp, value, path, _convert)
     if _is_dataclass_type(tp):
-        return value if isinstance(value, tp) else from_dict(tp, value, path=path)
+        if type(value) is tp:
+            return value
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            # A subclass carries fields the annotated class has not (a RecurrentConfig's input
+            # size where a StackConfig is expected): it would not read back from its JSON.
+            raise ConfigError(
+                f"expected a {tp.__name__}, got a {type(value).__name__}", key=path or None
+            )
+        return from_dict(tp, value, path=path)
     return _convert_scalar(tp, value, path)
 
 
@@ -487,11 +346,11 @@ def _convert_scalar(tp: Any, value: Any, path: str) -> Any:
     _require_scalar(tp, path)
     # bool subclasses int, but True as a size or a rate is almost always a mistake.
     if isinstance(value, bool) and tp is not bool:
-        raise _type_error(path, _describe(tp), value)
+        raise type_error(path, _describe(tp), value)
     if tp is float and isinstance(value, int):
         return float(value)
     if not isinstance(value, tp):
-        raise _type_error(path, _describe(tp), value)
+        raise type_error(path, _describe(tp), value)
     return value
 
 
@@ -522,7 +381,7 @@ def _parse_scalar(tp: Any, raw: str, path: str) -> Any:
     try:
         return tp(raw)
     except ValueError:
-        raise _type_error(path, _describe(tp), raw) from None
+        raise type_error(path, _describe(tp), raw) from None
 
 
 def _parse_bool(raw: str, path: str) -> bool:
@@ -531,7 +390,7 @@ def _parse_bool(raw: str, path: str) -> bool:
         return True
     if word in _FALSE_WORDS:
         return False
-    raise _type_error(path, "bool (true/false, yes/no, 1/0)", raw)
+    raise type_error(path, "bool (true/false, yes/no, 1/0)", raw)
 
 
 def _split_items(raw: str) -> list[str]:
@@ -548,13 +407,13 @@ def _literal(tp: Any, value: Any, path: str, convert: Callable[..., Any]) -> Any
                 return allowed
         except ConfigError:
             continue
-    hint = _did_you_mean(value, typing.get_args(tp))
-    raise ConfigError(f"expected {_describe(tp)}, got {_got(value)}{hint}", key=path)
+    hint = did_you_mean(value, typing.get_args(tp))
+    raise ConfigError(f"expected {_describe(tp)}, got {got(value)}{hint}", key=path)
 
 
 def _none_if_allowed(tp: Any, value: Any, path: str) -> None:
     if type(None) not in typing.get_args(tp):
-        raise _type_error(path, _describe(tp), value)
+        raise type_error(path, _describe(tp), value)
     return None
 
 
@@ -571,7 +430,7 @@ def _union(tp: Any, value: Any, path: str, convert: Callable[..., Any]) -> Any:
     deeper = [err for err in errors if err.key != path]
     if deeper:
         raise deeper[0]
-    raise _type_error(path, _describe(tp), value)
+    raise type_error(path, _describe(tp), value)
 
 
 def _tuple(
@@ -583,7 +442,7 @@ def _tuple(
     elif len(args) == len(items):
         item_types = list(args)
     else:
-        raise _type_error(path, _describe(tp), items)
+        raise type_error(path, _describe(tp), items)
     return tuple(
         convert(t, v, f"{path}[{i}]")
         for i, (t, v) in enumerate(zip(item_types, items, strict=True))
@@ -613,51 +472,12 @@ def _dataclass_arm(tp: Any) -> type | None:
     return None
 
 
-# ---------------------------------------------------------------------------------------------
-# Message formatting
-# ---------------------------------------------------------------------------------------------
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _got(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
-def _type_error(path: str, expected: str, value: Any) -> ConfigError:
-    return ConfigError(f"expected {expected}, got {_got(value)}", key=path or None)
-
-
-def _one_of(choices: Iterable[Any]) -> str:
-    return "one of " + ", ".join(repr(c) for c in choices)
-
-
-def _did_you_mean(value: Any, choices: Iterable[Any]) -> str:
-    """' (did you mean 'x'?)' for the closest string choice, or '' when none is close."""
-    if not isinstance(value, str):
-        return ""
-    words = [c for c in choices if isinstance(c, str)]
-    close = difflib.get_close_matches(value, words, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _unknown_key(full: str, key: Any, valid: Iterable[str]) -> ConfigError:
-    valid = list(valid)
-    hint = _did_you_mean(str(key), valid)
-    return ConfigError(f"unknown key{hint}; valid keys: {', '.join(valid)}", key=full)
-
-
 def _describe(tp: Any) -> str:
     """Human-readable form of an annotation, for 'expected ...' in messages."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is Literal:
-        return _one_of(args)
+        return one_of(args)
     if origin in _UNION_ORIGINS:
         return " or ".join(_describe(a) for a in args)
     if origin is tuple:
@@ -669,125 +489,3 @@ def _describe(tp: Any) -> str:
     if _is_dataclass_type(tp):
         return f"a mapping for {tp.__name__}"
     return getattr(tp, "__name__", repr(tp))
-
-
-# ---------------------------------------------------------------------------------------------
-# Recurrent layer stack
-# ---------------------------------------------------------------------------------------------
-
-# Options that only some cells use. Each must stay at its default for the other cells, so a
-# config never carries a setting that is silently ignored. Order = order of cell_options().
-_CELL_OPTIONS: dict[str, tuple[str, ...]] = {
-    "elman": ("nonlinearity", "identity_init"),
-    "jordan": ("nonlinearity", "output_size", "feedback", "output_activation"),
-    "lstm": ("peephole", "layer_norm", "forget_bias"),
-    "gru": ("layer_norm",),
-}
-# The inverse: option -> the cells that use it.
-_OPTION_CELLS: dict[str, tuple[str, ...]] = {
-    option: tuple(c for c, opts in _CELL_OPTIONS.items() if option in opts)
-    for options in _CELL_OPTIONS.values()
-    for option in options
-}
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RecurrentConfig:
-    """A stack of recurrent layers: which cell, its sizes, and cell-specific options.
-
-    Field names follow ``torch.nn.RNN/LSTM/GRU`` where torch has the concept. Fields are
-    keyword-only, so the field order (which is also the JSON key order) can put ``cell`` first.
-
-    Attributes:
-        cell: Cell family: ``"elman"``, ``"jordan"`` (output recurrence), ``"lstm"``, ``"gru"``.
-        input_size: Features per input time step.
-        hidden_size: Hidden units per direction and layer.
-        num_layers: Stacked layers (>= 1).
-        bidirectional: Also run each layer right to left and concatenate both directions.
-        dropout: Dropout on the outputs of every layer except the last, in [0, 1).
-        recurrent_dropout: Dropout on the recurrent (hidden-to-hidden) connection, one mask
-            per sequence (Gal & Ghahramani 2016), in [0, 1).
-        nonlinearity: Hidden activation of elman and jordan cells: ``"tanh"`` or ``"relu"``.
-        identity_init: Elman only: recurrent weights start as the identity matrix (IRNN,
-            Le et al. 2015).
-        output_size: Jordan only: size of the output fed back; None means ``hidden_size``.
-        feedback: Jordan only: where ``y_{t-1}`` feeds in: ``"hidden"`` (``W_oh``),
-            ``"output"`` (``W_oo``) or ``"both"``.
-        output_activation: Jordan only: activation of the output ``y_t``.
-        peephole: LSTM only: gates also see the cell state (Gers & Schmidhuber 2000).
-        layer_norm: LSTM and GRU only: layer-normalize the gate pre-activations
-            (Ba et al. 2016).
-        forget_bias: LSTM only: initial forget-gate bias; 1.0 keeps memory early in training
-            (Jozefowicz et al. 2015).
-
-    Raises:
-        ConfigError: A field has the wrong type or range, or sets an option the chosen cell
-            does not use.
-
-    Example:
-        >>> cfg = RecurrentConfig(cell="elman", input_size=3, hidden_size=4, nonlinearity="relu")
-        >>> cfg.cell_options()
-        {'nonlinearity': 'relu', 'identity_init': False}
-        >>> try:
-        ...     RecurrentConfig(cell="gru", input_size=3, hidden_size=4, peephole=True)
-        ... except ConfigError as err:
-        ...     print(err)
-        peephole: applies only to cell='lstm', got cell='gru'
-    """
-
-    cell: CellType = "lstm"
-    input_size: int
-    hidden_size: int
-    num_layers: int = 1
-    bidirectional: bool = False
-    dropout: float = 0.0
-    recurrent_dropout: float = 0.0
-    nonlinearity: Nonlinearity = "tanh"
-    identity_init: bool = False
-    output_size: int | None = None
-    feedback: Feedback = "hidden"
-    output_activation: OutputActivation = "tanh"
-    peephole: bool = False
-    layer_norm: bool = False
-    forget_bias: float = 1.0
-
-    def __post_init__(self) -> None:
-        self._check_types()
-        for name in ("input_size", "hidden_size", "num_layers"):
-            validate_positive(name, getattr(self, name))
-        if self.output_size is not None:
-            validate_positive("output_size", self.output_size)
-        validate_fraction("dropout", self.dropout)
-        validate_fraction("recurrent_dropout", self.recurrent_dropout)
-        self._check_cell_options()
-
-    def _check_types(self) -> None:
-        check_field_types(self)
-
-    def _check_cell_options(self) -> None:
-        defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        for option, cells in _OPTION_CELLS.items():
-            if self.cell not in cells and getattr(self, option) != defaults[option]:
-                where = " or ".join(f"cell={c!r}" for c in cells)
-                raise ConfigError(f"applies only to {where}, got cell={self.cell!r}", key=option)
-
-    def cell_options(self) -> dict[str, Any]:
-        """Returns the options the chosen cell uses, as keyword arguments for it.
-
-        For jordan, ``output_size`` is resolved (None becomes ``hidden_size``).
-
-        Returns:
-            elman: nonlinearity, identity_init; jordan: nonlinearity, output_size, feedback,
-            output_activation; lstm: peephole, layer_norm, forget_bias; gru: layer_norm.
-
-        Example:
-            >>> RecurrentConfig(input_size=3, hidden_size=4).cell_options()
-            {'peephole': False, 'layer_norm': False, 'forget_bias': 1.0}
-            >>> jordan = RecurrentConfig(cell="jordan", input_size=3, hidden_size=4)
-            >>> jordan.cell_options()["output_size"]
-            4
-        """
-        options = {name: getattr(self, name) for name in _CELL_OPTIONS[self.cell]}
-        if self.cell == "jordan" and self.output_size is None:
-            options["output_size"] = self.hidden_size
-        return options

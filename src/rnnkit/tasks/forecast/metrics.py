@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.text_table import table_lines
+from rnnkit.tasks.common.text_table import table_lines
 
 __all__ = [
     "METRICS",

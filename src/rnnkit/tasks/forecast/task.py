@@ -1,10 +1,5 @@
-"""Time-series forecasting: ``rnnkit forecast train|eval|predict|detect``.
-
-Config -> series (read, resampled, filled, split, scaled on the training part) -> windows of
-``lookback`` steps and the ``horizon`` steps after them -> :class:`Forecaster` -> ``fit`` ->
-a run directory. A trained run loads back as a :class:`ForecasterTask`, which forecasts the
-steps after any recent stretch of the series, evaluates against baselines on the same
-windows, backtests from rolling origins and flags points outside its prediction interval.
+"""A trained forecaster with its data settings, scaler and interval calibration: forecast,
+evaluate against baselines, backtest, flag anomalies, and plot each of them.
 
 Prediction intervals: a Gaussian or quantile model gives its own. A point model gets them
 by split-conformal calibration (Vovk et al. 2005; Lei et al. 2018): after training, the
@@ -12,207 +7,41 @@ absolute errors on the validation windows give, per horizon step and target, the
 that covers a chosen share of them; ``forecast ± that width`` is the interval. (Time series
 are not exchangeable, so the coverage is approximate; ``eval`` reports the coverage reached
 on the test windows.)
-
-The run directory holds, beside the weights and ``config.json``: ``scaler.json`` (fitted on
-the training rows), ``calibration.json`` (the conformal widths) and ``series.json`` (what
-cleaning did: gaps filled, irregular timestamps).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.config import ConfigError, from_dict, to_dict
+from rnnkit.config import ConfigError
 from rnnkit.data.timeseries import SeriesScaler, TimingReport, make_windows, window_starts
-from rnnkit.models.forecaster import (
-    Forecaster,
-    ForecasterModelConfig,
-    ForecastOutput,
-    forecast_loss,
-    prediction_interval,
-)
-from rnnkit.tasks import forecasting_data as fdata
-from rnnkit.tasks import resume
-from rnnkit.tasks.forecast_baselines import LinearBaseline, naive, seasonal_naive
-from rnnkit.tasks.forecast_metrics import ForecastScores, forecast_scores
-from rnnkit.tasks.forecasting_data import Cleaned, ForecastDataConfig, Prepared
-from rnnkit.tasks.presets import preset_dict
-from rnnkit.training.config import TrainConfig
-from rnnkit.training.distributed import init_distributed
-from rnnkit.training.loop import FitResult, StepOutput, fit, resolve_device, seed_everything
-from rnnkit.training.progress import Progress
+from rnnkit.models.forecaster import Forecaster, ForecastOutput, prediction_interval
+from rnnkit.tasks.forecast import data as fdata
+from rnnkit.tasks.forecast.baselines import LinearBaseline, naive, seasonal_naive
+from rnnkit.tasks.forecast.batches import WindowBatches
+from rnnkit.tasks.forecast.config import ForecastConfig
+from rnnkit.tasks.forecast.data import Cleaned, ForecastDataConfig, PreparedSeries
+from rnnkit.tasks.forecast.metrics import ForecastScores, forecast_scores
 from rnnkit.training.rundir import RunDir
 
 __all__ = [
     "CALIBRATION_LEVELS",
     "Evaluation",
-    "ForecastConfig",
     "ForecasterTask",
-    "PRESETS",
-    "load",
-    "train",
+    "Forecasts",
+    "calibrate",
+    "future_index",
 ]
 
 # Coverage levels whose conformal widths are saved for point models.
 CALIBRATION_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99)
-
-
-def _train_defaults() -> TrainConfig:
-    return TrainConfig(epochs=30, lr=1e-3, patience=5, monitor="val_loss", mode="min")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ForecastConfig:
-    """A forecasting run: data, model, training (the run's ``config.json``).
-
-    Attributes:
-        task: Always ``"forecast"``.
-        data: The series, its cleaning, split, scaling and windows.
-        model: Forecaster kind, recurrent stack, normalisation, output distribution.
-        train: Optimiser, schedule, stopping.
-    """
-
-    task: Literal["forecast"] = "forecast"
-    data: ForecastDataConfig = dataclasses.field(default_factory=ForecastDataConfig)
-    model: ForecasterModelConfig = dataclasses.field(default_factory=ForecasterModelConfig)
-    train: TrainConfig = dataclasses.field(default_factory=_train_defaults)
-
-
-def _segment_gru(size: int, segment: int, dropout: float) -> dict[str, Any]:
-    return {
-        "kind": "segment",
-        "segment_length": segment,
-        "channel_independent": True,
-        "normalize": "last",
-        "head_dropout": dropout,
-        "rnn": {"cell": "gru", "hidden_size": size},
-    }
-
-
-# Set-ups for the benchmark series on a 2-core CPU (nested dicts merged over the defaults;
-# flags still win). docs/benchmarks.md has their figures.
-PRESETS: dict[str, dict[str, Any]] = {
-    # LTSF protocol (look-back 336, horizon 96); SegRNN's ETT set-up (Lin et al. 2023:
-    # GRU 512, segments of 48, dropout 0.5, Adam 1e-3, batch 256).
-    "etth1": {
-        "data": {"dataset": "etth1", "lookback": 336, "horizon": 96, "batch_size": 256},
-        "model": _segment_gru(512, 48, 0.5),
-        "train": {"epochs": 30, "lr": 1e-3, "patience": 5, "max_time": "10m"},
-    },
-    # Next week's daily totals from the last four weeks: a GRU read of the four weeks and a
-    # linear head for the seven days (the segment model and an LSTM were 1-2% worse here).
-    "household-power-daily": {
-        "data": {"dataset": "household-power-daily", "lookback": 28, "horizon": 7},
-        "model": {**_segment_gru(64, 7, 0.3), "kind": "direct", "normalize": "mean"},
-        "train": {"epochs": 60, "lr": 1e-3, "patience": 10},
-    },
-    # Monthly passengers, 12 months ahead from 2 years; log scale for the growing seasons.
-    "airline": {
-        "data": {
-            "dataset": "airline",
-            "lookback": 24,
-            "horizon": 12,
-            "transform": "log",
-            "batch_size": 16,
-        },
-        "model": _segment_gru(32, 12, 0.1),
-        "train": {"epochs": 200, "lr": 1e-3, "patience": 30},
-    },
-}
-
-
-def preset_config(name: str | None) -> dict[str, Any]:
-    """The defaults with preset ``name`` merged in, as a nested dict."""
-    return preset_dict(ForecastConfig(), PRESETS, name)
-
-
-def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> ForecastConfig:
-    """The run's saved config with resumable ``train.<field>=value`` overrides."""
-    return resume.resume_config(ForecastConfig, run, overrides)
-
-
-# --- windows as batches ---------------------------------------------------------------------
-
-
-class ForecastBatch(NamedTuple):
-    """Look-back windows and the target values after them (scaled)."""
-
-    inputs: torch.Tensor  # (B, L, C)
-    targets: torch.Tensor  # (B, H, T)
-
-
-class WindowBatches:
-    """Batches of the windows starting at ``starts`` (re-iterable; shuffled by ``seed``).
-
-    Windows are cut from the series one batch at a time, so memory holds one batch, not
-    every window (ETTm1 has 34k windows of 336 x 7 steps).
-    """
-
-    def __init__(
-        self,
-        values: np.ndarray,
-        starts: np.ndarray,
-        config: ForecastDataConfig,
-        batch_size: int,
-        *,
-        seed: int | None = None,
-    ) -> None:
-        self.values, self.starts, self.config = values, starts, config
-        self.batch_size, self.seed = batch_size, seed
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.starts) / self.batch_size)
-
-    def __iter__(self) -> Iterator[ForecastBatch]:
-        order = self.starts
-        if self.seed is not None:
-            order = np.random.default_rng(self.seed).permutation(self.starts)
-        targets = len(self.config.targets)
-        for i in range(0, len(order), self.batch_size):
-            x, y = make_windows(
-                self.values,
-                order[i : i + self.batch_size],
-                self.config.lookback,
-                self.config.horizon,
-            )
-            yield ForecastBatch(torch.from_numpy(x), torch.from_numpy(y[..., :targets]))
-
-
-class ForecastObjective:
-    """The model's own loss (MSE, Gaussian NLL or pinball); validation also reports MSE and
-    MAE of the point forecast on the scaled series."""
-
-    def loss(self, model: Forecaster, batch: ForecastBatch, state: Any) -> StepOutput:
-        out = model(batch.inputs)
-        return StepOutput(forecast_loss(out, batch.targets), len(batch.inputs), None)
-
-    def evaluate(self, model: Forecaster, batches: Any) -> dict[str, float]:
-        loss = se = ae = 0.0
-        windows = points = 0
-        for batch in batches:
-            out = model(batch.inputs)
-            error = out.mean.float() - batch.targets
-            loss += float(forecast_loss(out, batch.targets)) * len(batch.inputs)
-            se += float(error.square().sum())
-            ae += float(error.abs().sum())
-            windows += len(batch.inputs)
-            points += error.numel()
-        return {
-            "loss": loss / max(windows, 1),
-            "mse": se / max(points, 1),
-            "mae": ae / max(points, 1),
-        }
-
-
-# --- the task object ------------------------------------------------------------------------
 
 
 class Forecasts(NamedTuple):
@@ -343,7 +172,7 @@ class ForecasterTask:
         """A recent stretch of the series, cleaned as the training data was."""
         return fdata.clean_frame(frame, self.config.data)
 
-    def predict(self, frame: pd.DataFrame | Cleaned, level: float | None = 0.9) -> pd.DataFrame:
+    def forecast(self, frame: pd.DataFrame | Cleaned, level: float | None = 0.9) -> pd.DataFrame:
         """Forecasts the ``horizon`` steps after the end of ``frame``.
 
         Args:
@@ -357,7 +186,7 @@ class ForecasterTask:
 
         Example (``fc = rnnkit.load("runs/sine")``)::
 
-            >>> fc.predict(recent).head(2)  # doctest: +SKIP
+            >>> fc.forecast(recent).head(2)  # doctest: +SKIP
                       value  value_lower  value_upper
             time
             200    0.481152     0.301027     0.661277
@@ -380,15 +209,67 @@ class ForecasterTask:
                 out[f"{name}_lower"], out[f"{name}_upper"] = lower[:, j], upper[:, j]
         return out
 
+    def predict(self, inputs: Sequence[Any], *, level: float | None = None) -> list[dict]:
+        """The predictor interface: a forecast of the ``horizon`` steps after each input.
+
+        Each input is a recent stretch of the series, ``{"rows": [{column: value, ...}, ...]}``
+        with the run's target and covariate columns (and its time column, when it has one, as
+        ISO timestamps), oldest first, at least ``lookback`` rows. Each output is
+        ``{"forecast": [{"time": ..., target: ..., target_lower: ..., ...}, ...]}`` (``time``
+        is a timestamp, or the position after the last row); ``level`` is the interval's
+        coverage (default :meth:`interval_level`'s).
+
+        Raises:
+            ConfigError: An input that is not such a series (which one and why).
+        """
+        if isinstance(inputs, pd.DataFrame):
+            raise ConfigError(
+                'predict takes JSON-able inputs ([{"rows": [...]}, ...]); forecast(frame) '
+                "takes a DataFrame",
+                key="inputs",
+            )
+        level = self.interval_level(level)
+        outputs = []
+        for i, item in enumerate(inputs):
+            table = self.forecast(self.clean(_frame_of(item, self.config.data, i)), level)
+            index = [str(t) if isinstance(t, pd.Timestamp) else int(t) for t in table.index]
+            records = table.to_dict(orient="records")
+            outputs.append(
+                {"forecast": [{"time": t, **r} for t, r in zip(index, records, strict=True)]}
+            )
+        return outputs
+
+    def interval_level(self, level: float | None, default: float = 0.9) -> float | None:
+        """The prediction interval's coverage to use: ``level`` if given, else ``default``;
+        a quantile model's outer quantiles span at most their own level (and that is its
+        default); a point model without calibration has none (None).
+
+        Raises:
+            ConfigError: ``level`` is wider than a quantile model's quantiles span.
+        """
+        model = self.config.model
+        if model.output == "quantile":
+            spanned = round(model.quantiles[-1] - model.quantiles[0], 6)
+            if level is not None and level > spanned + 1e-9:
+                raise ConfigError(
+                    f"the model's quantiles {model.quantiles} span a {spanned:.0%} interval; "
+                    f"got --level {level}",
+                    key="level",
+                )
+            return spanned if level is None else level
+        if model.output == "point" and self.calibration is None:
+            return None
+        return default if level is None else level
+
     # -- evaluation --
 
-    def prepared(self, path: str | None = None) -> Prepared:
+    def prepared(self, path: str | None = None) -> PreparedSeries:
         """The run's series (or the file ``path`` read the same way), split and scaled with
         the run's scaler."""
         return fdata.prepare(self.config.data, self.scaler, path)
 
     def evaluate(
-        self, prep: Prepared, part: Literal["valid", "test"] = "test", level: float = 0.9
+        self, prep: PreparedSeries, part: Literal["valid", "test"] = "test", level: float = 0.9
     ) -> Evaluation:
         """Model, naive, seasonal-naive and linear forecasts scored on the same windows."""
         data = self.config.data
@@ -420,7 +301,7 @@ class ForecasterTask:
             source, len(starts), scaled, original, coverage, level if coverage is not None else None
         )
 
-    def baselines(self, prep: Prepared, x: np.ndarray) -> dict[str, np.ndarray]:
+    def baselines(self, prep: PreparedSeries, x: np.ndarray) -> dict[str, np.ndarray]:
         """Naive, seasonal-naive (when the season fits in the look-back) and linear forecasts
         of the target channels of windows ``x`` (W, L, C), scaled."""
         data = self.config.data
@@ -434,7 +315,7 @@ class ForecasterTask:
             out["linear"] = linear.predict(x[..., :t])
         return out
 
-    def _linear_baseline(self, prep: Prepared) -> LinearBaseline | None:
+    def _linear_baseline(self, prep: PreparedSeries) -> LinearBaseline | None:
         """The linear baseline fitted on ``prep``'s training windows (kept for the last
         series asked about, so evaluation, plots and backtests fit it once)."""
         if self._linear is None or self._linear[0] is not prep.values:
@@ -447,7 +328,9 @@ class ForecasterTask:
             self._linear = (prep.values, fitted)
         return self._linear[1]
 
-    def backtest(self, prep: Prepared, folds: int, level: float = 0.9) -> list[dict[str, Any]]:
+    def backtest(
+        self, prep: PreparedSeries, folds: int, level: float = 0.9
+    ) -> list[dict[str, Any]]:
         """Rolling-origin evaluation: the last ``folds`` non-overlapping horizons of the
         series, each forecast from the ``lookback`` steps before it (the model is not
         refitted between origins).
@@ -562,15 +445,7 @@ def future_index(index: pd.Index, horizon: int, timing: TimingReport | None) -> 
     return pd.DatetimeIndex([index[-1] + step * (h + 1) for h in range(horizon)], name=index.name)
 
 
-# --- train and load -------------------------------------------------------------------------
-
-
-def build_model(config: ForecastConfig, num_inputs: int) -> Forecaster:
-    data = config.data
-    return Forecaster(num_inputs, len(data.targets), data.lookback, data.horizon, config.model)
-
-
-def calibrate(task: ForecasterTask, prep: Prepared) -> dict[str, Any] | None:
+def calibrate(task: ForecasterTask, prep: PreparedSeries) -> dict[str, Any] | None:
     """Split-conformal half-widths (levels x H x T, scaled) from the validation windows (or,
     without any, the last fifth of the training windows)."""
     data = task.config.data
@@ -592,102 +467,21 @@ def calibrate(task: ForecasterTask, prep: Prepared) -> dict[str, Any] | None:
     return {"levels": list(CALIBRATION_LEVELS), "width": widths, "windows": n}
 
 
-def train(
-    config: ForecastConfig,
-    out: Path | str,
-    *,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: Progress | None = None,
-) -> tuple[ForecasterTask, FitResult, Prepared]:
-    """Trains a forecaster into the run directory ``out``.
-
-    With ``resume``, ``out`` is an existing run and ``config`` its own (see
-    :func:`resume_config`); training continues from the last checkpoint with the run's scaler.
-
-    Under ``torchrun`` every process calls this; they train one model data-parallel, each on
-    its rows of every batch, and rank 0 alone writes the run.
-
-    Returns:
-        The trained task (best weights by validation loss), the training result, and the
-        prepared series (for evaluating right away).
-    """
-    context = init_distributed(resolve_device(config.train.device))
-    saved = RunDir.open(out) if resume else None
-    data = config.data
-    scaler = SeriesScaler.from_dict(saved.read_extra("scaler")) if saved is not None else None
-    prep = fdata.prepare(data, scaler)
-    train_starts = window_starts(prep.bounds.train, data.lookback, data.horizon, data.stride)
-    if len(train_starts) == 0:
+def _frame_of(item: Any, data: ForecastDataConfig, index: int) -> pd.DataFrame:
+    """A predictor input (``{"rows": [...]}``) as the frame :meth:`ForecasterTask.clean` reads."""
+    rows = item.get("rows") if isinstance(item, dict) else None
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise ConfigError(
-            f"the training part ({prep.bounds.train[1] - prep.bounds.train[0]} rows) is too "
-            f"short for one window of {data.lookback} + {data.horizon} steps",
-            key="lookback",
+            'expected {"rows": [{column: value, ...}, ...]} with at least one row, got '
+            f"{type(item).__name__}",
+            key=f"[{index}]",
         )
-    valid_starts = window_starts(prep.bounds.valid, data.lookback, data.horizon, data.eval_step)
-    run = saved
-    # Under torchrun (data-parallel) rank 0 alone writes the run; every rank fits the same
-    # scaler from the same data.
-    if run is None and context.is_main:
-        run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
-        run.write_extra("scaler", prep.scaler.to_dict())
-        run.write_extra("series", series_report(prep))
-    seed_everything(config.train.seed)
-    model = build_model(config, prep.values.shape[1])
-    seed = config.train.seed
-
-    def train_batches(epoch: int) -> WindowBatches:
-        return WindowBatches(
-            prep.values, train_starts, data, data.batch_size, seed=seed * 100_003 + epoch
-        )
-
-    valid = None
-    if len(valid_starts):
-        valid = WindowBatches(prep.values, valid_starts, data, data.eval_batch_size)
-    result = fit(
-        model,
-        train_batches,
-        valid,
-        config.train,
-        objective=ForecastObjective(),
-        run=run,
-        resume=resume,
-        progress=progress,
-        dist_context=context,
-    )
-    context.close()
-    task = ForecasterTask(config, model, prep.scaler, run=run)
-    if config.model.output == "point" and run is not None and context.is_main:
-        task.calibration = calibrate(task, prep)
-        if task.calibration is not None:
-            run.write_extra("calibration", task.calibration)
-    return task, result, prep
-
-
-def series_report(prep: Prepared) -> dict[str, Any]:
-    """What cleaning did and how the series was split (the run's ``series.json``)."""
-    timing = prep.cleaned.timing
-    index = prep.cleaned.frame.index
-    return {
-        "rows": len(index),
-        "first": str(index[0]),
-        "last": str(index[-1]),
-        "freq": None if timing is None else timing.freq,
-        "irregular": None if timing is None else timing.irregular,
-        "duplicates": None if timing is None else timing.duplicates,
-        "filled": prep.cleaned.filled.filled,
-        "fill": prep.cleaned.filled.method,
-        "split": {name: list(getattr(prep.bounds, name)) for name in ("train", "valid", "test")},
-    }
-
-
-def load(run: RunDir) -> ForecasterTask:
-    """The :class:`ForecasterTask` saved in ``run`` (weights from safetensors, rest JSON)."""
-    config = from_dict(ForecastConfig, run.read_config())
-    scaler = SeriesScaler.from_dict(run.read_extra("scaler"))
-    model = build_model(config, len(scaler.columns))
-    run.load_model(model)
-    calibration = None
-    if (run.path / "calibration.json").is_file():
-        calibration = run.read_extra("calibration")
-    return ForecasterTask(config, model, scaler, calibration=calibration, run=run)
+    frame = pd.DataFrame.from_records(rows)
+    time = data.time_column
+    if time is not None and time in frame.columns:
+        stamps = pd.to_datetime(frame.pop(time), errors="coerce")
+        if stamps.isna().any():
+            bad = int(stamps.isna().to_numpy().argmax())
+            raise ConfigError(f"row {bad}: {time!r} is not a timestamp", key=f"[{index}]")
+        frame.index = pd.DatetimeIndex(stamps, name=time)
+    return frame

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any
 
-from rnnkit.config import ConfigError, apply_overrides, from_dict
+from rnnkit.config import ConfigError, apply_overrides
+from rnnkit.tasks.common.job import Job
+from rnnkit.tasks.common.runs import read_config
 from rnnkit.training.rundir import RunDir
 
 __all__ = ["RESUMABLE_CHANGES", "resume_config"]
-
-T = TypeVar("T")
 
 # Fields a resumed run may change: how long and where it trains, not what it trains.
 RESUMABLE_CHANGES = ("epochs", "max_time", "max_steps", "device", "log_every", "patience")
 
 
-def resume_config(cls: type[T], run: RunDir, overrides: Sequence[str] = ()) -> T:
-    """The run's saved config (as ``cls``) with ``train.<field>=value`` overrides of resumable
-    fields.
+def resume_config(job: Job, run: RunDir, overrides: Sequence[str] = ()) -> Any:
+    """The run's saved config (as ``job.config``) with ``train.<field>=value`` overrides of
+    resumable fields.
 
     Raises:
         ConfigError: An override touches a field a resumed run must keep.
     """
-    saved = from_dict(cls, run.read_config())
+    saved = read_config(job, run)
     for override in overrides:
         key = override.partition("=")[0].strip()
         if key.removeprefix("train.") not in RESUMABLE_CHANGES or not key.startswith("train."):

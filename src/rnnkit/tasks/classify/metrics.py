@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.text_table import table_lines
+from rnnkit.tasks.common.text_table import table_lines
 from rnnkit.training.atomic import atomic_write_bytes
 
 __all__ = ["ClassScore", "ClassificationReport", "classification_report", "plot_confusion"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.forecast_metrics import check_windows
+from rnnkit.tasks.forecast.metrics import check_windows
 
 __all__ = ["LinearBaseline", "naive", "seasonal_naive"]
 

@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.classification import (
+from rnnkit.tasks.classify.data import Examples
+from rnnkit.tasks.classify.metrics import ClassificationReport
+from rnnkit.tasks.classify.task import (
     ClassifierTask,
     Prediction,
     label_ids,
     predictions,
     score_probabilities,
 )
-from rnnkit.tasks.classification_data import Examples
-from rnnkit.tasks.metrics import ClassificationReport
 
 __all__ = ["ClassifierEnsemble"]
 

@@ -34,7 +34,7 @@ from rnnkit.data.timeseries import (
 __all__ = [
     "DATASETS",
     "ForecastDataConfig",
-    "Prepared",
+    "PreparedSeries",
     "SeriesLayout",
     "add_calendar",
     "clean_frame",
@@ -325,7 +325,7 @@ def untransform(values: np.ndarray, config: ForecastDataConfig) -> np.ndarray:
     return np.expm1(values) if config.transform == "log" else values
 
 
-class Prepared(NamedTuple):
+class PreparedSeries(NamedTuple):
     """A cleaned series split and scaled: what training and evaluation windows come from."""
 
     cleaned: Cleaned
@@ -336,7 +336,7 @@ class Prepared(NamedTuple):
 
 def prepare(
     config: ForecastDataConfig, scaler: SeriesScaler | None = None, path: str | None = None
-) -> Prepared:
+) -> PreparedSeries:
     """Loads the series, splits it and scales it (fitting ``scaler`` on the training rows
     unless one is given, as when a saved run is evaluated)."""
     cleaned = load_frame(config, path)
@@ -344,4 +344,4 @@ def prepare(
     raw = cleaned.frame.to_numpy(dtype=np.float64)
     if scaler is None:
         scaler = SeriesScaler.fit(raw[: bounds.train[1]], list(cleaned.frame.columns), config.scale)
-    return Prepared(cleaned, bounds, scaler, scaler.transform(raw))
+    return PreparedSeries(cleaned, bounds, scaler, scaler.transform(raw))

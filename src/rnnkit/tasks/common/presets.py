@@ -7,7 +7,7 @@ from typing import Any
 
 from rnnkit.config import ConfigError, merge_dicts, to_dict
 
-__all__ = ["preset_dict"]
+__all__ = ["preset_config", "preset_dict"]
 
 
 def preset_dict(defaults: Any, presets: Mapping[str, Mapping[str, Any]], name: str | None) -> dict:
@@ -28,3 +28,13 @@ def preset_dict(defaults: Any, presets: Mapping[str, Mapping[str, Any]], name: s
         known = ", ".join(sorted(presets)) or "none"
         raise ConfigError(f"expected one of {known}, got {name!r}", key="preset")
     return merge_dicts(base, dict(presets[name]))
+
+
+def preset_config(job: Any, name: str | None) -> dict[str, Any]:
+    """The defaults of ``job.config`` with ``job``'s preset ``name`` merged in, as a nested
+    dict (None: the defaults alone).
+
+    Raises:
+        ConfigError: ``name`` is not one of the job's presets.
+    """
+    return preset_dict(job.config(), job.presets, name)

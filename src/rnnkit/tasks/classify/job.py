@@ -1,0 +1,283 @@
+"""Sequence classification declared on the job skeleton: ``rnnkit classify train``.
+
+Config -> examples -> preprocessing and vocabulary (or a scaler for numeric sequences) ->
+length-bucketed batches -> :class:`~rnnkit.models.classifier.SequenceClassifier` -> ``fit``
+-> a run directory, which loads back as a :class:`~rnnkit.tasks.classify.task.ClassifierTask`.
+
+The run directory holds, beside the weights and ``config.json`` (whose ``text`` section is the
+preprocessing pipeline, so prediction reads text exactly as training did): ``vocab.json``
+(the :class:`~rnnkit.tasks.common.text_encoding.TextEncoding`) or ``scaler.json``, and
+``labels.json`` (the class names in id order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from rnnkit.config import ConfigError
+from rnnkit.data import Vocabulary
+from rnnkit.data.batching import LabelledBatch
+from rnnkit.data.embeddings import CoverageReport
+from rnnkit.data.token_cache import tokenize_many
+from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.tasks import common
+from rnnkit.tasks.classify import data as cdata
+from rnnkit.tasks.classify.batches import ClassifyObjective, Encoded, make_batches
+from rnnkit.tasks.classify.config import ClassifyConfig
+from rnnkit.tasks.classify.data import Scaler
+from rnnkit.tasks.classify.presets import PRESETS
+from rnnkit.tasks.classify.task import ClassifierTask, as_steps
+from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
+from rnnkit.tasks.common.text_encoding import TextEncoding
+from rnnkit.training.loop import FitResult
+from rnnkit.training.progress import Progress
+from rnnkit.training.rundir import RunDir
+
+__all__ = [
+    "JOB",
+    "ClassifierArtifacts",
+    "Classification",
+    "build_model",
+    "load",
+    "preset_config",
+    "resume_config",
+    "train",
+]
+
+
+class ClassifierArtifacts(NamedTuple):
+    """The class names in id order, and the text encoding (text inputs) or the scaler
+    (numeric inputs)."""
+
+    classes: list[str]
+    encoding: TextEncoding | None
+    scaler: Scaler | None
+
+
+class Splits(NamedTuple):
+    """Encoded training and validation examples, and the training tokens (text inputs), for
+    the coverage of pretrained vectors."""
+
+    train: Encoded
+    valid: Encoded
+    tokens: list[list[str]] | None
+
+
+class Classification(Job):
+    """The ``classify`` job."""
+
+    name = "classify"
+    title = "classifier"
+    config = ClassifyConfig
+    presets = PRESETS
+
+    def adopt(self, config: ClassifyConfig) -> ClassifyConfig:
+        if config.init.init_from is None:
+            return config
+        if config.data.inputs != "text":
+            raise ConfigError("--init-from needs text inputs", key="init_from")
+        return text_init.LanguageModelStart.of(config.init).adopt(config)  # saved so in config.json
+
+    def prepare(self, config: ClassifyConfig, artifacts: ClassifierArtifacts | None) -> Prepared:
+        train_ex, valid_ex = cdata.load_splits(config.data, config.train.seed)
+        assert train_ex.labels is not None and valid_ex.labels is not None
+        classes = cdata.label_order(train_ex.labels) if artifacts is None else artifacts.classes
+        if len(classes) < 2:
+            raise ConfigError(
+                f"{train_ex.source}: every example has label {classes[0]!r}; a classifier "
+                "needs at least two classes",
+                key="label",
+            )
+        if config.data.inputs == "text":
+            tokens = tokenize_many(train_ex.inputs, config.text)
+            encoding = _encoding(config, tokens) if artifacts is None else artifacts.encoding
+            assert encoding is not None
+            scaler = None
+            train_x = cdata.encode_tokens(tokens, encoding.vocab, config.data)
+            valid_x = cdata.encode_texts(valid_ex.inputs, config.text, encoding.vocab, config.data)
+        else:
+            tokens = encoding = None
+            arrays = [as_steps(x, i) for i, x in enumerate(train_ex.inputs)]
+            scaler = Scaler.fit(arrays) if artifacts is None else artifacts.scaler
+            assert scaler is not None
+            train_x = cdata.encode_numeric(arrays, scaler, config.data)
+            valid_arrays = [as_steps(x, i) for i, x in enumerate(valid_ex.inputs)]
+            valid_x = cdata.encode_numeric(valid_arrays, scaler, config.data)
+        splits = Splits(
+            Encoded(train_x, cdata.encode_labels(train_ex.labels, classes, train_ex.source)),
+            Encoded(valid_x, cdata.encode_labels(valid_ex.labels, classes, valid_ex.source)),
+            tokens,
+        )
+        return Prepared(ClassifierArtifacts(classes, encoding, scaler), splits)
+
+    def save_artifacts(self, run: RunDir, artifacts: ClassifierArtifacts) -> None:
+        run.write_extra("labels", {"labels": artifacts.classes})
+        if artifacts.encoding is not None:
+            artifacts.encoding.save(run)
+        else:
+            assert artifacts.scaler is not None
+            run.write_extra("scaler", artifacts.scaler.to_dict())
+
+    def read_artifacts(self, run: RunDir, config: ClassifyConfig) -> ClassifierArtifacts:
+        classes = run.read_extra("labels")["labels"]
+        if config.data.inputs == "text":
+            return ClassifierArtifacts(classes, TextEncoding.read(run), None)
+        return ClassifierArtifacts(classes, None, Scaler.from_dict(run.read_extra("scaler")))
+
+    def build_model(
+        self, config: ClassifyConfig, artifacts: ClassifierArtifacts
+    ) -> SequenceClassifier:
+        vocab = None if artifacts.encoding is None else artifacts.encoding.vocab
+        features = None if artifacts.scaler is None else len(artifacts.scaler.mean)
+        return build_model(config, len(artifacts.classes), vocab, features)
+
+    def plan(
+        self,
+        config: ClassifyConfig,
+        prepared: Prepared,
+        model: SequenceClassifier,
+        run: RunDir,
+        *,
+        fresh: bool,
+        notify: Notify | None = None,
+    ) -> FitPlan:
+        artifacts, splits = prepared
+        init, data, seed = config.init, config.data, config.train.seed
+        if fresh:
+            _first_weights(config, artifacts, splits, model, run, notify)
+        pad_id = None if artifacts.encoding is None else artifacts.encoding.vocab.pad_id
+        unfreeze = init.init_from is not None and init.gradual_unfreeze
+
+        def train_batches(epoch: int) -> list[LabelledBatch]:
+            # A pure function of the epoch, so a resumed run sees the same batches (and, with
+            # gradual unfreezing, trains the same groups: fit asks for each epoch's batches
+            # before its first step).
+            if unfreeze:
+                freeze = config.model.freeze_embeddings
+                text_init.unfreeze_for_epoch(model, epoch, freeze_embeddings=freeze)
+            return make_batches(
+                splits.train,
+                data.batch_size,
+                pad_id=pad_id,
+                bucket=data.bucket,
+                shuffle=True,
+                seed=seed * 100_003 + epoch,
+            )
+
+        valid = make_batches(
+            splits.valid, data.eval_batch_size, pad_id=pad_id, bucket=True, shuffle=False
+        )
+        lr_groups = None
+        if init.init_from is not None and init.discriminative_lr != 1.0:
+            lr_groups = text_init.discriminative_groups(model, init.discriminative_lr)
+        return FitPlan(train_batches, valid, ClassifyObjective(), lr_groups)
+
+    def task(
+        self,
+        config: ClassifyConfig,
+        artifacts: ClassifierArtifacts,
+        model: SequenceClassifier,
+        run: RunDir | None,
+    ) -> ClassifierTask:
+        vocab = None if artifacts.encoding is None else artifacts.encoding.vocab
+        return ClassifierTask(
+            config, artifacts.classes, model, vocab=vocab, scaler=artifacts.scaler, run=run
+        )
+
+    def details(self, task: ClassifierTask, result: FitResult) -> dict[str, Any]:
+        return {"classes": task.classes}
+
+    def describe(self, summary: Mapping[str, Any]) -> list[str]:
+        return [f"classes: {', '.join(summary['details']['classes'])}"]
+
+    def check_flags(self, config: ClassifyConfig, given: Sequence[str]) -> None:
+        text_init.check_not_adopted(config.init, given)
+
+
+JOB = Classification()
+
+
+def _encoding(config: ClassifyConfig, tokens: list[list[str]]) -> TextEncoding:
+    """A new run's vocabulary: the language model's it starts from, or the training text's."""
+    if config.init.init_from is not None:
+        return TextEncoding(text_init.LanguageModelStart.of(config.init).vocabulary())
+    return TextEncoding(cdata.build_vocab(tokens, config.data))
+
+
+def _first_weights(
+    config: ClassifyConfig,
+    artifacts: ClassifierArtifacts,
+    splits: Splits,
+    model: SequenceClassifier,
+    run: RunDir,
+    notify: Notify | None,
+) -> None:
+    """A new run's start: a language model's layers, or pretrained vectors (whose coverage
+    the run keeps as ``embeddings.json``)."""
+    if config.init.init_from is not None:
+        text_init.LanguageModelStart.of(config.init).copy_into(model)
+    if config.init.embeddings is None or artifacts.encoding is None:
+        return
+    assert splits.tokens is not None and model.embedding is not None
+    report = text_init.load_pretrained_vectors(
+        model.embedding,
+        artifacts.encoding.vocab,
+        config.init.embeddings,
+        lowercase=config.text.lowercase,
+        seed=config.train.seed,
+        tokens=splits.tokens,
+    )
+    run.write_extra("embeddings", text_init.coverage_dict(report))
+    if notify is not None:
+        notify("pretrained vectors", report)
+
+
+def build_model(
+    config: ClassifyConfig, classes: int, vocab: Vocabulary | None, features: int | None
+) -> SequenceClassifier:
+    """The classifier of ``config`` for ``classes`` classes over ``vocab`` (text inputs) or
+    ``features`` numeric features per step."""
+    if vocab is not None:
+        return SequenceClassifier(
+            classes, config.model, vocab_size=len(vocab), pad_id=vocab.pad_id or 0
+        )
+    return SequenceClassifier(classes, config.model, num_features=features)
+
+
+def train(
+    config: ClassifyConfig,
+    out: Path | str,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+    on_coverage: Callable[[CoverageReport], None] | None = None,
+) -> tuple[ClassifierTask, FitResult]:
+    """Trains a classifier into the run directory ``out`` (see
+    :func:`rnnkit.tasks.common.train`); ``on_coverage`` gets the pretrained vectors'
+    coverage report."""
+
+    def notify(topic: str, value: Any) -> None:
+        if on_coverage is not None and topic == "pretrained vectors":
+            on_coverage(value)
+
+    return common.train(
+        JOB, config, out, overwrite=overwrite, resume=resume, progress=progress, notify=notify
+    )
+
+
+def load(run: RunDir | str | Path) -> ClassifierTask:
+    """The :class:`ClassifierTask` saved in ``run`` (weights from safetensors, rest JSON)."""
+    return common.load(run.path if isinstance(run, RunDir) else run, kind=JOB.name)
+
+
+def preset_config(name: str | None) -> dict[str, Any]:
+    """The defaults with preset ``name`` merged in, as a nested dict."""
+    return common.preset_config(JOB, name)
+
+
+def resume_config(run: RunDir, overrides: Sequence[str] = ()) -> ClassifyConfig:
+    """The run's saved config with resumable ``train.<field>=value`` overrides."""
+    return common.resume_config(JOB, run, overrides)

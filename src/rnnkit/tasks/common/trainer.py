@@ -1,0 +1,102 @@
+"""Training any job into a run directory: the skeleton every job's ``train`` runs.
+
+1. The config a new run starts from (:meth:`Job.adopt`), checked against the processes.
+2. Rank 0 of a new run reads the data, fits the artifacts, creates the run directory and
+   writes the config and the artifacts; a resumed run, and every other rank of a
+   data-parallel one (``torchrun``), waits for that (a barrier) and reads the artifacts
+   back from the run, so every process has the very same ones (sentencepiece training and
+   vocabulary order need not be reproducible across processes).
+3. The model, from the config and the artifacts; the job's batches and objective.
+4. :func:`rnnkit.training.fit` (resuming from the last checkpoint when asked).
+5. The task object; :meth:`Job.finish` on the process that writes the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rnnkit.config import ConfigError, to_dict
+from rnnkit.tasks.common.job import Job, Notify
+from rnnkit.tasks.common.runs import open_run
+from rnnkit.training.distributed import DistributedContext, init_distributed
+from rnnkit.training.loop import FitResult, fit, resolve_device, seed_everything
+from rnnkit.training.progress import Progress
+from rnnkit.training.rundir import RunDir
+
+__all__ = ["train"]
+
+
+def train(
+    job: Job,
+    config: Any,
+    out: Path | str,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
+) -> tuple[Any, FitResult]:
+    """Trains ``job`` with ``config`` into the run directory ``out``.
+
+    With ``resume``, ``out`` is an existing run of the same kind and ``config`` its own (see
+    :func:`rnnkit.tasks.common.resume.resume_config`): training continues from the last
+    checkpoint with the run's artifacts.
+
+    Under ``torchrun`` every process calls this; they train one model data-parallel, each on
+    its rows of every batch, and rank 0 alone writes the run.
+
+    Returns:
+        The task object (best weights by ``config.train.monitor``) and the training result.
+
+    Raises:
+        RnnkitError: Bad data or config (a new run's directory is not created), a run of
+            another kind to resume, or a checkpoint that does not fit.
+    """
+    context = init_distributed(resolve_device(config.train.device))
+    _check_batch_size(config, context)
+    if resume:
+        open_run(out, job.name)  # a run of another kind is refused before anything is read
+    else:
+        config = job.adopt(config)
+    prepared = run = None
+    if not resume and context.is_main:
+        prepared = job.prepare(config, None)
+        run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
+        job.save_artifacts(run, prepared.artifacts)
+    context.barrier()
+    if run is None:
+        run = RunDir.open(out)
+        prepared = job.prepare(config, job.read_artifacts(run, config))
+    assert prepared is not None
+    seed_everything(config.train.seed)
+    model = job.build_model(config, prepared.artifacts)
+    fresh = not resume and context.is_main
+    plan = job.plan(config, prepared, model, run, fresh=fresh, notify=notify)
+    result = fit(
+        model,
+        plan.train,
+        plan.valid,
+        config.train,
+        objective=plan.objective,
+        run=run,
+        resume=resume,
+        progress=progress,
+        lr_groups=plan.lr_groups,
+        dist_context=context,
+    )
+    context.close()
+    task = job.task(config, prepared.artifacts, model, run)
+    if context.is_main:
+        job.finish(task, prepared, run)
+    return task, result
+
+
+def _check_batch_size(config: Any, context: DistributedContext) -> None:
+    batch_size = config.data.batch_size
+    if batch_size < context.world_size:
+        raise ConfigError(
+            f"expected at least one example per process: batch_size is {batch_size} but "
+            f"torchrun started {context.world_size} processes",
+            key="data.batch_size",
+        )
