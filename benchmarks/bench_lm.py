@@ -119,7 +119,7 @@ def _bare_round(model: BareLM, batches: list[lm.LMBatch], lr: float) -> float:
 
 def _rnnkit_round(model: nn.Module, batches: list[lm.LMBatch]) -> float:
     train = TrainConfig(
-        epochs=1, optimizer="sgd", lr=1.0, clip_norm=5.0, bptt=35, device="cpu", log_every=50
+        epochs=1, optimizer="sgd", lr=1.0, clip_norm=5.0, device="cpu", log_every=50
     )
     tic = time.perf_counter()
     fit(model, batches, None, train, objective=lm.LMObjective())

@@ -135,3 +135,22 @@ def test_quick_gpu_benchmark_times_every_variant_or_says_it_needs_a_gpu(tmp_path
     assert {row["variant"] for row in rows} == VARIANTS
     assert {row["mode"] for row in rows} == {"float32", "bf16"}
     assert all(math.isfinite(row["gflops"]) and row["gflops"] > 0 for row in rows)
+
+
+@pytest.mark.real_data
+def test_lm_throughput_benchmark_runs_on_the_task_api(real_data, tmp_path: Path) -> None:
+    """``bench_lm throughput`` drives the language-model job's own pieces (model, batches,
+    objective, fit): a tiny round keeps it in step with them."""
+    out = tmp_path / "lm.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_lm", "throughput", "--rounds", "1",
+         "--steps", "3", "--json", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["rounds"] == 1 and math.isfinite(result["ratio_median"])
