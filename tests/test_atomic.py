@@ -1,4 +1,4 @@
-"""Tests for rnnkit.training.atomic: a failed write never damages the old file or leaves litter."""
+"""Tests for rnnkit.atomic: a failed write never damages the old file or leaves litter."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ import pytest
 import safetensors.torch
 import torch
 
-from rnnkit.training import atomic
-from rnnkit.training.atomic import (
+from rnnkit import atomic
+from rnnkit.atomic import (
     atomic_directory,
-    atomic_save_safetensors,
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
 )
+from rnnkit.training import weights
+from rnnkit.training.weights import atomic_save_safetensors
 
 
 def names(directory: Path) -> list[str]:
@@ -133,7 +134,7 @@ def test_safetensors_failure_keeps_old_file(tmp_path, monkeypatch):
         Path(filename).write_bytes(Path(filename).read_bytes()[:10])
         raise OSError("disk full")
 
-    monkeypatch.setattr(atomic.safetensors.torch, "save_file", half_written)
+    monkeypatch.setattr(weights.safetensors.torch, "save_file", half_written)
     with pytest.raises(OSError, match="disk full"):
         atomic_save_safetensors(path, {"a": torch.zeros(1000)})
     monkeypatch.undo()

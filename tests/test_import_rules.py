@@ -7,6 +7,7 @@ Dependency direction (A <- B: B may import A):
     config <- training ----------------------------+-- tasks <- cli
     config <- data --------------------------------+
     config <- reference  (numpy only, never torch)
+    atomic <- training, data, diagnostics, tasks, cli  (atomic writes; standard library only)
 
 Also: no job package under tasks/ imports another, and the skeleton (tasks/common) imports no
 job; `reference` never imports torch, and only `cli` (and `__main__`) touches argv or stdout:
@@ -28,6 +29,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # `__init__` is the package root (`import rnnkit`, `from rnnkit import name`).
 UNITS = frozenset(
     {
+        "atomic",
         "config",
         "state",
         "cells",
@@ -48,16 +50,17 @@ _EVERYTHING = UNITS - {"__main__"}
 
 # For each unit, the rnnkit units it may import (besides itself).
 ALLOWED: dict[str, frozenset[str]] = {
+    "atomic": frozenset(),  # atomic file writes, standard library only: any writer may use it
     "config": frozenset(),
     "state": frozenset({"config"}),
     "cells": frozenset({"config", "state"}),
     "layers": frozenset({"config", "state", "cells"}),
     "models": frozenset({"config", "state", "cells", "layers"}),
-    "training": frozenset({"config"}),
-    "data": frozenset({"config"}),
+    "training": frozenset({"config", "atomic"}),
+    "data": frozenset({"config", "atomic"}),
     "reference": frozenset({"config"}),
     "diagnostics": frozenset(
-        {"config", "state", "cells", "layers", "models", "reference", "training"}
+        {"atomic", "config", "state", "cells", "layers", "models", "reference", "training"}
     ),
     "tasks": _EVERYTHING - {"cli"},
     "cli": _EVERYTHING,

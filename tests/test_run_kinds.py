@@ -113,3 +113,16 @@ def test_sizes_with_init_from_are_refused(runs, tmp_path):
         assert result.exit_code == 2, result.output
         assert f"{flag} cannot be honoured with --init-from" in result.output
         assert not (tmp_path / "clf").exists()
+
+
+def test_a_config_that_does_not_fit_is_one_line(runs, tmp_path):
+    run = tmp_path / "bad"
+    shutil.copytree(runs / "lm", run)
+    config = json.loads((run / "config.json").read_text())
+    config["model"]["rnn"]["hiden_size"] = config["model"]["rnn"].pop("hidden_size")
+    (run / "config.json").write_text(json.dumps(config))
+    result = invoke("lm", "score", run, "the cat", cwd=runs)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {run / 'config.json'}: does not read as a language")
+    assert "model.rnn.hiden_size: unknown key (did you mean 'hidden_size'?)" in result.output
+    assert len(result.output.splitlines()) == 1

@@ -9,13 +9,13 @@ from typing import Any
 import click
 import numpy as np
 
+from rnnkit.atomic import atomic_write_text
 from rnnkit.cli.runs import device_option
 from rnnkit.cli.train import train_command
 from rnnkit.tasks import common
 from rnnkit.tasks import forecast as fc_task
 from rnnkit.tasks.forecast import figures
 from rnnkit.tasks.forecast.metrics import format_per_step, format_table
-from rnnkit.training.atomic import atomic_write_text
 
 _LEVEL = click.option(
     "--level",

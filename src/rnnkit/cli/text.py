@@ -74,10 +74,10 @@ def preprocess(
 def _preprocess_file(
     path: Path, text_col: str | None, output: Path, config: TextConfig, as_json: bool
 ) -> None:
+    from rnnkit.atomic import atomic_write_text
     from rnnkit.data.examples import read_text_examples
     from rnnkit.data.readers import iter_lines
     from rnnkit.data.token_cache import tokenize_many
-    from rnnkit.training.atomic import atomic_write_text
 
     if text_col is None:
         texts = list(iter_lines(path))

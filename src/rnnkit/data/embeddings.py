@@ -31,13 +31,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import secrets
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
 
+from rnnkit.atomic import atomic_write_lines
 from rnnkit.config import ConfigError, validate_choice
 from rnnkit.data.errors import DataError
 from rnnkit.data.readers import _check_file, _open_binary
@@ -60,7 +60,6 @@ _HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
 _READ_SIZE = 1 << 20
 # A word2vec binary word longer than this is a sign of a file in another format.
 _MAX_WORD_BYTES = 10_000
-_CAN_FSYNC_DIRECTORIES = os.name == "posix"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,7 +624,7 @@ def save_vectors(
         f"{word} {row_format % tuple(row.tolist())}\n"
         for word, row in zip(words, array, strict=True)
     )
-    return _atomic_write_lines(Path(path), [*header, *lines] if header else lines)
+    return atomic_write_lines(Path(path), [*header, *lines] if header else lines)
 
 
 def _check_words(words: Sequence[str]) -> None:
@@ -637,25 +636,3 @@ def _check_words(words: Sequence[str]) -> None:
         if word in seen:
             raise ConfigError(f"duplicate word {word!r}", key=f"words[{i}]")
         seen.add(word)
-
-
-def _atomic_write_lines(path: Path, lines: Iterable[str]) -> Path:
-    # Same protocol as rnnkit.training.atomic, which `data` may not import (DESIGN.md): write
-    # a temporary file beside the target, fsync, rename over it, fsync the directory.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8", newline="\n") as file:
-            file.writelines(lines)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    if _CAN_FSYNC_DIRECTORIES:
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    return path

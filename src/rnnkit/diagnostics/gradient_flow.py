@@ -72,10 +72,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnnkit.atomic import atomic_write_bytes
 from rnnkit.config import ConfigError, RecurrentConfig, validate_choice, validate_positive
 from rnnkit.layers import Recurrent
 from rnnkit.reference import FAMILIES, params_from_torch
-from rnnkit.training.atomic import atomic_write_bytes
 
 __all__ = [
     "CELL_SPECS",

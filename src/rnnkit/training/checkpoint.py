@@ -6,7 +6,7 @@ naming the newest complete one::
     checkpoint/
       latest                     "step-00001200"
       step-00001000/  step-00001200/
-        model.safetensors        model weights; a tied weight is stored once
+        model.safetensors        model weights (rnnkit.training.weights); a tied weight once
         optimizer.safetensors    every tensor of optimizer.state_dict()["state"] as
                                  "state.<param_index>.<name>"
         optimizer.json           the rest of the optimizer state (param_groups, None buffers)
@@ -17,7 +17,7 @@ naming the newest complete one::
         tensors.safetensors      the caller's extra tensors (carried state, best weights, ...)
 
 A generation is built under a temporary name and renamed into place (see
-:func:`~rnnkit.training.atomic.atomic_directory`), and ``latest`` is replaced atomically only
+:func:`~rnnkit.atomic.atomic_directory`), and ``latest`` is replaced atomically only
 afterwards, so ``latest`` always names a complete generation. Nothing is ever unpickled:
 tensors are safetensors, everything else JSON. Values JSON has no type for are tagged:
 ``{"__tuple__": [...]}``, ``{"__int_keys__": {"0": ...}}`` (dicts keyed by int, such as the
@@ -58,14 +58,19 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import safetensors
-import safetensors.torch
 import torch
 from torch import nn
 
-from rnnkit.config import RnnkitError
-
-from .atomic import atomic_directory, atomic_save_safetensors, atomic_write_json, atomic_write_text
+from rnnkit.atomic import atomic_directory, atomic_write_json, atomic_write_text
+from rnnkit.training.weights import (
+    CheckpointError,
+    atomic_save_safetensors,
+    listed,
+    read_model_state,
+    read_safetensors,
+    save_model_weights,
+    type_name,
+)
 
 __all__ = [
     "FORMAT",
@@ -73,11 +78,9 @@ __all__ = [
     "CheckpointError",
     "capture_rng_state",
     "load_checkpoint",
-    "load_model_weights",
     "parse_rng_state",
     "restore_rng_state",
     "save_checkpoint",
-    "save_model_weights",
 ]
 
 FORMAT = 1
@@ -107,25 +110,6 @@ _GENERATION = re.compile(r"step-(\d{8,})")
 # Leftovers of an interrupted atomic_directory (see its crash windows).
 _LEFTOVER = re.compile(r"step-\d{8,}\.(?:tmp|old)-[0-9a-f]+")
 _NO_TENSORS: Mapping[str, torch.Tensor] = MappingProxyType({})
-_MAX_LISTED = 5  # names listed in one error message before "and N more"
-
-
-class CheckpointError(RnnkitError):
-    """A checkpoint or weights file is missing, corrupted or does not match what loads it.
-
-    Args:
-        problem: What is wrong, with the expected and the actual value where there are two.
-        path: The file (or directory) concerned; the message starts with it.
-
-    Example:
-        >>> str(CheckpointError("missing file", path="ckpt/step-00000010/rng.json"))
-        'ckpt/step-00000010/rng.json: missing file'
-    """
-
-    def __init__(self, problem: str, *, path: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(f"{os.fspath(path)}: {problem}" if path is not None else problem)
-        self.path = Path(path) if path is not None else None
-        self.problem = problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,78 +125,6 @@ class Checkpoint:
     progress: dict[str, Any]
     tensors: dict[str, torch.Tensor]
     path: Path
-
-
-# ---------------------------------------------------------------------------------------------
-# Model weights (also a run directory's final model.safetensors)
-# ---------------------------------------------------------------------------------------------
-
-
-def save_model_weights(path: str | os.PathLike[str], model: nn.Module) -> Path:
-    """Saves ``model.state_dict()`` to a safetensors file atomically.
-
-    Tensors that are the same tensor under several names (weight tying: an embedding shared
-    with the output layer) are stored once, under the alphabetically first name, as
-    ``safetensors.torch.save_model`` does; the header metadata maps each dropped name to the
-    kept one. Files from ``save_model`` load with :func:`load_model_weights` and vice versa.
-
-    Args:
-        path: The ``.safetensors`` file to create or replace. Its directory must exist.
-        model: The model to save.
-
-    Returns:
-        ``path`` as a :class:`~pathlib.Path`.
-
-    Example:
-        >>> import tempfile, torch
-        >>> from pathlib import Path
-        >>> from safetensors import safe_open
-        >>> emb, out = torch.nn.Embedding(5, 4), torch.nn.Linear(4, 5)
-        >>> out.weight = emb.weight  # tied
-        >>> model = torch.nn.ModuleDict({"emb": emb, "out": out})
-        >>> with tempfile.TemporaryDirectory() as d:
-        ...     p = save_model_weights(Path(d) / "model.safetensors", model)
-        ...     with safe_open(p, "pt") as f:
-        ...         sorted(f.keys())
-        ['emb.weight', 'out.bias']
-    """
-    state = _tensor_state(model)
-    groups = _alias_groups(state)
-    kept = {group[0]: state[group[0]] for group in groups}
-    metadata = {"format": "pt"}
-    metadata.update({alias: group[0] for group in groups for alias in group[1:]})
-    return atomic_save_safetensors(path, kept, metadata=metadata)
-
-
-def load_model_weights(path: str | os.PathLike[str], model: nn.Module) -> None:
-    """Loads a safetensors file written by :func:`save_model_weights` into ``model``, in place.
-
-    Every parameter and buffer of the model must be in the file (a tied weight once, under any
-    of its names) with the model's shape, and the file must have nothing else; values are
-    cast to the model's dtype and copied to its device. Tied weights stay tied.
-
-    Args:
-        path: The ``.safetensors`` file.
-        model: The model to fill; it must have the architecture that was saved.
-
-    Raises:
-        CheckpointError: The file is missing or unreadable, or names or shapes differ; the
-            model is unchanged then.
-
-    Example:
-        >>> import tempfile, torch
-        >>> from pathlib import Path
-        >>> with tempfile.TemporaryDirectory() as d:
-        ...     p = save_model_weights(Path(d) / "model.safetensors", torch.nn.Linear(2, 3))
-        ...     try:
-        ...         load_model_weights(p, torch.nn.Linear(2, 4))
-        ...     except CheckpointError as error:
-        ...         print(error.problem.replace("; ", "\\n"))
-        parameter 'weight': expected shape (4, 2) (the model), got (3, 2) (the file)
-        parameter 'bias': expected shape (4,) (the model), got (3,) (the file)
-    """
-    state = _read_model_state(Path(path), model)
-    model.load_state_dict(state, strict=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,11 +233,11 @@ def load_checkpoint(
     progress = _read_progress(generation / PROGRESS_JSON)
     _require_files(generation)
     device = str(map_location)
-    model_state = _read_model_state(generation / MODEL, model)
+    model_state = read_model_state(generation / MODEL, model)
     optimizer_state = _read_optimizer_state(generation, optimizer, device)
     scheduler_state = _read_scheduler_state(generation / SCHEDULER_JSON, scheduler)
     rng = _read_rng(generation)
-    extras = _read_safetensors(generation / EXTRA_TENSORS, device)
+    extras = read_safetensors(generation / EXTRA_TENSORS, device)
 
     model.load_state_dict(model_state, strict=True)
     if optimizer is not None:
@@ -346,14 +258,14 @@ def _validate_save_arguments(
     optimizer: object, scheduler: object, progress: object, keep: object
 ) -> int:
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {_type(optimizer)}")
+        raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type_name(optimizer)}")
     if scheduler is not None and not _has_state_methods(scheduler):
         raise TypeError(
             f"scheduler: expected an object with state_dict() and load_state_dict() or None, "
-            f"got {_type(scheduler)}"
+            f"got {type_name(scheduler)}"
         )
     if not isinstance(progress, Mapping):
-        raise TypeError(f"progress: expected a mapping, got {_type(progress)}")
+        raise TypeError(f"progress: expected a mapping, got {type_name(progress)}")
     step = progress.get("step")
     if type(step) is not int or step < 0:
         raise ValueError(f"progress['step']: expected a non-negative int, got {step!r}")
@@ -665,24 +577,10 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
-def _read_safetensors(path: Path, device: str) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise CheckpointError("missing file", path=path)
-    try:
-        return safetensors.torch.load_file(path, device=device)
-    # safetensors reports a bad header as SafetensorError, a bad device as a Rust panic or
-    # ValueError, and I/O problems as OSError: all mean "this file cannot be used".
-    except (safetensors.SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"not a valid safetensors file ({exc}); the file is truncated or corrupted",
-            path=path,
-        ) from None
-
-
 def _read_progress(path: Path) -> dict[str, Any]:
     data = _read_json(path)
     if not isinstance(data, dict):
-        raise CheckpointError(f"expected a JSON object, got {_type(data)}", path=path)
+        raise CheckpointError(f"expected a JSON object, got {type_name(data)}", path=path)
     version = data.get("rnnkit_version")
     if not isinstance(version, str):
         raise CheckpointError(f"'rnnkit_version': expected a string, got {version!r}", path=path)
@@ -695,7 +593,7 @@ def _read_progress(path: Path) -> dict[str, Any]:
     progress = data.get("progress")
     if not isinstance(progress, dict):
         raise CheckpointError(
-            f"'progress': expected a JSON object, got {_type(progress)}", path=path
+            f"'progress': expected a JSON object, got {type_name(progress)}", path=path
         )
     return progress
 
@@ -718,103 +616,12 @@ def _check_major_version(written: str, path: Path) -> None:
         )
 
 
-def _tensor_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    state = model.state_dict()
-    for name, value in state.items():
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(
-                f"model: state entry {name!r} is {_type(value)}, not a tensor "
-                "(get_extra_state); safetensors stores tensors only"
-            )
-    return state
-
-
-def _alias_groups(state: Mapping[str, torch.Tensor]) -> list[list[str]]:
-    """Names grouped by identity of the tensor behind them, each group sorted, in order.
-
-    Two names alias when they are the same view of the same memory (weight tying). Views of
-    different parts of one buffer (cuDNN's flattened RNN weights) are separate tensors.
-    """
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for name, tensor in state.items():
-        if tensor.numel() == 0 or tensor.device.type == "meta":
-            key: tuple[Any, ...] = ("alone", name)  # no memory to share
-        else:
-            key = (
-                tensor.device,
-                tensor.untyped_storage().data_ptr(),
-                tensor.storage_offset(),
-                tuple(tensor.shape),
-                tensor.stride(),
-                tensor.dtype,
-            )
-        groups.setdefault(key, []).append(name)
-    return [sorted(group) for group in groups.values()]
-
-
-def _read_model_state(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
-    """The file's tensors, checked against the model and keyed by every model name."""
-    found = _read_safetensors(path, "cpu")
-    expected = _tensor_state(model)
-    groups = _alias_groups(expected)
-    _check_names(path, found, expected, groups)
-    _check_shapes(path, found, expected)
-    full: dict[str, torch.Tensor] = {}
-    for group in groups:
-        present = [name for name in group if name in found]
-        for other in present[1:]:
-            if not torch.equal(found[present[0]], found[other]):
-                raise CheckpointError(
-                    f"parameters {present[0]!r} and {other!r} are tied in the model "
-                    "but differ in the file",
-                    path=path,
-                )
-        full.update(dict.fromkeys(group, found[present[0]]))
-    return full
-
-
-def _check_names(
-    path: Path,
-    found: Mapping[str, torch.Tensor],
-    expected: Mapping[str, torch.Tensor],
-    groups: list[list[str]],
-) -> None:
-    missing = [group[0] for group in groups if not any(name in found for name in group)]
-    unexpected = [name for name in found if name not in expected]
-    problems = []
-    if missing:
-        problems.append(f"missing parameter(s) {_names(missing)} (in the model, not the file)")
-    if unexpected:
-        problems.append(
-            f"unexpected parameter(s) {_names(unexpected)} (in the file, not the model)"
-        )
-    if problems:
-        raise CheckpointError(
-            "the file does not match the model: " + "; ".join(problems), path=path
-        )
-
-
-def _check_shapes(
-    path: Path, found: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]
-) -> None:
-    problems = [
-        f"parameter {name!r}: expected shape {tuple(expected[name].shape)} (the model), "
-        f"got {tuple(found[name].shape)} (the file)"
-        for name in expected  # the model's order, which is the order users know
-        if name in found and found[name].shape != expected[name].shape
-    ]
-    if problems:
-        more = len(problems) - _MAX_LISTED
-        text = "; ".join(problems[:_MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
-        raise CheckpointError(text, path=path)
-
-
 def _read_optimizer_state(
     generation: Path, optimizer: torch.optim.Optimizer | None, device: str
 ) -> dict[str, Any] | None:
     json_path, tensor_path = generation / OPTIMIZER_JSON, generation / OPTIMIZER_TENSORS
     info = _read_object(json_path, ("class", "state_dict"))
-    tensors = _read_safetensors(tensor_path, device)
+    tensors = read_safetensors(tensor_path, device)
     if optimizer is None:
         return None
     if info["class"] != type(optimizer).__name__:
@@ -867,10 +674,10 @@ def _read_scheduler_state(path: Path, scheduler: object | None) -> dict[str, Any
 def _read_object(path: Path, keys: tuple[str, ...], data: Any = None) -> dict[str, Any]:
     data = _read_json(path) if data is None else data
     if not isinstance(data, dict):
-        raise CheckpointError(f"expected a JSON object, got {_type(data)}", path=path)
+        raise CheckpointError(f"expected a JSON object, got {type_name(data)}", path=path)
     missing = [key for key in keys if key not in data]
     if missing:
-        raise CheckpointError(f"missing key(s) {_names(missing)}", path=path)
+        raise CheckpointError(f"missing key(s) {listed(missing)}", path=path)
     return data
 
 
@@ -888,7 +695,7 @@ def _decode_with(
     unused = sorted(set(tensors) - used)
     if unused and tensor_path is not None:
         raise CheckpointError(
-            f"tensor(s) {_names(unused)} are not named by {json_path.name}", path=tensor_path
+            f"tensor(s) {listed(unused)} are not named by {json_path.name}", path=tensor_path
         )
     return decoded
 
@@ -896,7 +703,7 @@ def _decode_with(
 def _read_rng(generation: Path) -> dict[str, Any]:
     """The RNG states, each checked by loading it into a scratch generator."""
     json_path, tensor_path = generation / RNG_JSON, generation / RNG_TENSORS
-    tensors = _read_safetensors(tensor_path, "cpu")
+    tensors = read_safetensors(tensor_path, "cpu")
     if "torch.cpu" not in tensors:
         raise CheckpointError("missing tensor 'torch.cpu'", path=tensor_path)
     info = _read_object(json_path, ("python", "numpy"))
@@ -922,18 +729,3 @@ def _apply(load_state_dict: Callable[[Any], Any], state: Any, path: Path) -> Non
     # torch validates the structure inside load_state_dict and reports it with these types.
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise CheckpointError(f"cannot restore this state ({exc!r})", path=path) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Message helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _names(names: list[str]) -> str:
-    shown = ", ".join(repr(n) for n in names[:_MAX_LISTED])
-    more = len(names) - _MAX_LISTED
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _type(value: object) -> str:
-    return "None" if value is None else type(value).__name__

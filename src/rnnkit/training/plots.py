@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_bytes
+from rnnkit.atomic import atomic_write_bytes
 
 __all__ = ["plot_loss_curve"]
 

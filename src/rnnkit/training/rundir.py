@@ -39,11 +39,11 @@ from typing import Any
 
 from torch import nn
 
+from rnnkit.atomic import atomic_write_bytes, atomic_write_json
 from rnnkit.config import RnnkitError
+from rnnkit.training.weights import load_model_weights, save_model_weights
 
 from . import plots
-from .atomic import atomic_write_bytes, atomic_write_json
-from .checkpoint import load_model_weights, save_model_weights
 
 __all__ = ["RunDir", "RunDirError"]
 

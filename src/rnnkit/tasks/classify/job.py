@@ -40,7 +40,6 @@ __all__ = [
     "ClassifierArtifacts",
     "Classification",
     "build_model",
-    "load",
     "preset_config",
     "resume_config",
     "train",
@@ -266,11 +265,6 @@ def train(
     return common.train(
         JOB, config, out, overwrite=overwrite, resume=resume, progress=progress, notify=notify
     )
-
-
-def load(run: RunDir | str | Path) -> ClassifierTask:
-    """The :class:`ClassifierTask` saved in ``run`` (weights from safetensors, rest JSON)."""
-    return common.load(run.path if isinstance(run, RunDir) else run, kind=JOB.name)
 
 
 def preset_config(name: str | None) -> dict[str, Any]:

@@ -26,9 +26,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rnnkit.atomic import atomic_write_bytes
 from rnnkit.config import ConfigError
 from rnnkit.tasks.common.text_table import table_lines
-from rnnkit.training.atomic import atomic_write_bytes
 
 __all__ = ["ClassScore", "ClassificationReport", "classification_report", "plot_confusion"]
 

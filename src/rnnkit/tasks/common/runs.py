@@ -54,15 +54,16 @@ def read_config(job: Job, run: RunDir) -> Any:
     """The run's config as ``job.config``, upgraded from an earlier rnnkit's shape.
 
     Raises:
-        ConfigError: ``config.json`` does not fit the job's config (named by key).
+        RunDirError: ``config.json`` does not fit the job's config (the key is named).
     """
     raw = job.upgrade(upgrade_config(job.config, run.read_config()))
     try:
         return from_dict(job.config, raw)
     except ConfigError as err:
-        raise ConfigError(
-            f"{run.config_path} does not read as a {job.title} config ({err}); if an older "
-            "rnnkit wrote it, train the run again, or edit the file as the message says"
+        raise RunDirError(
+            f"does not read as a {job.title} config ({err}); if another rnnkit wrote it, "
+            "train the run again with this one, or edit the file as the message says",
+            path=run.config_path,
         ) from None
 
 

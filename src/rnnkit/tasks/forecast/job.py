@@ -36,7 +36,6 @@ __all__ = [
     "Forecasting",
     "build_model",
     "describe_series",
-    "load",
     "preset_config",
     "resume_config",
     "series_report",
@@ -177,11 +176,6 @@ def train(
     :func:`rnnkit.tasks.common.train`); the best weights by validation loss, and a point
     model's conformal calibration."""
     return common.train(JOB, config, out, overwrite=overwrite, resume=resume, progress=progress)
-
-
-def load(run: RunDir | str | Path) -> ForecasterTask:
-    """The :class:`ForecasterTask` saved in ``run`` (weights from safetensors, rest JSON)."""
-    return common.load(run.path if isinstance(run, RunDir) else run, kind=JOB.name)
 
 
 def preset_config(name: str | None) -> dict[str, Any]:

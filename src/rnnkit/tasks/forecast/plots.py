@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.atomic import atomic_write_bytes
 from rnnkit.config import ConfigError
-from rnnkit.training.atomic import atomic_write_bytes
 
 __all__ = ["plot_anomalies", "plot_backtest", "plot_forecast"]
 

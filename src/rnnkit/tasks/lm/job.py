@@ -37,7 +37,6 @@ __all__ = [
     "JOB",
     "LanguageModeling",
     "build_model",
-    "load",
     "preset_config",
     "resume_config",
     "split_text",
@@ -136,12 +135,6 @@ def train(
             gives the limit).
     """
     return common.train(JOB, config, out, overwrite=overwrite, resume=resume, progress=progress)
-
-
-def load(run: RunDir | str | Path) -> LanguageModelTask:
-    """The :class:`LanguageModelTask` saved in ``run`` (weights from safetensors, the
-    vocabulary from JSON, a subword model from ``tokenizer.model``; no pickles)."""
-    return common.load(run.path if isinstance(run, RunDir) else run, kind=JOB.name)
 
 
 def preset_config(name: str | None) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Atomic file and directory writes: a crash never leaves a half-written file behind.
 
+This module is at the bottom of rnnkit (it imports only the standard library), so every
+layer that writes files, ``data`` and ``training`` alike, writes them the same way.
+
 Every writer here follows the same protocol (DESIGN.md, "Runs, checkpoints, data"): write to a
 temporary name in the *same* directory (so the final rename never crosses a file system),
 flush and ``os.fsync`` the data, ``os.replace`` it over the final name (atomic on POSIX and
@@ -31,19 +34,17 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import safetensors.torch
-import torch
-
 __all__ = [
     "atomic_directory",
-    "atomic_save_safetensors",
     "atomic_write_bytes",
     "atomic_write_json",
+    "atomic_write_lines",
     "atomic_write_text",
+    "replace_atomically",
 ]
 
 # Directory fsync is a POSIX notion: Windows cannot open a directory as a file.
@@ -74,7 +75,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         with open(temp, "wb") as file:
             file.write(data)
 
-    return _replace_atomically(Path(path), write)
+    return replace_atomically(Path(path), write)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -97,6 +98,25 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_lines(path: str | os.PathLike[str], lines: Iterable[str]) -> Path:
+    """Writes ``lines`` (each with its own line end) to ``path`` atomically, as UTF-8 with
+    ``\n`` line ends, without holding the whole text in memory.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     atomic_write_lines(Path(d) / "w.txt", (f"{i}\\n" for i in range(3))).read_text()
+        '0\\n1\\n2\\n'
+    """
+
+    def write(temp: Path) -> None:
+        with open(temp, "w", encoding="utf-8", newline="\n") as file:
+            file.writelines(lines)
+
+    return replace_atomically(path, write)
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
@@ -127,47 +147,6 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     # Serialize first: a TypeError must not leave even a temporary file behind.
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
     return atomic_write_text(path, text)
-
-
-def atomic_save_safetensors(
-    path: str | os.PathLike[str],
-    tensors: Mapping[str, torch.Tensor],
-    metadata: Mapping[str, str] | None = None,
-) -> Path:
-    """Saves ``tensors`` to a safetensors file at ``path`` atomically.
-
-    safetensors refuses tensors that share memory and non-contiguous tensors; both are made
-    safe here by copying (a tensor that shares storage with one already being saved is cloned),
-    so callers may pass views or aliases of a model's parameters. Use
-    :func:`rnnkit.training.checkpoint.save_model_weights` for a model: it stores a tied weight
-    once instead of twice.
-
-    Args:
-        path: The file to create or replace. Its directory must exist.
-        tensors: Name -> dense tensor (any device; written from CPU memory).
-        metadata: Optional string -> string header metadata.
-
-    Returns:
-        ``path`` as a :class:`~pathlib.Path`.
-
-    Example:
-        >>> import tempfile, torch
-        >>> from pathlib import Path
-        >>> from safetensors.torch import load_file
-        >>> w = torch.arange(6.0).reshape(2, 3)
-        >>> with tempfile.TemporaryDirectory() as d:
-        ...     p = atomic_save_safetensors(Path(d) / "t.safetensors", {"w": w, "wt": w.t()})
-        ...     loaded = load_file(p)
-        >>> torch.equal(loaded["wt"], w.t())
-        True
-    """
-    prepared = _safetensors_ready(tensors)
-    meta = _string_metadata(metadata)
-
-    def write(temp: Path) -> None:
-        safetensors.torch.save_file(prepared, temp, metadata=meta)
-
-    return _replace_atomically(Path(path), write)
 
 
 @contextlib.contextmanager
@@ -218,8 +197,11 @@ def atomic_directory(final: str | os.PathLike[str]) -> Iterator[Path]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
-    """Runs ``write(temp)`` on a fresh temp file next to ``path``, then renames it over ``path``."""
+def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Runs ``write(temp)`` on a fresh temporary file next to ``path``, then fsyncs it and
+    renames it over ``path``; if ``write`` raises (a failed check, say), the temporary file
+    is removed and ``path`` is untouched. The building block of every writer here."""
+    path = Path(path)
     temp = _make_unique(path, "tmp", _create_empty_file, hidden=True)
     try:
         write(temp)
@@ -298,37 +280,3 @@ def _fsync_directory(directory: Path) -> None:
         pass  # some file systems (e.g. certain network mounts) do not support it; best effort
     finally:
         os.close(fd)
-
-
-def _safetensors_ready(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Dense, contiguous tensors with no two sharing storage (what safetensors accepts)."""
-    if not isinstance(tensors, Mapping):
-        raise TypeError(
-            f"tensors: expected a mapping of str to Tensor, got {type(tensors).__name__}"
-        )
-    ready: dict[str, torch.Tensor] = {}
-    seen_storages: set[tuple[torch.device, int]] = set()
-    for name, tensor in tensors.items():
-        if not isinstance(name, str):
-            raise TypeError(f"tensors: keys must be str, got {name!r} ({type(name).__name__})")
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"tensors[{name!r}]: expected a Tensor, got {type(tensor).__name__}")
-        tensor = tensor.detach()
-        if tensor.layout != torch.strided:
-            tensor = tensor.to_dense()
-        storage = (tensor.device, tensor.untyped_storage().data_ptr())
-        if storage in seen_storages and tensor.numel() > 0:
-            tensor = tensor.clone()  # safetensors rejects aliases; a copy stores the same values
-        else:
-            seen_storages.add(storage)
-        ready[name] = tensor.contiguous()
-    return ready
-
-
-def _string_metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | None:
-    if metadata is None:
-        return None
-    bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
-    if bad:
-        raise TypeError(f"metadata: keys and values must be str, got a bad entry at {bad[0]!r}")
-    return dict(metadata)
