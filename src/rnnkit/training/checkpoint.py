@@ -19,10 +19,10 @@ naming the newest complete one::
 A generation is built under a temporary name and renamed into place (see
 :func:`~rnnkit.atomic.atomic_directory`), and ``latest`` is replaced atomically only
 afterwards, so ``latest`` always names a complete generation. Nothing is ever unpickled:
-tensors are safetensors, everything else JSON. Values JSON has no type for are tagged:
-``{"__tuple__": [...]}``, ``{"__int_keys__": {"0": ...}}`` (dicts keyed by int, such as the
-optimizer state) and ``{"__tensor__": "state.0.exp_avg"}`` (a reference into the companion
-safetensors file), so that ``load_state_dict`` receives exactly what ``state_dict`` gave.
+tensors are safetensors, everything else JSON. Values JSON has no type for (tuples, dicts
+keyed by int such as the optimizer state, tensors as references into the companion
+safetensors file) are tagged by :mod:`rnnkit.training.tree`, the one codec of every state a
+checkpoint holds, so that ``load_state_dict`` receives exactly what ``state_dict`` gave.
 
 Loading checks every file before changing anything: a missing, truncated or corrupted file,
 a model of other shapes or parameter names, an optimizer or scheduler of another class, or a
@@ -62,6 +62,7 @@ import torch
 from torch import nn
 
 from rnnkit.atomic import atomic_directory, atomic_write_json, atomic_write_text
+from rnnkit.training import tree
 from rnnkit.training.weights import (
     CheckpointError,
     atomic_save_safetensors,
@@ -355,7 +356,7 @@ def parse_rng_state(
     if "torch.cpu" not in tensors:
         raise CheckpointError("missing tensor 'torch.cpu'", path=path)
     try:
-        python_state = _decode(info["python"], "python", {}, set())
+        python_state = tree.decode(info["python"], {}, set(), "python")
         n = info["numpy"]
         numpy_state = (
             n["bit_generator"],
@@ -366,7 +367,7 @@ def parse_rng_state(
         )
         random.Random().setstate(python_state)
         np.random.RandomState().set_state(numpy_state)
-    except (_MalformedError, KeyError, TypeError, ValueError, OverflowError) as exc:
+    except (tree.MalformedError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"malformed RNG state ({exc!r})", path=path) from None
     try:
         torch.Generator().set_state(tensors["torch.cpu"])
@@ -389,7 +390,7 @@ def capture_rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         "has_gauss": int(has_gauss),
         "cached_gaussian": float(cached_gaussian),
     }
-    return tensors, {"python": _encode(random.getstate(), "", None), "numpy": numpy_state}
+    return tensors, {"python": tree.encode(random.getstate(), None), "numpy": numpy_state}
 
 
 def _rnnkit_version() -> str:
@@ -399,126 +400,24 @@ def _rnnkit_version() -> str:
         return "unknown"  # running from a source tree that was never installed
 
 
-# ---------------------------------------------------------------------------------------------
-# JSON with tags for tuples, int-keyed dicts and tensors
-# ---------------------------------------------------------------------------------------------
-
-_TUPLE, _INT_KEYS, _TENSOR, _DICT = "__tuple__", "__int_keys__", "__tensor__", "__dict__"
-_TAGS = frozenset({_TUPLE, _INT_KEYS, _TENSOR, _DICT})
-
-
-class _UnstorableError(Exception):
-    """A value at ``key`` (dotted path) has no JSON form."""
-
-    def __init__(self, key: str, what: str) -> None:
-        super().__init__(key, what)
-        self.key = key
-        self.what = what
-
-
 def _encode_for(path: Path, value: Any, tensors: dict[str, torch.Tensor] | None) -> Any:
     try:
-        return _encode(value, "", tensors)
-    except _UnstorableError as exc:
+        return tree.encode(value, tensors)
+    except tree.UnstorableError as exc:
         raise CheckpointError(
             f"cannot store the value at key {exc.key or '<root>'!r} as JSON: {exc.what}",
             path=path,
         ) from None
 
 
-def _encode(value: Any, key: str, tensors: dict[str, torch.Tensor] | None) -> Any:
-    """JSON form of ``value``; tensors go into ``tensors`` under their key (None: an error)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list):
-        return [_encode(v, _join(key, i), tensors) for i, v in enumerate(value)]
-    if isinstance(value, tuple):
-        return {_TUPLE: [_encode(v, _join(key, i), tensors) for i, v in enumerate(value)]}
-    if isinstance(value, dict):
-        return _encode_dict(value, key, tensors)
-    if isinstance(value, torch.Tensor):
-        if tensors is None:
-            raise _UnstorableError(key, "a tensor (this state must be plain JSON)")
-        tensors[key] = value.detach()
-        return {_TENSOR: key}
-    what = "a function" if callable(value) else f"a {type(value).__name__}"
-    raise _UnstorableError(key, f"{what}, which has no JSON form")
-
-
-def _encode_dict(value: dict, key: str, tensors: dict[str, torch.Tensor] | None) -> Any:
-    if all(type(k) is int for k in value) and value:
-        items = {str(k): _encode(v, _join(key, k), tensors) for k, v in value.items()}
-        return {_INT_KEYS: items}
-    bad = [k for k in value if not isinstance(k, str)]
-    if bad:
-        raise _UnstorableError(_join(key, bad[0]), f"a dict key of type {type(bad[0]).__name__}")
-    items = {k: _encode(v, _join(key, k), tensors) for k, v in value.items()}
-    # A one-key dict whose key is a tag would read back as a tagged value: escape it.
-    return {_DICT: items} if len(items) == 1 and next(iter(items)) in _TAGS else items
-
-
 def _plain_json_for(path: Path, value: Any) -> Any:
     """``value`` as plain JSON (tuples become lists), or CheckpointError naming the key."""
     try:
-        return _plain(value, "")
-    except _UnstorableError as exc:
+        return tree.plain_json(value)
+    except tree.UnstorableError as exc:
         raise CheckpointError(
             f"cannot store progress key {exc.key!r} as JSON: {exc.what}", path=path
         ) from None
-
-
-def _plain(value: Any, key: str) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_plain(v, _join(key, i)) for i, v in enumerate(value)]
-    if isinstance(value, Mapping):
-        bad = [k for k in value if not isinstance(k, str)]
-        if bad:
-            raise _UnstorableError(_join(key, bad[0]), f"a key of type {type(bad[0]).__name__}")
-        return {k: _plain(v, _join(key, k)) for k, v in value.items()}
-    what = "a tensor (pass it in tensors=)" if isinstance(value, torch.Tensor) else None
-    raise _UnstorableError(key, what or f"a {type(value).__name__}, which has no JSON form")
-
-
-class _MalformedError(Exception):
-    """The JSON form at ``key`` is not what :func:`_encode` writes."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(key, problem)
-        self.key = key
-        self.problem = problem
-
-
-def _decode(value: Any, key: str, tensors: Mapping[str, torch.Tensor], used: set[str]) -> Any:
-    """Inverse of :func:`_encode`; records the tensor names it takes in ``used``."""
-    if isinstance(value, list):
-        return [_decode(v, _join(key, i), tensors, used) for i, v in enumerate(value)]
-    if not isinstance(value, dict):
-        return value
-    if len(value) != 1 or next(iter(value)) not in _TAGS:
-        return {k: _decode(v, _join(key, k), tensors, used) for k, v in value.items()}
-    tag, inner = next(iter(value.items()))
-    if tag == _TUPLE and isinstance(inner, list):
-        return tuple(_decode(v, _join(key, i), tensors, used) for i, v in enumerate(inner))
-    if tag == _INT_KEYS and isinstance(inner, dict) and all(_is_int_text(k) for k in inner):
-        return {int(k): _decode(v, _join(key, k), tensors, used) for k, v in inner.items()}
-    if tag == _DICT and isinstance(inner, dict):
-        return {k: _decode(v, _join(key, k), tensors, used) for k, v in inner.items()}
-    if tag == _TENSOR and isinstance(inner, str):
-        if inner not in tensors:
-            raise _MalformedError(key, f"names tensor {inner!r}, which is not in the tensor file")
-        used.add(inner)
-        return tensors[inner]
-    raise _MalformedError(key, f"malformed {tag!r} value")
-
-
-def _is_int_text(text: str) -> bool:
-    return re.fullmatch(r"-?\d+", text) is not None
-
-
-def _join(key: str, part: object) -> str:
-    return f"{key}.{part}" if key else str(part)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -689,8 +588,8 @@ def _decode_with(
 ) -> Any:
     used: set[str] = set()
     try:
-        decoded = _decode(value, "", tensors, used)
-    except _MalformedError as exc:
+        decoded = tree.decode(value, tensors, used)
+    except tree.MalformedError as exc:
         raise CheckpointError(f"at key {exc.key!r}: {exc.problem}", path=json_path) from None
     unused = sorted(set(tensors) - used)
     if unused and tensor_path is not None:
