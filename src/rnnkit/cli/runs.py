@@ -3,13 +3,13 @@ preset, a file and flags, and resuming."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from rnnkit.cli.options import build_config, given_overrides, read_config_file
+from rnnkit.cli.options import build_config, given_overrides
 from rnnkit.config import ConfigError
 from rnnkit.tasks.common import Job, open_run, preset_config, resume_config
 
@@ -84,24 +84,11 @@ def train_config(
         return resume_config(job, run, given_overrides(job.config, params)), resume_run
     if out is None:
         raise click.UsageError("Missing option '--out' (the run directory to create).")
-    file = params.get("config_file")
+    # What the user typed (flags, --set); a --config file may repeat a run's own values.
     given = given_overrides(job.config, dict(params))
-    if file is not None:
-        given += _dotted(read_config_file(file))
     config = build_config(job.config, params, base=preset_config(job, preset))
     data = config.data
     if getattr(data, "dataset", None) is None and getattr(data, "data", None) is None:
         raise ConfigError("give --dataset NAME or --data FILE (or a --preset)", key="data")
     job.check_flags(config, given)
     return config, out
-
-
-def _dotted(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """``dotted.key=value`` of every leaf of a nested mapping (a config file's)."""
-    items = []
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            items += _dotted(value, f"{prefix}{key}.")
-        else:
-            items.append(f"{prefix}{key}={value}")
-    return items

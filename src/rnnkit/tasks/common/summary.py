@@ -38,13 +38,13 @@ SUMMARY_KEYS = (
 )
 
 
-def best_record(result: FitResult) -> dict[str, Any] | None:
+def best_record(result: FitResult, monitor: str) -> dict[str, Any] | None:
     """The validation record whose weights ``fit`` kept: the epoch (or the mid-epoch stop)
-    where the monitored metric reached ``result.best_metric``; None without validation."""
+    where ``monitor`` reached ``result.best_metric``; None without validation."""
     if result.best_epoch is None or result.best_metric is None:
         return None
     for record in reversed(result.validations()):
-        if record.get("epoch") == result.best_epoch and result.best_metric in record.values():
+        if record.get("epoch") == result.best_epoch and record.get(monitor) == result.best_metric:
             return record
     return None
 
@@ -52,8 +52,8 @@ def best_record(result: FitResult) -> dict[str, Any] | None:
 def train_summary(job: Job, task: Any, result: FitResult, out: Path | str) -> dict[str, Any]:
     """The summary of a finished training (JSON-able; keys :data:`SUMMARY_KEYS`)."""
     model: nn.Module = task.model
-    record = best_record(result)
     monitor = task.config.train.monitor
+    record = best_record(result, monitor)
     plot = Path(out) / "loss.png"
     return {
         "type": "summary",
