@@ -126,3 +126,21 @@ def test_a_config_that_does_not_fit_is_one_line(runs, tmp_path):
     assert result.output.startswith(f"error: {run / 'config.json'}: does not read as a language")
     assert "model.rnn.hiden_size: unknown key (did you mean 'hidden_size'?)" in result.output
     assert len(result.output.splitlines()) == 1
+
+
+def test_a_run_started_from_a_language_model_repeats_from_its_config(runs, tmp_path):
+    """--config RUN/config.json holds the sizes the language model gave: not a conflict."""
+    first = tmp_path / "first"
+    args = ["--data", "data/reviews.csv", "--text-col", "review", "--label-col", "sentiment"]
+    result = invoke(
+        "classify", "train", *args, "--init-from", "lm", "--epochs", "1", "--out", first,
+        "--progress", "none", cwd=runs,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((first / "config.json").read_text())
+    assert config["model"]["embedding_size"] == 8 and config["model"]["rnn"]["hidden_size"] == 12
+    again = invoke(
+        "classify", "train", "--config", first / "config.json", "--out", tmp_path / "again",
+        "--progress", "none", cwd=runs,
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
