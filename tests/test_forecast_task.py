@@ -111,6 +111,27 @@ def test_predict_continues_the_timestamps_and_matches_the_saved_run(trained, sin
     np.testing.assert_allclose(loaded.forecast(recent, level=0.9), table, rtol=1e-5)
 
 
+def test_the_predictor_takes_rows_as_json_and_answers_the_forecast(trained):
+    task = trained[0]
+    recent = _sine_frame().iloc[-100:]
+    rows = [
+        {"time": str(t), "value": v, "load": w}
+        for t, v, w in zip(recent.index, recent["value"], recent["load"], strict=True)
+    ]
+    (answer,) = json.loads(json.dumps(task.predict([{"rows": rows}], level=0.9)))
+    table = task.forecast(recent, level=0.9)
+    assert [step["time"] for step in answer["forecast"]] == [str(t) for t in table.index]
+    for column in table:
+        got = [step[column] for step in answer["forecast"]]
+        np.testing.assert_allclose(got, table[column].to_numpy(), rtol=1e-6)
+    with pytest.raises(ConfigError, match=r'\[0\]: expected \{"rows"'):
+        task.predict(["value"])
+    with pytest.raises(ConfigError, match="forecast\\(frame\\) takes a DataFrame"):
+        task.predict(recent)
+    with pytest.raises(ConfigError, match="row 1: 'time' is not a timestamp"):
+        task.predict([{"rows": [rows[0], {**rows[1], "time": "soon"}, *rows[2:]]}])
+
+
 def test_predict_needs_a_full_lookback(trained):
     task = trained[0]
     with pytest.raises(ConfigError, match="reads 48 steps; the data has 10 rows"):
