@@ -48,6 +48,7 @@ _EXPORTS = {
     "make_windows": "rnnkit.data.timeseries",
     "open_text": "rnnkit.data.readers",
     "read_conll": "rnnkit.data.readers",
+    "read_tagged": "rnnkit.data.tagged",
     "read_numeric_examples": "rnnkit.data.examples",
     "read_pairs": "rnnkit.data.readers",
     "read_records": "rnnkit.data.readers",
