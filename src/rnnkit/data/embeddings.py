@@ -40,6 +40,7 @@ import numpy as np
 from rnnkit.atomic import atomic_write_lines
 from rnnkit.config import ConfigError, validate_choice
 from rnnkit.data.errors import DataError
+from rnnkit.data.named_vectors import is_named, load_named_vectors
 from rnnkit.data.readers import _check_file, _open_binary
 
 __all__ = [
@@ -82,7 +83,8 @@ def load_vectors(
         vectors: (N, D) float32, row ``i`` is the vector of ``words[i]``.
 
     Args:
-        path: The vectors file; ``.gz`` is decompressed on the fly.
+        path: The vectors file (``.gz`` is decompressed on the fly), or the name of vectors a
+            package ships (``glove-6b-50d``, :mod:`rnnkit.data.named_vectors`).
         format: ``"auto"`` picks the format with :func:`detect_format`.
         vocab: Keep only words ``in vocab`` (e.g. a set of a vocabulary's tokens, with their
             lower-cased forms when :func:`embedding_matrix` should fall back to them). The
@@ -109,6 +111,8 @@ def load_vectors(
         ['cat']
     """
     validate_choice("format", format, _FORMATS)
+    if is_named(path):  # vectors a package ships, by name (glove-6b-50d)
+        return load_named_vectors(str(path), vocab=vocab)
     path = _check_file(path, "a vectors file")
     fmt = detect_format(path) if format == "auto" else format
     with _open_binary(path) as stream:

