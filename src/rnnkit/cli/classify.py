@@ -1,4 +1,4 @@
-"""``rnnkit classify``: train, evaluate and use sequence classifiers (``tasks.classification``)."""
+"""``rnnkit classify``: train, evaluate and use sequence classifiers (``tasks.classify``)."""
 
 from __future__ import annotations
 

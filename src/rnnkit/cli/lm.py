@@ -1,4 +1,4 @@
-"""``rnnkit lm``: train, evaluate and use language models (see ``tasks.language_modeling``)."""
+"""``rnnkit lm``: train, evaluate and use language models (see ``tasks.lm``)."""
 
 from __future__ import annotations
 
