@@ -26,7 +26,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from rnnkit.models.masks import length_mask
+from rnnkit.models.masks import real_steps
 
 __all__ = ["LinearChainCRF"]
 
@@ -167,10 +167,7 @@ class LinearChainCRF(nn.Module):
             raise ValueError(
                 f"emissions must be (batch, time, {self.num_tags}), got {tuple(emissions.shape)}"
             )
-        B, T, _ = emissions.shape
-        if lengths is None:
-            return torch.ones(B, T, dtype=torch.bool, device=emissions.device)
-        return length_mask(lengths.to(emissions.device), T)
+        return real_steps(lengths, emissions.size(0), emissions.size(1), emissions.device)
 
     def extra_repr(self) -> str:
         return f"num_tags={self.num_tags}, constrained={not bool(self.allowed.all())}"

@@ -26,7 +26,7 @@ from rnnkit.layers import Recurrent
 from rnnkit.models.char_encoder import CharEncoder
 from rnnkit.models.crf import LinearChainCRF
 from rnnkit.models.embedding import TokenEmbedding
-from rnnkit.models.masks import length_mask
+from rnnkit.models.masks import real_steps
 
 __all__ = ["SequenceTagger", "TaggerModelConfig"]
 
@@ -202,7 +202,4 @@ class SequenceTagger(nn.Module):
 
 
 def _mask(emissions: Tensor, lengths: Tensor | None) -> Tensor:
-    B, T, _ = emissions.shape
-    if lengths is None:
-        return torch.ones(B, T, dtype=torch.bool, device=emissions.device)
-    return length_mask(lengths.to(emissions.device), T)
+    return real_steps(lengths, emissions.size(0), emissions.size(1), emissions.device)
