@@ -402,27 +402,38 @@ def read_conll(path: PathLike, *, token_col: int = 0, tag_col: int = -1) -> list
     need = max(_needed("token_col", token_col), _needed("tag_col", tag_col))
     checked = _check_file(path)
     sentences: list[Sentence] = []
-    tokens: list[str] = []
-    tags: list[str] = []
-    for lineno, text in _text_lines(checked):
-        fields = text.split()
-        if not fields or fields[0] == "-DOCSTART-":
-            if tokens:
-                sentences.append(Sentence(tokens, tags))
-                tokens, tags = [], []
-            continue
-        if len(fields) < need:
-            raise DataError(
-                f"expected at least {need} columns (token_col={token_col}, tag_col={tag_col}), "
-                f"got {len(fields)}: {_strip_eol(text)!r}",
-                file=checked,
-                line=lineno,
-            )
-        tokens.append(fields[token_col])
-        tags.append(fields[tag_col])
-    if tokens:
+    for block in column_blocks(checked):
+        tokens, tags = [], []
+        for lineno, text in block:
+            fields = text.split()
+            if len(fields) < need:
+                raise DataError(
+                    f"expected at least {need} columns (token_col={token_col}, "
+                    f"tag_col={tag_col}), got {len(fields)}: {text!r}",
+                    file=checked,
+                    line=lineno,
+                )
+            tokens.append(fields[token_col])
+            tags.append(fields[tag_col])
         sentences.append(Sentence(tokens, tags))
     return sentences
+
+
+def column_blocks(path: Path) -> Iterator[list[tuple[int, str]]]:
+    """The sentences of a column file as blocks of (line number, line without its end):
+    blank lines separate them, ``-DOCSTART-`` lines (document starts) are skipped and end
+    the block before them; no block is empty."""
+    block: list[tuple[int, str]] = []
+    for lineno, raw in _text_lines(path):
+        text = _strip_eol(raw)
+        if not text.strip() or text.split()[0] == "-DOCSTART-":
+            if block:
+                yield block
+                block = []
+            continue
+        block.append((lineno, text))
+    if block:
+        yield block
 
 
 def read_pairs(

@@ -31,7 +31,7 @@ from typing import Any, Literal, NamedTuple
 
 from rnnkit.config import ConfigError
 from rnnkit.data.errors import DataError
-from rnnkit.data.readers import _check_file, _strip_eol, _text_lines
+from rnnkit.data.readers import _check_file, _strip_eol, _text_lines, column_blocks
 from rnnkit.data.tags import Scheme, detect_scheme, invalid_at, split_tag
 
 __all__ = ["TaggedCorpus", "TaggedSentence", "read_tagged"]
@@ -83,26 +83,18 @@ def read_tagged(
 
 
 def _column_sentences(path: Path) -> Iterator[TaggedSentence]:
-    tokens: list[str] = []
-    tags: list[str] = []
-    lines: list[int] = []
     layout: tuple[str | None, int, int] | None = None  # separator, columns, their first line
-    for lineno, raw in _text_lines(path):
-        text = _strip_eol(raw)
-        if not text.strip() or text.split()[0] == "-DOCSTART-":
-            if tokens:
-                yield TaggedSentence(tokens, tags, lines)
-                tokens, tags, lines = [], [], []
-            continue
-        if layout is None:
-            separator = "\t" if "\t" in text else None
-            layout = (separator, len(text.split(separator)), lineno)
-        fields = text.split(layout[0])
-        _check_columns(fields, layout, path, lineno, text)
-        tokens.append(fields[0].strip())
-        tags.append(fields[-1].strip())
-        lines.append(lineno)
-    if tokens:
+    for block in column_blocks(path):
+        tokens, tags, lines = [], [], []
+        for lineno, text in block:
+            if layout is None:
+                separator = "\t" if "\t" in text else None
+                layout = (separator, len(text.split(separator)), lineno)
+            fields = text.split(layout[0])
+            _check_columns(fields, layout, path, lineno, text)
+            tokens.append(fields[0].strip())
+            tags.append(fields[-1].strip())
+            lines.append(lineno)
         yield TaggedSentence(tokens, tags, lines)
 
 
