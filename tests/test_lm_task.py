@@ -397,3 +397,20 @@ def test_a_run_loads_on_the_device_asked_for(char_run):
         )
         assert missing.exit_code == 2 and "'cuda' is not available" in missing.output
         assert "Traceback" not in missing.output
+
+
+def test_the_predictor_answers_json_in_input_order_and_names_bad_options(word_run):
+    _, task, _ = word_run
+    texts = ["the king is dead", "dead is king the"]
+    scored = json.loads(json.dumps(task.predict(texts)))
+    assert [s["text"] for s in scored] == texts  # input order, not ranked
+    expected = {s.text: s.logprob for s in task.score(texts)}
+    assert [s["logprob"] for s in scored] == pytest.approx([expected[t] for t in texts])
+    (nxt,) = task.predict(["the"], mode="next", top=2)
+    assert [n["token"] for n in nxt["next"]] == [t for t, _ in task.next_tokens("the", top=2)]
+    (sampled,) = task.predict(["the"], mode="sample", length=5, seed=0)
+    assert sampled["text"] == "".join(task.sample("the", length=5, seed=0))
+    with pytest.raises(ConfigError, match="mode 'next' takes the options top; got temperature"):
+        task.predict(["the"], mode="next", temperature=0.5)
+    with pytest.raises(ConfigError, match=r"\[1\]: expected a string, got int"):
+        task.predict(["a", 3])

@@ -261,9 +261,10 @@ class LanguageModelTask:
         """
         texts = _strings(inputs)
         if mode == "score":
-            _no_options(mode, options)
+            _check_options(mode, options, ())
             return [self._scored(text)._asdict() for text in texts]
         if mode == "next":
+            _check_options(mode, options, ("top",))
             return [
                 {
                     "prefix": text,
@@ -275,6 +276,7 @@ class LanguageModelTask:
                 for text in texts
             ]
         if mode == "sample":
+            _check_options(mode, options, _SAMPLE_OPTIONS)
             return [
                 {"prompt": text, "text": "".join(self.sample(text, **options))} for text in texts
             ]
@@ -298,6 +300,13 @@ def _strings(inputs: Sequence[Any]) -> list[str]:
     return list(inputs)
 
 
-def _no_options(mode: str, options: dict[str, Any]) -> None:
-    if options:
-        raise ConfigError(f"mode {mode!r} takes no options, got {', '.join(options)}")
+_SAMPLE_OPTIONS = ("length", "temperature", "top_k", "top_p", "greedy", "beam", "no_unk", "seed")
+
+
+def _check_options(mode: str, options: dict[str, Any], allowed: Sequence[str]) -> None:
+    unknown = [name for name in options if name not in allowed]
+    if unknown:
+        takes = ", ".join(allowed) if allowed else "none"
+        raise ConfigError(
+            f"mode {mode!r} takes the options {takes}; got {', '.join(unknown)}", key="options"
+        )
