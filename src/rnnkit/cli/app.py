@@ -57,6 +57,7 @@ class RnnkitGroup(click.Group):
         "embed": "rnnkit.cli.embed:embed",
         "forecast": "rnnkit.cli.forecast:forecast",
         "lm": "rnnkit.cli.lm:lm",
+        "tag": "rnnkit.cli.tag:tag",
         "text": "rnnkit.cli.text:text",
     },
 )

@@ -8,7 +8,8 @@
 
 Every tag is checked against the corpus's scheme (given, or detected by
 :func:`rnnkit.data.tags.detect_scheme`): a malformed line, an empty token, a tag outside the
-scheme, or a tag that breaks it (``I-PER`` after ``O`` in BIO) is a :class:`DataError`
+scheme, or a tag that breaks it (``I-PER`` after ``O`` in BIO; in IOB1 every sequence reads one
+way, so a ``B-`` where ``I-`` would do is accepted) is a :class:`DataError`
 naming the file, the line and what was expected.
 
 Example:
@@ -32,12 +33,15 @@ from typing import Any, Literal, NamedTuple
 from rnnkit.config import ConfigError
 from rnnkit.data.errors import DataError
 from rnnkit.data.readers import _check_file, _strip_eol, _text_lines, column_blocks
-from rnnkit.data.tags import Scheme, detect_scheme, invalid_at, split_tag
+from rnnkit.data.tags import OUTSIDE, Scheme, detect_scheme, invalid_at, split_tag
 
-__all__ = ["TaggedCorpus", "TaggedSentence", "read_tagged"]
+__all__ = ["CorpusScheme", "TaggedCorpus", "TaggedSentence", "auto_scheme", "read_tagged"]
 
 PathLike = str | os.PathLike[str]
 Format = Literal["auto", "columns", "jsonl"]
+# "none": plain labels, one class per step with no entity structure (parts of speech, the
+# activity of each frame); nothing is checked but that each step has one.
+CorpusScheme = Scheme | Literal["none"]
 
 
 class TaggedSentence(NamedTuple):
@@ -54,18 +58,20 @@ class TaggedCorpus(NamedTuple):
 
     source: Path
     sentences: list[TaggedSentence]
-    scheme: Scheme
+    scheme: CorpusScheme
 
 
 def read_tagged(
-    path: PathLike, *, format: Format = "auto", scheme: Scheme | None = None
+    path: PathLike, *, format: Format = "auto", scheme: CorpusScheme | None = None
 ) -> TaggedCorpus:
     """Reads a tagged corpus and checks it against its scheme.
 
     Args:
         path: A column file or a ``.jsonl`` file (``.gz`` transparently).
         format: ``columns``, ``jsonl``, or ``auto`` (``.jsonl``/``.jsonl.gz`` are JSON Lines).
-        scheme: ``IOB1``, ``BIO`` or ``BIOES``; None detects it from the tags.
+        scheme: ``IOB1``, ``BIO``, ``BIOES``, or ``none`` (plain labels); None detects it
+            from the tags (``none`` when a tag is neither ``O`` nor ``X-TYPE`` with a scheme
+            prefix X, as parts of speech are).
 
     Raises:
         DataError: An unreadable file, a malformed line, an empty token, a tag that is not
@@ -76,10 +82,26 @@ def read_tagged(
     sentences = list(_jsonl_sentences(checked) if jsonl else _column_sentences(checked))
     if not sentences:
         raise DataError("no tagged sentence in the file", file=checked)
-    found = scheme or detect_scheme(s.tags for s in sentences)
-    for sentence in sentences:
-        _check_scheme(sentence, found, checked)
+    found = scheme or auto_scheme([s.tags for s in sentences])
+    if found != "none":
+        for sentence in sentences:
+            _check_scheme(sentence, found, checked)
     return TaggedCorpus(checked, sentences, found)
+
+
+def auto_scheme(sequences: Sequence[Sequence[str]]) -> CorpusScheme:
+    """The entity scheme of tag sequences (:func:`~rnnkit.data.tags.detect_scheme`), or
+    ``none`` when some tag is not an entity tag (``O``, ``B-X``, ``I-X``, ``E-X``, ``S-X``).
+
+    Example:
+        >>> auto_scheme([["B-PER", "O"]]), auto_scheme([["DT", "NN"]])
+        ('BIO', 'none')
+    """
+    for tags in sequences:
+        for tag in tags:
+            if tag != OUTSIDE and (tag[:2] not in ("B-", "I-", "E-", "S-") or len(tag) < 3):
+                return "none"
+    return detect_scheme(sequences)
 
 
 def _column_sentences(path: Path) -> Iterator[TaggedSentence]:
@@ -155,6 +177,10 @@ def _check_scheme(sentence: TaggedSentence, scheme: Scheme, path: Path) -> None:
             split_tag(tag, scheme)
         except ConfigError as err:
             raise DataError(err.message, file=path, line=lineno, field="tag") from None
+    if scheme == "IOB1":
+        # Every IOB1 sequence reads one way (B-X after O starts an entity, as I-X would), and
+        # the CoNLL-2003 files have a few such B- tags (eng.train line 152428): accept them.
+        return
     bad = invalid_at(sentence.tags, scheme)
     if bad is not None:
         lineno = sentence.lines[min(bad, len(sentence.lines) - 1)]

@@ -129,16 +129,16 @@ class LinearChainCRF(nn.Module):
             back.append(arg)
             delta = torch.where(mask[:, t, None], best + emissions[:, t], delta)
         last = (delta + self._end()).argmax(dim=1)  # (B,)
-        lengths_ = mask.sum(1).long().tolist()
-        paths = []
-        for b, length in enumerate(lengths_):
-            tag = int(last[b])
-            path = [tag]
-            for t in range(length - 1, 0, -1):
-                tag = int(back[t - 1][b, tag])
-                path.append(tag)
-            paths.append(path[::-1])
-        return paths
+        lengths_ = mask.sum(1).long()
+        # Backtrack every sentence at once: past its length a sentence's path holds its last
+        # tag, so the step at its length picks the backpointer of that tag.
+        path = torch.empty_like(mask, dtype=torch.long)
+        path[:, -1] = tag = last
+        for t in range(emissions.size(1) - 1, 0, -1):
+            previous = back[t - 1].gather(1, tag[:, None])[:, 0]
+            tag = torch.where(t < lengths_, previous, last)
+            path[:, t - 1] = tag
+        return [row[:n] for row, n in zip(path.tolist(), lengths_.tolist(), strict=True)]
 
     def marginals(self, emissions: Tensor, lengths: Tensor | None = None) -> Tensor:
         """``p(y_t = k | x)`` by forward-backward: (B, T, K), zero past each length."""

@@ -176,9 +176,10 @@ class SequenceTagger(nn.Module):
 
     def loss(self, emissions: Tensor, tags: Tensor, lengths: Tensor | None = None) -> Tensor:
         """Mean negative log-likelihood per tag: the CRF's over whole sequences, or the
-        per-step cross-entropy, padding excluded."""
+        per-step cross-entropy, padding excluded (whatever ``tags`` holds there, -1 say)."""
         mask = _mask(emissions, lengths)
         if self.crf is not None:
+            tags = tags.masked_fill(~mask, 0)
             return self.crf.nll(emissions, tags, lengths).sum() / mask.sum()
         return F.cross_entropy(emissions[mask].float(), tags[mask])
 

@@ -28,6 +28,7 @@ from rnnkit.data import Vocabulary
 from rnnkit.data.batching import TRUNCATIONS, Truncation, truncate
 from rnnkit.data.examples import read_numeric_examples, read_text_examples
 from rnnkit.data.registry import locate
+from rnnkit.data.scaler import Scaler
 from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import tokenize_many
 
@@ -274,44 +275,6 @@ def encode_tokens(
 ) -> list[list[int]]:
     unk = [vocab.unk_id]
     return [truncate(vocab.encode(seq), data.max_len, data.truncate) or unk for seq in tokens]
-
-
-@dataclasses.dataclass(frozen=True)
-class Scaler:
-    """Per-feature standardisation ``(x - mean) / std``, fitted on training steps only.
-
-    Example:
-        >>> s = Scaler.fit([np.array([[0.0, 1.0], [2.0, 1.0]])])
-        >>> s.mean, s.std, s.transform(np.array([[2.0, 1.0]])).tolist()
-        ((1.0, 1.0), (1.0, 1.0), [[1.0, 0.0]])
-    """
-
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    @classmethod
-    def fit(cls, sequences: Sequence[np.ndarray]) -> Scaler:
-        steps = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences])
-        std = steps.std(axis=0)
-        std[std == 0] = 1.0  # a constant feature stays as it is, shifted to zero
-        return cls(tuple(steps.mean(axis=0).tolist()), tuple(std.tolist()))
-
-    def transform(self, sequence: np.ndarray) -> np.ndarray:
-        if sequence.shape[1] != len(self.mean):
-            raise ConfigError(
-                f"expected {len(self.mean)} features per step (as in training), got "
-                f"{sequence.shape[1]}",
-                key="features",
-            )
-        mean, std = np.asarray(self.mean), np.asarray(self.std)
-        return ((sequence - mean) / std).astype(np.float32)
-
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"mean": list(self.mean), "std": list(self.std)}
-
-    @classmethod
-    def from_dict(cls, obj: dict[str, Any]) -> Scaler:
-        return cls(tuple(obj["mean"]), tuple(obj["std"]))
 
 
 def encode_numeric(

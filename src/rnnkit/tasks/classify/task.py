@@ -13,11 +13,12 @@ import torch
 from rnnkit.config import ConfigError
 from rnnkit.data import Vocabulary
 from rnnkit.data.batching import batch_indices
+from rnnkit.data.scaler import Scaler, as_steps
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.tasks.classify import data as cdata
 from rnnkit.tasks.classify.batches import Encoded, collate
 from rnnkit.tasks.classify.config import ClassifyConfig
-from rnnkit.tasks.classify.data import Examples, Scaler
+from rnnkit.tasks.classify.data import Examples
 from rnnkit.tasks.classify.metrics import ClassificationReport, classification_report
 from rnnkit.training.rundir import RunDir
 
@@ -164,18 +165,6 @@ def score_probabilities(
     picked = probs[np.arange(len(labels)), labels]
     loss = float(-np.log(np.clip(picked, 1e-12, None)).mean())
     return classification_report(list(labels), probs.argmax(1).tolist(), list(classes)), loss
-
-
-def as_steps(x: Any, index: int) -> np.ndarray:
-    array = np.asarray(x, dtype=np.float32)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or len(array) == 0:
-        raise ConfigError(
-            f"expected a (time, features) array with at least one step, got shape {array.shape}",
-            key=f"[{index}]",
-        )
-    return array
 
 
 def accuracy_interval(accuracy: float, count: int, z: float = 1.96) -> tuple[float, float]:

@@ -19,6 +19,7 @@ BUILTIN: dict[str, str] = {
     "lm": "rnnkit.tasks.lm",
     "classify": "rnnkit.tasks.classify",
     "forecast": "rnnkit.tasks.forecast",
+    "tag": "rnnkit.tasks.tag",
 }
 _REGISTERED: dict[str, Job] = {}
 

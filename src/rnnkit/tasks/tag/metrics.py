@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from rnnkit.config import ConfigError
+from rnnkit.data.tagged import CorpusScheme
 from rnnkit.data.tags import Scheme, Span, convert, spans
 
-__all__ = ["EntityScores", "TaggingReport", "tagging_report"]
+__all__ = ["EntityScores", "TaggingReport", "label_report", "report", "tagging_report"]
 
 MISSED = "(missed)"
 SPURIOUS = "(none)"
@@ -44,6 +45,54 @@ class TaggingReport(NamedTuple):
     sentences: int
     tokens: int
     confusion: dict[str, dict[str, int]]
+
+
+def report(
+    true: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], scheme: CorpusScheme
+) -> TaggingReport:
+    """:func:`tagging_report` for an entity scheme, :func:`label_report` for plain labels."""
+    if scheme == "none":
+        return label_report(true, predicted)
+    return tagging_report(true, predicted, scheme)
+
+
+def label_report(
+    true: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
+) -> TaggingReport:
+    """Scores plain per-step labels (parts of speech, activities): each step is an item;
+    ``overall`` is the macro-average over labels (``support``: steps), ``per_type`` each
+    label's scores, ``confusion[true][predicted]`` counts the wrong steps.
+
+    Example:
+        >>> r = label_report([["a", "a", "b"]], [["a", "b", "b"]])
+        >>> r.token_accuracy, round(r.overall.f1, 3), r.confusion
+        (0.6666666666666666, 0.667, {'a': {'b': 1}})
+    """
+    from sklearn.metrics import precision_recall_fscore_support
+
+    _check_aligned(true, predicted)
+    flat_true = [tag for tags in true for tag in tags]
+    flat_pred = [tag for tags in predicted for tag in tags]
+    labels = sorted({*flat_true, *flat_pred})
+    ps, rs, fs, supports = precision_recall_fscore_support(
+        flat_true, flat_pred, labels=labels, average=None, zero_division=0
+    )
+    predicted_counts = collections.Counter(flat_pred)
+    per_type = {
+        label: EntityScores(
+            float(ps[i]), float(rs[i]), float(fs[i]), int(supports[i]), predicted_counts[label]
+        )
+        for i, label in enumerate(labels)
+    }
+    n = len(flat_true)
+    overall = EntityScores(float(ps.mean()), float(rs.mean()), float(fs.mean()), n, n)
+    table: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for a, b in zip(flat_true, flat_pred, strict=True):
+        if a != b:
+            table[a][b] += 1
+    accuracy = sum(a == b for a, b in zip(flat_true, flat_pred, strict=True)) / max(n, 1)
+    confusion = {label: dict(counts) for label, counts in sorted(table.items())}
+    return TaggingReport(overall, per_type, accuracy, len(true), n, confusion)
 
 
 def tagging_report(

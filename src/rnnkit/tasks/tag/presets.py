@@ -1,0 +1,27 @@
+"""Set-ups for the benchmark datasets on a 2-core CPU (nested dicts merged over the defaults;
+flags still win). docs/benchmarks.md has what they reach and how fast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PRESETS"]
+
+_CONLL = {"dataset": "conll2003", "digits": "zero"}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # CoNLL-2003 English with no external data: word vectors learned from eng.train, a
+    # character BiLSTM and the casing feature, a BiLSTM-CRF (Lample et al. 2016's sizes).
+    "conll2003": {
+        "data": _CONLL,
+        "train": {"max_time": "30m", "epochs": 50},
+    },
+    # The same with GloVe 6B 50d (lower-cased, so words are looked up lower-cased; case comes
+    # through the casing feature and the characters).
+    "conll2003-glove": {
+        "data": {**_CONLL, "lowercase": True},
+        "model": {"embedding_size": 50},
+        "init": {"embeddings": "glove-6b-50d"},
+        "train": {"max_time": "60m", "epochs": 50},
+    },
+}

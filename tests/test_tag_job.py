@@ -1,0 +1,358 @@
+"""The tagging job end to end: data, tokenisation with offsets, training, saved runs,
+prediction, numeric per-step labels, and the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import rnnkit
+from rnnkit.cli.app import main
+from rnnkit.config import ConfigError, StackConfig
+from rnnkit.data.errors import DataError
+from rnnkit.data.scaler import Scaler
+from rnnkit.data.tagged import auto_scheme, read_tagged
+from rnnkit.data.tagged_steps import read_tagged_steps
+from rnnkit.data.tags import convert, invalid_at
+from rnnkit.models.tagger import TaggerModelConfig
+from rnnkit.tasks import tag
+from rnnkit.tasks.tag import data as tdata
+from rnnkit.tasks.tag.config import TagConfig, TagDataConfig
+from rnnkit.tasks.tag.job import build_model, constraints
+from rnnkit.tasks.tag.tokens import tokenize
+from rnnkit.training.config import TrainConfig
+
+FIRST = ["Anna", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hiro"]
+LAST = ["Smith", "Ivanov", "Rossi", "Tanaka", "Okafor", "Berg", "Novak", "Lund"]
+PLACES = ["Paris", "Lagos", "Osaka", "Quito", "Oslo", "Lima", "Perth", "Riga"]
+VERBS = ["visited", "left", "praised", "reached", "saw"]
+
+
+def _sentence(rng: random.Random) -> tuple[list[str], list[str]]:
+    """A generated sentence in BIO: a person (one or two words) does something to a place,
+    or a person meets a person."""
+    tokens, tags = [], []
+
+    def person() -> None:
+        words = [rng.choice(FIRST)] + ([rng.choice(LAST)] if rng.random() < 0.6 else [])
+        tokens.extend(words)
+        tags.extend(["B-PER"] + ["I-PER"] * (len(words) - 1))
+
+    person()
+    tokens.append(rng.choice(VERBS))
+    tags.append("O")
+    if rng.random() < 0.5:
+        tokens.append(rng.choice(PLACES))
+        tags.append("B-LOC")
+    else:
+        person()
+    tokens.append(".")
+    tags.append("O")
+    return tokens, tags
+
+
+def _write_conll(path: Path, count: int, seed: int) -> Path:
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        tokens, tags = _sentence(rng)
+        lines += [f"{t}\t{g}" for t, g in zip(tokens, tags, strict=True)] + [""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _config(tmp_path: Path, **train: object) -> TagConfig:
+    data = TagDataConfig(
+        data=str(_write_conll(tmp_path / "train.tsv", 300, 0)),
+        valid=str(_write_conll(tmp_path / "dev.tsv", 60, 1)),
+        batch_size=16,
+    )
+    model = TaggerModelConfig(
+        embedding_size=24,
+        char_embedding_size=8,
+        char_size=8,
+        casing_size=4,
+        rnn=StackConfig(cell="lstm", hidden_size=24, bidirectional=True),
+    )
+    settings = {"epochs": 12, "lr": 0.01, "monitor": "val_f1", "mode": "max", **train}
+    return TagConfig(data=data, model=model, train=TrainConfig(**settings))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[tag.TaggerTask, Path]:
+    root = tmp_path_factory.mktemp("tag")
+    task, _ = tag.train(_config(root), root / "run")
+    return task, root / "run"
+
+
+# --- tokenisation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Angela Merkel met Emmanuel Macron in Paris.",
+        "  Zürich   liegt\tam  Zürichsee;  São-Paulo — 1,000.5 km! ",
+        "The U.S. didn't sign; O'Neill's team (ÆON) won 3-1 on 1996-08-22...",
+        "日本 の 東京 は 大きい 。",
+    ],
+)
+def test_tokens_slice_the_input_exactly(text):
+    tokens = tokenize(text)
+    assert all(text[t.start : t.end] == t.text for t in tokens)
+    assert "".join(t.text for t in tokens) == "".join(text.split())
+    assert all(a.end <= b.start for a, b in zip(tokens, tokens[1:], strict=False))
+
+
+def test_tokens_follow_conll_conventions():
+    words = [t.text for t in tokenize("Germany's U.N. envoy didn't say $3.5 million.")]
+    assert words == [
+        "Germany",
+        "'s",
+        "U.N.",
+        "envoy",
+        "did",
+        "n't",
+        "say",
+        "$",
+        "3.5",
+        "million",
+        ".",
+    ]
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def test_plain_labels_are_their_own_scheme(tmp_path):
+    path = tmp_path / "pos.tsv"
+    path.write_text("The\tDT\ndog\tNN\n\nI\tPRP\n", encoding="utf-8")
+    corpus = read_tagged(path)
+    assert corpus.scheme == "none" and corpus.sentences[0].tags == ["DT", "NN"]
+    assert auto_scheme([["B-PER", "I-PER", "O"]]) == "BIO"
+    assert tdata.tag_names([s.tags for s in corpus.sentences], "none") == ["DT", "NN", "PRP"]
+
+
+def test_iob1_reads_a_b_tag_after_outside(tmp_path):
+    path = tmp_path / "iob1.conll"
+    path.write_text("the O\nAtlanta B-MISC\nGames I-MISC\nand O\nEU I-ORG\n", encoding="utf-8")
+    corpus = read_tagged(path, scheme="IOB1")
+    assert corpus.sentences[0].tags[1] == "B-MISC"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", r"x\.jsonl:1: invalid JSON"),
+        ('{"sequence": [1, 2]}', r"x\.jsonl:1: expected \{\"sequence\""),
+        (
+            '{"sequence": [1, 2], "tags": ["a"]}',
+            r"x\.jsonl:1: field 'tags': expected one tag per step \(2\)",
+        ),
+        (
+            '{"sequence": [[1, 2], [3]], "tags": ["a", "b"]}',
+            r"x\.jsonl:1: field 'sequence': expected a list of steps",
+        ),
+        ('{"sequence": [1, NaN], "tags": ["a", "b"]}', r"x\.jsonl:1: field 'sequence': non-finite"),
+        (
+            '{"sequence": [], "tags": []}',
+            r"x\.jsonl:1: field 'sequence': expected \(steps, features\)",
+        ),
+    ],
+)
+def test_tagged_steps_errors_name_file_and_line(tmp_path, line, message):
+    path = tmp_path / "x.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        read_tagged_steps(path)
+
+
+def test_tagged_steps_features_must_agree(tmp_path):
+    path = tmp_path / "x.jsonl"
+    rows = ['{"sequence": [[1, 2]], "tags": ["a"]}', '{"sequence": [[1, 2, 3]], "tags": ["a"]}']
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(
+        DataError,
+        match=r"x\.jsonl:2: field 'sequence': expected 2 features per step \(as line 1\), got 3",
+    ):
+        read_tagged_steps(path)
+
+
+def test_words_are_normalised_and_vector_words_join():
+    data = TagDataConfig(lowercase=True, digits="zero")
+    vocab = tdata.build_words([["Paris", "1996"], ["paris"]], data, extra=["paris", "oslo", "1997"])
+    assert vocab.tokens == ("<pad>", "<unk>", "paris", "0000", "oslo")
+
+
+def test_a_validation_tag_unseen_in_training_is_named(tmp_path):
+    train = _write_conll(tmp_path / "train.tsv", 30, 0)
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("Acme\tB-ORG\n", encoding="utf-8")
+    config = TagConfig(data=TagDataConfig(data=str(train), valid=str(dev)))
+    with pytest.raises(DataError, match=r"dev\.tsv: sentence 1: tag 'S-ORG' never occurs"):
+        tag.JOB.prepare(config, None)
+
+
+# --- model and constraints ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["IOB1", "BIO", "BIOES"])
+def test_constrained_decoding_never_breaks_the_scheme(scheme):
+    names = tdata.tag_names([["B-PER", "O", "B-LOC"]], "BIO")
+    names = tdata.tag_names([convert(names, "BIO", scheme)], scheme) if scheme != "BIO" else names
+    artifacts = tag.TagArtifacts(names, scheme, scheme, None, None, Scaler((0.0,), (1.0,)))
+    model = build_model(TagConfig(data=TagDataConfig(inputs="numeric")), artifacts)
+    assert set(constraints(names, scheme)) == {"allowed", "allowed_start", "allowed_end"}
+    torch.manual_seed(0)
+    emissions = torch.randn(64, 9, len(names)) * 5
+    lengths = torch.randint(1, 10, (64,))
+    for best in model.decode(emissions, lengths):
+        assert invalid_at([names[i] for i in best], scheme) is None
+
+
+# --- training, saved runs, prediction -------------------------------------------------------
+
+
+def test_a_small_run_finds_the_entities(trained):
+    task, run = trained
+    sentences = task.load_sentences(run.parent / "dev.tsv")
+    report, predicted = task.evaluate(sentences)
+    assert report.overall.f1 > 0.9  # the all-O baseline finds nothing (F1 0)
+    assert task.artifacts.scheme == "BIO" and task.artifacts.learned == "BIOES"
+    assert all(invalid_at(tags, "BIO") is None for tags in predicted)
+
+
+def test_predictions_from_the_saved_run_equal_in_process_ones(trained):
+    task, run = trained
+    texts = [
+        "Anna Smith visited Oslo .",
+        "Greta  Novak met  Hiro in Lima!",
+        ["Boris", "saw", "Riga"],
+    ]
+    loaded = rnnkit.load(run)
+    assert loaded.predict(texts) == task.predict(texts)
+
+
+def test_entities_carry_offsets_type_and_confidence(trained):
+    task, _ = trained
+    text = "  Elena   Berg  praised\tQuito ."
+    (result,) = task.predict([text])
+    found = [(e["type"], e["text"]) for e in result["entities"]]
+    assert found == [("PER", "Elena   Berg"), ("LOC", "Quito")]
+    for entity in result["entities"]:
+        assert text[entity["start"] : entity["end"]] == entity["text"]
+        assert 0.5 < entity["confidence"] <= 1.0
+    assert result["tags"] == ["B-PER", "I-PER", "O", "B-LOC", "O"]
+
+
+def test_empty_text_has_no_entities_and_bad_input_is_named(trained):
+    task, _ = trained
+    assert task.predict(["   "]) == [{"tokens": [], "tags": [], "entities": []}]
+    with pytest.raises(ConfigError, match=r"\[1\]: expected a text or a list of non-empty tokens"):
+        task.predict(["fine", 3])
+
+
+def test_softmax_output_trains_too(tmp_path):
+    config = _config(tmp_path, epochs=6)
+    config = TagConfig(
+        data=config.data,
+        model=dataclasses.replace(config.model, output="softmax"),
+        train=config.train,
+    )
+    task, result = tag.train(config, tmp_path / "run")
+    assert task.model.crf is None and result.best_metric > 0.5
+
+
+# --- numeric per-step labels ----------------------------------------------------------------
+
+
+def _steps_file(path: Path, count: int, seed: int) -> Path:
+    """Each step's label says whether the value rose from the step before: it needs the
+    left context, one step of it."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(count):
+        values = rng.normal(size=int(rng.integers(5, 20)))
+        labels = ["start"] + [
+            "up" if b > a else "down" for a, b in zip(values, values[1:], strict=False)
+        ]
+        lines.append(json.dumps({"sequence": values.round(4).tolist(), "tags": labels}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_numeric_per_step_labels_are_learned(tmp_path):
+    data = TagDataConfig(
+        inputs="numeric",
+        data=str(_steps_file(tmp_path / "train.jsonl", 400, 0)),
+        valid=str(_steps_file(tmp_path / "dev.jsonl", 100, 1)),
+    )
+    model = TaggerModelConfig(
+        embedding_size=16, rnn=StackConfig(cell="gru", hidden_size=24, bidirectional=True)
+    )
+    train = TrainConfig(epochs=15, lr=0.01, monitor="val_acc", mode="max")
+    task, _ = tag.train(TagConfig(data=data, model=model, train=train), tmp_path / "run")
+    report, _ = task.evaluate(task.load_sentences(tmp_path / "dev.jsonl"))
+    assert report.token_accuracy > 0.9 and set(report.per_type) == {"down", "start", "up"}
+    (result,) = rnnkit.load(tmp_path / "run").predict([[0.0, 1.0, -1.0]])
+    assert result["tags"] == ["start", "up", "down"] and len(result["confidence"]) == 3
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_cli_eval_writes_scores_and_errors(trained, tmp_path):
+    _, run = trained
+    result = _cli(
+        "tag",
+        "eval",
+        str(run),
+        "--data",
+        str(run.parent / "dev.tsv"),
+        "--json",
+        "--errors",
+        str(tmp_path / "errors.txt"),
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["f1"] > 0.9 and set(summary["per_type"]) == {"LOC", "PER"}
+    assert (tmp_path / "errors.txt").exists()
+    text = _cli("tag", "eval", str(run), "--data", str(run.parent / "dev.tsv"))
+    assert "entities: precision" in text.output and "PER" in text.output
+
+
+def test_cli_predict_formats(trained):
+    _, run = trained
+    inline = _cli("tag", "predict", str(run), "Anna Smith visited Oslo.")
+    assert inline.exit_code == 0 and inline.output.strip() == "[PER Anna Smith] visited [LOC Oslo]."
+    conll = _cli("tag", "predict", str(run), "--format", "conll", "Oslo")
+    assert conll.output.splitlines()[0] == "Oslo\tB-LOC"
+    lines = _cli(
+        "tag", "predict", str(run), "--json", "--input", "-", input="Hiro saw Lima\n\nAnna left .\n"
+    )
+    records = [json.loads(line) for line in lines.output.splitlines()]
+    assert [r["input"] for r in records] == ["Hiro saw Lima", "Anna left ."]
+    tokenized = _cli("tag", "predict", str(run), "--tokenized", "--json", "Hiro saw Lima")
+    assert json.loads(tokenized.output)["tokens"] == ["Hiro", "saw", "Lima"]
+
+
+def test_cli_errors_are_one_line(trained, tmp_path):
+    _, run = trained
+    missing = _cli("tag", "eval", str(run), "--data", str(tmp_path / "nope.conll"))
+    assert missing.exit_code == 1 and "nope.conll" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
+    none = _cli("tag", "predict", str(run))
+    assert none.exit_code == 2
+    wrong = _cli("classify", "predict", str(run), "text")
+    assert wrong.exit_code != 0 and "tag" in wrong.output
