@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast clean
+.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag clean
 
 venv: $(STAMP)
 
@@ -79,6 +79,17 @@ bench-classify: venv
 		--embeddings-from imdb --set model.freeze_embeddings=true --set train.epochs=16 \
 		--set train.seed=$$seed --out runs/bench-sst2-e16-seed$$seed \
 		--json docs/results/classify-sst2-w2v-imdb-frozen-e16-seed$$seed.json || exit 1; done
+
+# Tagging benchmarks (issue #24): CoNLL-2003 NER, three seeds of each preset (no external data
+# within 28 minutes of training, GloVe 6B 50d within 55), eng.testb F1 and tagging speed.
+# About 4.5 hours; needs RNNKIT_DATA (and the glove extra, in the dev install).
+bench-tag: venv
+	for seed in 0 1 2; do $(VPY) -m benchmarks.bench_tag quality conll2003 --minutes 28 \
+		--seed $$seed --out runs/bench-conll-seed$$seed \
+		--json docs/results/tag-conll2003-seed$$seed.json || exit 1; done
+	for seed in 0 1 2; do $(VPY) -m benchmarks.bench_tag quality conll2003-glove --minutes 55 \
+		--seed $$seed --out runs/bench-conll-glove-seed$$seed \
+		--json docs/results/tag-conll2003-glove-seed$$seed.json || exit 1; done
 
 # IMDB from language models of its training reviews (about 2.5 hours): the corpus, a forward
 # and a backward 1x256 LSTM language model (4,774 steps each, 31-36 minutes), then the

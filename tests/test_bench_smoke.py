@@ -154,3 +154,23 @@ def test_lm_throughput_benchmark_runs_on_the_task_api(real_data, tmp_path: Path)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["rounds"] == 1 and math.isfinite(result["ratio_median"])
+
+
+@pytest.mark.real_data
+def test_tag_speed_benchmark_runs_on_the_job(real_data, tmp_path: Path) -> None:
+    """``bench_tag speed`` drives the tagging job's pieces (prepare, model, batches, objective):
+    a tiny round keeps it in step with them."""
+    out = tmp_path / "tag.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_tag", "speed", "--rounds", "1",
+         "--steps", "2", "--json", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert set(result["median_train_sentences_per_s"]) == {"crf", "softmax"}
+    assert math.isfinite(result["crf_train_time_ratio"])

@@ -356,3 +356,29 @@ def test_cli_errors_are_one_line(trained, tmp_path):
     assert none.exit_code == 2
     wrong = _cli("classify", "predict", str(run), "text")
     assert wrong.exit_code != 0 and "tag" in wrong.output
+
+
+@pytest.mark.real_data
+def test_a_small_real_text_run_beats_the_all_outside_baseline(real_data, tmp_path):
+    """2,000 sentences of eng.train, a few epochs: the entities of eng.testa are found (an
+    all-O tagger finds none: F1 0), and the IOB1 data is reported in IOB1."""
+    lines = (real_data / "conll2003" / "eng.train").read_text(encoding="utf-8").splitlines()
+    breaks = [i for i, line in enumerate(lines) if not line.strip()]
+    (tmp_path / "train.conll").write_text("\n".join(lines[: breaks[2000]]) + "\n", encoding="utf-8")
+    config = TagConfig(
+        data=TagDataConfig(
+            data=str(tmp_path / "train.conll"),
+            valid=str(real_data / "conll2003" / "eng.testa"),
+            digits="zero",
+        ),
+        model=TaggerModelConfig(
+            embedding_size=50,
+            char_size=16,
+            rnn=StackConfig(cell="lstm", hidden_size=64, bidirectional=True, dropout=0.3),
+        ),
+        train=TrainConfig(epochs=4, lr=5e-3, clip_norm=5.0, monitor="val_f1", mode="max"),
+    )
+    task, result = tag.train(config, tmp_path / "run")
+    assert task.artifacts.scheme == "IOB1" and result.best_metric > 0.5
+    (prediction,) = task.predict(["Germany beat England in London on Sunday ."])
+    assert all(p.startswith(("I-", "B-", "O")) for p in prediction["tags"])

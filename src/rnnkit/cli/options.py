@@ -100,8 +100,13 @@ def _choices(tp: Any) -> list[str] | None:
     return None
 
 
+# Short spellings people type for a flag (``--data train.conll --val dev.conll``).
+_ALIASES: dict[str, tuple[str, ...]] = {"valid": ("--val",)}
+
+
 def _option(leaf: _Leaf) -> click.Option:
     flag = "--" + leaf.param.replace("_", "-")
+    aliases = _ALIASES.get(leaf.param, ())
     if leaf.type is bool:
         return click.Option(
             [f"{flag}/--no-{leaf.param.replace('_', '-')}"], default=None, help=leaf.help
@@ -110,7 +115,8 @@ def _option(leaf: _Leaf) -> click.Option:
     if choices:
         return click.Option([flag], type=click.Choice(choices), default=None, help=leaf.help)
     metavar = re.sub(r"typing\.|<class '(\w+)'>", r"\1", str(leaf.type)).upper()
-    return click.Option([flag], type=str, default=None, metavar=metavar, help=leaf.help)
+    names = [flag, *aliases, leaf.param]
+    return click.Option(names, type=str, default=None, metavar=metavar, help=leaf.help)
 
 
 def config_options(cls: type, *, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:

@@ -48,8 +48,10 @@ class TagDataConfig:
         digits: ``zero`` looks every digit up as 0 (1996 and 1997 share a vector); ``keep``.
         min_freq: Training words seen fewer times have no vector of their own (``<unk>``).
         max_vocab: Keep at most this many training words (specials included).
-        vector_words: With pretrained vectors, every word they have joins the vocabulary, so
-            words never seen in training keep their vectors.
+        vector_words: With pretrained vectors, this many of their words (the first in the
+            file: the most frequent, in GloVe's, word2vec's and fastText's order) join the
+            vocabulary, so words never seen in training keep their vectors; 0 adds none.
+            Each costs ``embedding_size`` parameters the optimiser updates every step.
         max_word_len: Characters of a word the character encoder reads (the rest is cut).
         batch_size: Sentences per training batch.
         eval_batch_size: Sentences per batch in validation, evaluation and prediction.
@@ -70,7 +72,7 @@ class TagDataConfig:
     digits: Literal["keep", "zero"] = "keep"
     min_freq: int = 1
     max_vocab: int | None = None
-    vector_words: bool = True
+    vector_words: int = 100_000
     max_word_len: int = 30
     batch_size: int = 16
     eval_batch_size: int = 256
@@ -88,6 +90,8 @@ class TagDataConfig:
             validate_positive(name, getattr(self, name))
         if self.max_vocab is not None:
             validate_positive("max_vocab", self.max_vocab)
+        if self.vector_words < 0:
+            raise ConfigError(f"expected >= 0, got {self.vector_words}", key="vector_words")
         validate_fraction("valid_fraction", self.valid_fraction)
         if self.dataset is not None:
             validate_choice("dataset", self.dataset, tuple(DATASETS))

@@ -167,7 +167,7 @@ def _fit_artifacts(config: TagConfig, train: tdata.Sentences) -> TagArtifacts:
         return TagArtifacts(tags, train.scheme, learned, None, None, Scaler.fit(train.inputs))
     extra: list[str] = []
     if config.init.embeddings is not None and config.data.vector_words:
-        extra = load_vectors(config.init.embeddings)[0]
+        extra = load_vectors(config.init.embeddings)[0][: config.data.vector_words]
     words = tdata.build_words(train.inputs, config.data, extra)
     return TagArtifacts(tags, train.scheme, learned, words, tdata.build_chars(train.inputs), None)
 

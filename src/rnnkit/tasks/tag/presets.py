@@ -17,9 +17,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {"max_time": "30m", "epochs": 50},
     },
     # The same with GloVe 6B 50d (lower-cased, so words are looked up lower-cased; case comes
-    # through the casing feature and the characters).
+    # through the casing feature and the characters). Digits are kept: GloVe has numbers.
     "conll2003-glove": {
-        "data": {**_CONLL, "lowercase": True},
+        "data": {"dataset": "conll2003", "lowercase": True},
         "model": {"embedding_size": 50},
         "init": {"embeddings": "glove-6b-50d"},
         "train": {"max_time": "60m", "epochs": 50},
