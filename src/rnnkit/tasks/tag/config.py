@@ -126,8 +126,20 @@ class TagInitConfig:
 
 def _train_defaults() -> TrainConfig:
     # Entity F1 on the validation set decides which epoch's weights are kept: it is what is
-    # reported, and the loss keeps falling on the many O tags after F1 stops rising.
-    return TrainConfig(epochs=30, lr=1e-3, clip_norm=5.0, monitor="val_f1", mode="max", patience=8)
+    # reported, and the loss keeps falling on the many O tags after F1 stops rising. Dev F1
+    # jumps by a point from epoch to epoch at a constant rate (CoNLL-2003, 0.878-0.893 from
+    # epoch 16 on): halving the rate when it stalls lets it settle.
+    return TrainConfig(
+        epochs=30,
+        lr=1e-3,
+        clip_norm=5.0,
+        monitor="val_f1",
+        mode="max",
+        schedule="plateau",
+        lr_decay=0.5,
+        plateau_patience=2,
+        patience=10,
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
