@@ -382,3 +382,20 @@ def test_a_small_real_text_run_beats_the_all_outside_baseline(real_data, tmp_pat
     assert task.artifacts.scheme == "IOB1" and result.best_metric > 0.5
     (prediction,) = task.predict(["Germany beat England in London on Sunday ."])
     assert all(p.startswith(("I-", "B-", "O")) for p in prediction["tags"])
+
+
+def test_without_a_validation_file_a_seeded_share_is_held_out(tmp_path):
+    train = _write_conll(tmp_path / "train.tsv", 40, 0)
+    config = TagConfig(data=TagDataConfig(data=str(train), valid_fraction=0.25))
+    first, second = tdata.load_splits(config.data, 3), tdata.load_splits(config.data, 3)
+    assert len(first[0].inputs) == 30 and len(first[1].inputs) == 10
+    assert first[1].inputs == second[1].inputs and "held out 0.25" in first[1].source
+    with pytest.raises(ConfigError, match="holding out 0.001 of 40 sentences leaves an empty"):
+        tdata.load_splits(TagDataConfig(data=str(train), valid_fraction=0.001), 0)
+
+
+def test_a_dataset_brings_its_own_splits():
+    with pytest.raises(ConfigError, match="dataset 'conll2003' brings its own splits"):
+        TagDataConfig(dataset="conll2003", valid="dev.conll")
+    with pytest.raises(ConfigError, match="dataset 'conll2003' holds text"):
+        TagDataConfig(dataset="conll2003", inputs="numeric")

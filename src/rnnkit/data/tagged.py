@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any, Literal, NamedTuple
 
 from rnnkit.config import ConfigError
 from rnnkit.data.errors import DataError
-from rnnkit.data.readers import _check_file, _strip_eol, _text_lines, column_blocks
+from rnnkit.data.readers import _check_file, _json_lines, column_blocks
 from rnnkit.data.tags import OUTSIDE, Scheme, detect_scheme, invalid_at, split_tag
 
 __all__ = ["CorpusScheme", "TaggedCorpus", "TaggedSentence", "auto_scheme", "read_tagged"]
@@ -137,14 +136,7 @@ def _check_columns(
 
 
 def _jsonl_sentences(path: Path) -> Iterator[TaggedSentence]:
-    for lineno, raw in _text_lines(path):
-        text = _strip_eol(raw).strip()
-        if not text:
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise DataError(f"invalid JSON: {err.msg}", file=path, line=lineno) from None
+    for lineno, record in _json_lines(path):
         tokens, tags = _record_fields(record, path, lineno)
         yield TaggedSentence(tokens, tags, [lineno] * len(tokens))
 

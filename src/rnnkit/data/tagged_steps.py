@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnkit.data.errors import DataError
-from rnnkit.data.readers import _check_file, _strip_eol, _text_lines
+from rnnkit.data.readers import _check_file, _json_lines
 
 __all__ = ["TaggedSteps", "read_tagged_steps"]
 
@@ -51,14 +50,7 @@ def read_tagged_steps(
     checked = _check_file(path, "a JSON Lines file of tagged sequences")
     sequences, tags = [], []
     features: tuple[int, int] | None = None  # the first sequence's feature count, its line
-    for lineno, raw in _text_lines(checked):
-        text = _strip_eol(raw).strip()
-        if not text:
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise DataError(f"invalid JSON: {err.msg}", file=checked, line=lineno) from None
+    for lineno, record in _json_lines(checked):
         steps, labels = _fields(record, key, checked, lineno, labelled)
         if features is None:
             features = (steps.shape[1], lineno)

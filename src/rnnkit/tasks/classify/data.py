@@ -10,7 +10,6 @@ fitted on the training split only.
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -31,6 +30,7 @@ from rnnkit.data.registry import locate
 from rnnkit.data.scaler import Scaler
 from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import tokenize_many
+from rnnkit.tasks.common.data_source import check_source, held_out
 
 __all__ = [
     "DATASETS",
@@ -129,19 +129,7 @@ class ClassifyDataConfig:
             if getattr(self, name) is not None:
                 validate_positive(name, getattr(self, name))
         validate_fraction("valid_fraction", self.valid_fraction)
-        if self.dataset is not None:
-            validate_choice("dataset", self.dataset, tuple(DATASETS))
-            if self.data is not None:
-                raise ConfigError("give --dataset or --data, not both", key="data")
-            for name in ("valid", "test"):
-                if getattr(self, name) is not None:
-                    raise ConfigError(
-                        f"dataset {self.dataset!r} brings its own splits; --{name} goes with "
-                        "--data FILE",
-                        key=name,
-                    )
-            if self.inputs != "text":
-                raise ConfigError(f"dataset {self.dataset!r} holds text", key="inputs")
+        check_source(self, tuple(DATASETS))
 
 
 class Examples(NamedTuple):
@@ -210,16 +198,7 @@ def official_test_file(data: ClassifyDataConfig) -> str | Path | None:
 def hold_out(train: Examples, fraction: float, seed: int) -> tuple[Examples, Examples]:
     """Splits off a seeded random ``fraction`` of ``train`` for validation."""
     assert train.labels is not None
-    count = round(len(train.inputs) * fraction)
-    if count < 1 or count >= len(train.inputs):
-        raise ConfigError(
-            f"holding out {fraction} of {len(train.inputs)} examples leaves an empty split; "
-            "give --valid FILE or change --valid-fraction",
-            key="valid_fraction",
-        )
-    order = list(range(len(train.inputs)))
-    random.Random(seed).shuffle(order)
-    held, kept = sorted(order[:count]), sorted(order[count:])
+    kept, held = held_out(len(train.inputs), fraction, seed, "examples")
 
     def pick(indices: list[int], source: str) -> Examples:
         return Examples(

@@ -14,6 +14,7 @@ from rnnkit.config import (
     validate_positive,
 )
 from rnnkit.models.tagger import TaggerModelConfig
+from rnnkit.tasks.common.data_source import check_source
 from rnnkit.training.config import TrainConfig
 
 __all__ = ["DATASETS", "TagConfig", "TagDataConfig", "TagInitConfig"]
@@ -93,19 +94,7 @@ class TagDataConfig:
         if self.vector_words < 0:
             raise ConfigError(f"expected >= 0, got {self.vector_words}", key="vector_words")
         validate_fraction("valid_fraction", self.valid_fraction)
-        if self.dataset is not None:
-            validate_choice("dataset", self.dataset, tuple(DATASETS))
-            if self.data is not None:
-                raise ConfigError("give --dataset or --data, not both", key="data")
-            for name in ("valid", "test"):
-                if getattr(self, name) is not None:
-                    raise ConfigError(
-                        f"dataset {self.dataset!r} brings its own splits; --{name} goes with "
-                        "--data FILE",
-                        key=name,
-                    )
-            if self.inputs != "text":
-                raise ConfigError(f"dataset {self.dataset!r} holds text", key="inputs")
+        check_source(self, tuple(DATASETS))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,6 @@ id, its casing class, and its characters.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +24,7 @@ from rnnkit.data.scaler import Scaler
 from rnnkit.data.tagged import CorpusScheme, read_tagged
 from rnnkit.data.tagged_steps import read_tagged_steps
 from rnnkit.data.tags import OUTSIDE, convert, split_tag
+from rnnkit.tasks.common.data_source import held_out
 from rnnkit.tasks.tag.config import DATASETS, TagDataConfig
 
 __all__ = [
@@ -106,16 +106,7 @@ def official_test_file(data: TagDataConfig) -> str | Path | None:
 def hold_out(train: Sentences, fraction: float, seed: int) -> tuple[Sentences, Sentences]:
     """Splits off a seeded random ``fraction`` of the training sentences for validation."""
     assert train.tags is not None
-    count = round(len(train.inputs) * fraction)
-    if count < 1 or count >= len(train.inputs):
-        raise ConfigError(
-            f"holding out {fraction} of {len(train.inputs)} sentences leaves an empty split; "
-            "give --valid FILE or change --valid-fraction",
-            key="valid_fraction",
-        )
-    order = list(range(len(train.inputs)))
-    random.Random(seed).shuffle(order)
-    held, kept = sorted(order[:count]), sorted(order[count:])
+    kept, held = held_out(len(train.inputs), fraction, seed, "sentences")
 
     def pick(indices: list[int], source: str) -> Sentences:
         tags = [train.tags[i] for i in indices]
