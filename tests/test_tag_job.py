@@ -303,6 +303,13 @@ def test_numeric_per_step_labels_are_learned(tmp_path):
     assert report.token_accuracy > 0.9 and set(report.per_type) == {"down", "start", "up"}
     (result,) = rnnkit.load(tmp_path / "run").predict([[0.0, 1.0, -1.0]])
     assert result["tags"] == ["start", "up", "down"] and len(result["confidence"]) == 3
+    steps = tmp_path / "steps.jsonl"
+    steps.write_text('{"sequence": [0.0, 1.0, -1.0]}\n', encoding="utf-8")
+    shown = _cli("tag", "predict", str(tmp_path / "run"), "--input", str(steps), "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["tags"] == ["start", "up", "down"]
+    columns = _cli("tag", "predict", str(tmp_path / "run"), "--input", str(steps))
+    assert columns.output.split("\n")[:3] == ["0\tstart", "1\tup", "2\tdown"]
 
 
 # --- command line ---------------------------------------------------------------------------

@@ -123,8 +123,10 @@ def predict_command(
 
 def _render(given: Any, result: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
-        shown = given if isinstance(given, str) else " ".join(given) if given else None
-        return json.dumps({"input": shown if isinstance(shown, str) else None, **result})
+        shown = given if isinstance(given, str) else None  # numeric steps are not echoed
+        if isinstance(given, list):
+            shown = " ".join(given)
+        return json.dumps({"input": shown, **result})
     if fmt == "conll" or "entities" not in result:
         tokens = result.get("tokens") or [str(i) for i in range(len(result["tags"]))]
         return "\n".join(f"{t}\t{g}" for t, g in zip(tokens, result["tags"], strict=True)) + "\n"
