@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rnnkit.cli.runs import device_option
+from rnnkit.cli.runs import device_option, input_option
 from rnnkit.cli.train import train_command
 from rnnkit.tasks import classify as clf_task
 from rnnkit.tasks import common
@@ -70,12 +70,7 @@ def eval_command(
 @classify.command("predict")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("texts", nargs=-1)
-@click.option(
-    "--input",
-    "input_file",
-    type=click.Path(path_type=Path, allow_dash=True),
-    help="Read inputs from a file ('-' for stdin): one text per line, or the run's format.",
-)
+@input_option("one text per line, or the run's format")
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
 def predict_command(

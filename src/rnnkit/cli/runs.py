@@ -29,6 +29,17 @@ device_option = click.option(
 )
 
 
+def input_option(what: str) -> Callable[[F], F]:
+    """``--input FILE`` (``-`` for stdin) of a ``predict`` verb; ``what`` says what the file
+    holds."""
+    return click.option(
+        "--input",
+        "input_file",
+        type=click.Path(path_type=Path, allow_dash=True),
+        help=f"Read inputs from a file ('-' for stdin): {what}.",
+    )
+
+
 def run_options(presets: Iterable[str]) -> Callable[[F], F]:
     """``--preset --out --resume --overwrite --progress --json`` (parameters ``preset``,
     ``out``, ``resume_run``, ``overwrite``, ``progress``, ``as_json``)."""

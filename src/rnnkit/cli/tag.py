@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from rnnkit.cli.runs import device_option
+from rnnkit.cli.runs import device_option, input_option
 from rnnkit.cli.train import train_command
 from rnnkit.tasks import common
 from rnnkit.tasks import tag as tag_task
@@ -79,12 +79,7 @@ def eval_command(
 @tag.command("predict")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("texts", nargs=-1)
-@click.option(
-    "--input",
-    "input_file",
-    type=click.Path(path_type=Path, allow_dash=True),
-    help="Read inputs from a file ('-' for stdin): one text per line (numeric runs: JSONL).",
-)
+@input_option("one text per line (numeric runs: JSONL)")
 @click.option(
     "--tokenized", is_flag=True, help="Inputs are tokens separated by spaces, not raw text."
 )
