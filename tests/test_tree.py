@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -15,6 +17,7 @@ from rnnkit.training.tree import (
     encode,
     flatten,
     plain_json,
+    register_state_type,
     unflatten,
 )
 
@@ -49,7 +52,7 @@ def test_what_has_no_json_form_is_named_by_its_key():
         plain_json({"s": {1}})
     with pytest.raises(MalformedError, match="not in the tensor file"):
         decode({"__tensor__": "gone"}, {})
-    with pytest.raises(MalformedError, match="not an importable NamedTuple"):
+    with pytest.raises(MalformedError, match="'rnnkit.state:State', which is not a state type"):
         decode({"__namedtuple__": ["rnnkit.state:State", []]}, {})
 
 
@@ -71,3 +74,38 @@ def test_a_carried_state_round_trips_and_the_format_of_rnnkit_0_1_reads():
         unflatten(saved, {"tensor": "carry.9"})
     with pytest.raises(TypeError, match="cannot store state.x in a checkpoint: it is a set"):
         flatten({"x": {1}})
+
+
+def test_a_checkpoint_naming_a_module_imports_nothing(tmp_path, monkeypatch):
+    # A module planted where Python looks (the working directory of `python -m rnnkit`):
+    # importing it would leave a mark.
+    mark = tmp_path / "imported"
+    (tmp_path / "planted_state.py").write_text(
+        f"open({str(mark)!r}, 'w').close()\nfrom rnnkit.state import LSTMState as State\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("planted_state:State", "this:x", "os:system", "rnnkit.state:LSTMState.x"):
+        with pytest.raises(MalformedError, match="not a state type"):
+            decode({"__namedtuple__": [name, []]}, {})
+        with pytest.raises(ValueError, match="not a state type"):
+            unflatten({}, {"namedtuple": name, "items": []})  # rnnkit 0.1.0's form too
+    assert not mark.exists()
+    assert "planted_state" not in sys.modules and "this" not in sys.modules
+
+
+class _OwnState(NamedTuple):
+    h: torch.Tensor
+    steps: int
+
+
+def test_a_programs_own_state_type_is_stored_once_registered():
+    value = _OwnState(torch.ones(2), 3)
+    with pytest.raises(UnstorableError, match="not a registered state type") as info:
+        encode({"carry": value}, {})
+    assert info.value.key == "carry"
+    assert register_state_type(_OwnState) is _OwnState
+    tensors: dict = {}
+    back = decode(json.loads(json.dumps(encode(value, tensors))), tensors)
+    assert isinstance(back, _OwnState) and back.steps == 3 and torch.equal(back.h, value.h)
+    with pytest.raises(TypeError, match="not a NamedTuple class"):
+        register_state_type(tuple)

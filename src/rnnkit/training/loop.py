@@ -293,19 +293,44 @@ class _Trainer:
             optimizer=self.optimizer,
             scheduler=self.schedule,
         )
-        state = loaded.progress["trainer"]
+        tensors = {k: v.to(self.device) for k, v in loaded.tensors.items()}
+        try:
+            self._restore_trainer_state(loaded.progress["trainer"], tensors, loaded.tensors)
+        except (KeyError, TypeError, ValueError) as exc:
+            problem = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ckpt.CheckpointError(
+                f"malformed trainer state: {problem}", path=loaded.path / "progress.json"
+            ) from None
+        best = {k.removeprefix("best."): v for k, v in tensors.items() if k.startswith("best.")}
+        self.best_weights = best or None
+        if self.run is not None:
+            self.run.truncate_metrics(after_step=self.step)
+
+    def _restore_trainer_state(
+        self,
+        state: dict[str, Any],
+        tensors: dict[str, torch.Tensor],
+        saved: dict[str, torch.Tensor],
+    ) -> None:
+        """The loop's counters, history and carried state from a checkpoint's ``trainer``
+        record (``tensors`` on this device, ``saved`` as loaded).
+
+        Raises:
+            KeyError, TypeError, ValueError: The record is incomplete or of the wrong types.
+        """
+        for name in ("epoch", "batch", "step", "bad_epochs"):
+            if type(state[name]) is not int or state[name] < 0:
+                raise ValueError(f"trainer.{name}: expected an int >= 0, got {state[name]!r}")
+        seconds = state["train_time"]
+        if type(seconds) not in (int, float) or not seconds >= 0:
+            raise ValueError(f"trainer.train_time: expected seconds >= 0, got {seconds!r}")
         self.epoch, self.batch_in_epoch, self.step = state["epoch"], state["batch"], state["step"]
         self.train_time, self.bad_epochs = state["train_time"], state["bad_epochs"]
         self.best_metric, self.best_epoch = state["best_metric"], state["best_epoch"]
         self.history = state["history"]
         self.sums = _EpochSums(**state["sums"])
-        tensors = {k: v.to(self.device) for k, v in loaded.tensors.items()}
-        self.carry = unflatten(tensors, state["carry"])
-        self._restore_rank_state(state, loaded.tensors)
-        best = {k.removeprefix("best."): v for k, v in tensors.items() if k.startswith("best.")}
-        self.best_weights = best or None
-        if self.run is not None:
-            self.run.truncate_metrics(after_step=self.step)
+        self.carry = unflatten(tensors, state["carry"], "trainer.carry")
+        self._restore_rank_state(state, saved)
 
     # --- the loop -----------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ are tagged, a tag being a one-key object:
 - ``{"__tuple__": [...]}``: a tuple;
 - ``{"__int_keys__": {"0": ...}}``: a dict keyed by ints (the optimizer's state);
 - ``{"__tensor__": "state.0.exp_avg"}``: a tensor, by its name in the companion file;
-- ``{"__namedtuple__": ["module:Class", [...]]}``: a NamedTuple (a recurrent state);
+- ``{"__namedtuple__": ["module:Class", [...]]}``: a NamedTuple (a recurrent state), one of
+  the registered state types only (:func:`register_state_type`);
 - ``{"__dict__": {...}}``: a dict whose one key happens to be a tag.
 
 Example:
@@ -22,17 +23,23 @@ Example:
     ({'__tuple__': [1, 2]}, ['carry.0', 'carry.1'])
     >>> decode(spec, tensors)["carry"].h
     tensor([1.])
+
+A checkpoint is data: reading one never imports anything. A NamedTuple's name is looked up
+among the state types registered in this process (rnnkit's own recurrent states, and any a
+program registers before it saves or resumes), so a crafted ``progress.json`` naming
+``os:system`` or a module planted beside the run is refused, not imported.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
+
+from rnnkit.state import JordanState, LSTMState, RNNState
 
 __all__ = [
     "MalformedError",
@@ -41,6 +48,7 @@ __all__ = [
     "encode",
     "flatten",
     "plain_json",
+    "register_state_type",
     "tree_map",
     "unflatten",
 ]
@@ -48,6 +56,30 @@ __all__ = [
 TUPLE, INT_KEYS, TENSOR, DICT = "__tuple__", "__int_keys__", "__tensor__", "__dict__"
 NAMEDTUPLE = "__namedtuple__"
 TAGS = frozenset({TUPLE, INT_KEYS, TENSOR, DICT, NAMEDTUPLE})
+
+# The NamedTuples a checkpoint may hold, by the name it stores ("module:Class").
+_STATE_TYPES: dict[str, type] = {}
+
+
+def register_state_type(cls: type) -> type:
+    """Allows NamedTuple class ``cls`` in checkpoints (a model's own recurrent state type);
+    usable as a class decorator. rnnkit's state types are registered already.
+
+    Raises:
+        TypeError: ``cls`` is not a NamedTuple class.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
+        raise TypeError(f"{cls!r} is not a NamedTuple class")
+    _STATE_TYPES[_type_name(cls)] = cls
+    return cls
+
+
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+for _state in (RNNState, LSTMState, JordanState):
+    register_state_type(_state)
 
 
 def tree_map(fn: Callable[[torch.Tensor], Any], tree: Any) -> Any:
@@ -106,9 +138,15 @@ def encode(value: Any, tensors: dict[str, torch.Tensor] | None, key: str = "") -
     if isinstance(value, list):
         return [encode(v, tensors, _join(key, i)) for i, v in enumerate(value)]
     if isinstance(value, tuple) and hasattr(value, "_fields"):
-        cls = type(value)
+        name = _type_name(type(value))
+        if _STATE_TYPES.get(name) is not type(value):
+            raise UnstorableError(
+                key,
+                f"a {name} (a NamedTuple that is not a registered state type: "
+                "rnnkit.training.tree.register_state_type)",
+            )
         items = [encode(v, tensors, _join(key, i)) for i, v in enumerate(value)]
-        return {NAMEDTUPLE: [f"{cls.__module__}:{cls.__qualname__}", items]}
+        return {NAMEDTUPLE: [name, items]}
     if isinstance(value, tuple):
         return {TUPLE: [encode(v, tensors, _join(key, i)) for i, v in enumerate(value)]}
     if isinstance(value, dict):
@@ -143,8 +181,8 @@ def decode(
     """Inverse of :func:`encode`; records the names of the tensors it takes in ``used``.
 
     Raises:
-        MalformedError: A tag is malformed, names a missing tensor or a class that is not an
-            importable NamedTuple.
+        MalformedError: A tag is malformed, names a missing tensor or a class that is not a
+            registered state type.
     """
     used = set() if used is None else used
     if isinstance(value, list):
@@ -211,20 +249,21 @@ def flatten(tree: Any, prefix: str = "state") -> tuple[dict[str, torch.Tensor], 
         raise TypeError(f"cannot store {err.key} in a checkpoint: it is {err.what}") from None
 
 
-def unflatten(tensors: Mapping[str, torch.Tensor], spec: Any) -> Any:
+def unflatten(tensors: Mapping[str, torch.Tensor], spec: Any, key: str = "") -> Any:
     """Inverse of :func:`flatten`; also reads the description rnnkit 0.1.0 wrote
     (``{"tensor": ...}``, ``{"namedtuple": ..., "items": ...}``, ``{"tuple": ...}``, ...).
+    ``key`` is where ``spec`` sits, for messages.
 
     Raises:
-        ValueError: The description names a missing tensor or a class that is not an
-            importable NamedTuple, or is malformed.
+        ValueError: The description names a missing tensor or a class that is not a
+            registered state type, or is malformed.
     """
     try:
         if _is_legacy(spec):
             return _legacy_unflatten(tensors, spec)
-        return decode(spec, tensors)
+        return decode(spec, tensors, None, key)
     except MalformedError as err:
-        raise ValueError(f"{err.key or '<root>'}: {err.problem}") from None
+        raise ValueError(f"{err.key or key or '<root>'}: {err.problem}") from None
 
 
 _LEGACY_KEYS = ({"tensor"}, {"namedtuple", "items"}, {"list"}, {"tuple"}, {"dict"})
@@ -252,15 +291,13 @@ def _legacy_unflatten(tensors: Mapping[str, torch.Tensor], spec: Any) -> Any:
 
 
 def _namedtuple_class(path: Any, key: str) -> type:
+    """The registered state type named ``path``; nothing is imported (a checkpoint is data)."""
     if not isinstance(path, str):
         raise MalformedError(key, f"expected a 'module:Class' name, got {path!r}")
-    module_name, _, qualname = path.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    if not (isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields")):
-        raise MalformedError(key, f"{path!r} is not an importable NamedTuple class")
-    return obj
+    if path not in _STATE_TYPES:
+        known = ", ".join(sorted(_STATE_TYPES))
+        raise MalformedError(key, f"names {path!r}, which is not a state type ({known})")
+    return _STATE_TYPES[path]
 
 
 def _is_int_text(text: str) -> bool:
