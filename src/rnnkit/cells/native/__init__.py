@@ -5,7 +5,9 @@ whole LSTM and Jordan sequences.
 headers) are compiled into one library with the system C compiler (``$CC``, else ``cc``) the
 first time a loop needs it, into the user cache (``native/`` under ``$RNNKIT_CACHE``, else
 ``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``), keyed by the sources, the compiler and
-the CPU, so later processes load it in milliseconds. Building takes 0.45-0.75 s. Where there
+the CPU, so later processes load it in milliseconds (after the checks of :mod:`.trust`: a
+library is code, loaded only from a directory and a file of this user's that match the digest
+recorded when it was built; anything else is rebuilt). Building takes 0.45-0.75 s. Where there
 is no compiler, or the build fails, or ``RNNKIT_NATIVE=0``, :func:`kernels` returns None and
 the cells run their torch code, which stays the definition the tests check these kernels
 against. :func:`status` says which happened.
@@ -32,6 +34,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells import gemm
+from rnnkit.cells.native import trust
 
 __all__ = [
     "Kernels",
@@ -204,8 +207,11 @@ def _load() -> _Loaded:
     if compiler is None:
         return _Loaded(None, "off: no C compiler found (torch code is used)")
     try:
-        path = _build(compiler)
-        return _Loaded(Kernels(ctypes.CDLL(str(path))), f"on ({path})")
+        path, note = _build(compiler)
+        library = ctypes.CDLL(str(path))
+        if note.startswith(_PRIVATE):  # loaded: the file can go (the mapping stays)
+            shutil.rmtree(path.parent, ignore_errors=True)
+        return _Loaded(Kernels(library), f"on ({path}{note})")
     except (OSError, subprocess.SubprocessError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         names = ", ".join(source.name for source in SOURCES)
@@ -220,8 +226,10 @@ def _cache_dir() -> Path:
     return Path(base) / "rnnkit" / "native"
 
 
-def _build(compiler: str) -> Path:
-    """Compile the sources unless these sources, compiler and CPU already have a library."""
+def _build(compiler: str) -> tuple[Path, str]:
+    """The library for these sources, compiler and CPU, compiled unless the cache holds one
+    that :func:`trust.check_library` accepts; also a note for ``status`` (why it was rebuilt,
+    or why the cache was not used)."""
     version = subprocess.run(
         [compiler, "--version"], capture_output=True, text=True, check=True, timeout=30
     ).stdout
@@ -229,10 +237,34 @@ def _build(compiler: str) -> Path:
     sources = [source.read_bytes() for source in (*SOURCES, *HEADERS)]
     for part in (*sources, " ".join(FLAGS).encode(), version.encode(), _cpu_id()):
         key.update(part)
-    target = _cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    name = f"kernels-{key.hexdigest()[:16]}.so"
+    directory, note = _trusted_directory()
+    target = directory / name
+    if os.path.lexists(target):
+        problem = trust.check_library(target)
+        if problem is None:
+            return target, note
+        note += f"; rebuilt: the cached library had {problem}"
+        os.unlink(target)
+    _compile(compiler, target)
+    return target, note
+
+
+_PRIVATE = "; built privately, the cache was not used: "
+
+
+def _trusted_directory() -> tuple[Path, str]:
+    """The cache's ``native/`` when it is this user's alone, else a new private directory."""
+    directory = _cache_dir()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    problem = trust.check_directory(directory)
+    if problem is None:
+        return directory, ""
+    private = Path(tempfile.mkdtemp(prefix="rnnkit-native-"))
+    return private, f"{_PRIVATE}{problem}"
+
+
+def _compile(compiler: str, target: Path) -> None:
     # Built beside the target and renamed: a concurrent process never loads half a file.
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
@@ -244,13 +276,13 @@ def _build(compiler: str) -> Path:
             check=True,
             timeout=120,
         )
+        trust.record_digest(Path(tmp), target)
         os.replace(tmp, target)
     except subprocess.CalledProcessError as error:
         raise subprocess.SubprocessError(error.stderr.strip() or "compiler failed") from error
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return target
 
 
 def _cpu_id() -> bytes:
