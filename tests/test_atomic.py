@@ -52,6 +52,18 @@ def test_new_files_get_ordinary_permissions(tmp_path):
         assert target.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_weights_get_the_same_permissions_as_every_other_file(tmp_path):
+    # safetensors writes its own file, 0o600: a run shared with a group must load for it.
+    old = os.umask(0o027)
+    try:
+        weights = atomic_save_safetensors(tmp_path / "w.safetensors", {"w": torch.ones(2)})
+        text = atomic_write_text(tmp_path / "c.json", "{}")
+    finally:
+        os.umask(old)
+    assert weights.stat().st_mode & 0o777 == text.stat().st_mode & 0o777 == 0o640
+
+
 def test_write_json_layout(tmp_path):
     obj = {"z": 1, "a": [1.5, float("inf"), -float("inf")], "ü": "ß"}
     text = atomic_write_json(tmp_path / "o.json", obj).read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -204,7 +205,12 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], Non
     path = Path(path)
     temp = _make_unique(path, "tmp", _create_empty_file, hidden=True)
     try:
+        mode = stat.S_IMODE(os.stat(temp).st_mode)
         write(temp)
+        # A writer that makes its own file (safetensors does, 0o600) must not change who may
+        # read the result: every file of a run gets the mode the umask gives.
+        if stat.S_IMODE(os.stat(temp).st_mode) != mode:
+            os.chmod(temp, mode)
         _fsync_file(temp)
         os.replace(temp, path)
     except BaseException:
