@@ -55,6 +55,8 @@ def test_create_into_an_empty_existing_directory(tmp_path):
 
 def test_existing_run_needs_resume_or_overwrite(run):
     run.write_extra("vocab", ["a"])
+    run.checkpoint_dir.mkdir()
+    (run.checkpoint_dir / "latest").write_text("step-00000001\n")
     with pytest.raises(RunDirError) as info:
         RunDir.create(run.path, config={"lr": 1.0})
     message = str(info.value)
@@ -71,6 +73,15 @@ def test_overwrite_replaces_the_run(run):
     new = RunDir.create(run.path, config={"lr": 1.0}, overwrite=True)
     assert names(new.path) == ["config.json"]
     assert new.read_config() == {"lr": 1.0}
+
+
+def test_the_stub_of_a_failed_start_is_replaced_without_overwrite(run):
+    # What a start that failed after writing its config left before runs were staged: it
+    # cannot be resumed (no checkpoint), so it must not block the corrected command.
+    run.write_extra("vocab", ["a"])
+    new = RunDir.create(run.path, config={"lr": 1.0})
+    assert names(new.path) == ["config.json"] and new.read_config() == {"lr": 1.0}
+    assert RunDir.check_new(run.path, overwrite=False) is True
 
 
 def test_overwrite_refuses_a_directory_that_is_not_a_run(tmp_path):

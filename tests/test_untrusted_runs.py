@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from rnnkit.cli import main
 
-WORDS = "the cat sat on a mat and dog ran far away".split()
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away"]
 
 
 @pytest.fixture(scope="module")

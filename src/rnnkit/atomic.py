@@ -45,6 +45,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_lines",
     "atomic_write_text",
+    "move_directory_into_place",
     "replace_atomically",
 ]
 
@@ -186,11 +187,34 @@ def atomic_directory(final: str | os.PathLike[str]) -> Iterator[Path]:
     temp = _make_unique(final, "tmp", os.mkdir)
     try:
         yield temp
-        _fsync_tree(temp)
+        move_directory_into_place(temp, final)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    _move_directory_into_place(temp, final)
+
+
+def move_directory_into_place(temp: str | os.PathLike[str], final: str | os.PathLike[str]) -> None:
+    """Renames the finished directory ``temp`` to ``final``, replacing ``final`` if it exists
+    (the swap :func:`atomic_directory` makes, with the same crash windows), after fsyncing
+    every file in it.
+
+    Raises:
+        OSError: A rename failed; ``final`` is as it was then (and ``temp`` is kept).
+    """
+    _fsync_tree(Path(temp))
+    final = Path(final)
+    if not final.exists():
+        os.rename(temp, final)
+        _fsync_directory(final.parent)
+        return
+    old = _make_unique(final, "old", lambda p: os.rename(final, p))
+    try:
+        os.rename(temp, final)
+    except BaseException:
+        os.rename(old, final)  # put the previous content back before giving up
+        raise
+    _fsync_directory(final.parent)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,22 +264,6 @@ def _make_unique(
         except FileExistsError:
             continue  # 2**32 tokens: a collision is astronomically rare, but possible
         return candidate
-
-
-def _move_directory_into_place(temp: Path, final: Path) -> None:
-    if not final.exists():
-        os.replace(temp, final)
-        _fsync_directory(final.parent)
-        return
-    old = _make_unique(final, "old", lambda p: os.rename(final, p))
-    try:
-        os.rename(temp, final)
-    except BaseException:
-        os.rename(old, final)  # put the previous content back before giving up
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    _fsync_directory(final.parent)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _fsync_tree(root: Path) -> None:

@@ -37,12 +37,14 @@ __all__ = [
 class RNNState(NamedTuple):
     """State of an Elman or GRU cell: the hidden vector ``h`` (B, H)."""
 
+    __checkpoint_state__ = True  # checkpoints may hold it (rnnkit.training.tree)
     h: Tensor
 
 
 class LSTMState(NamedTuple):
     """State of an LSTM cell: hidden ``h`` (B, H) and memory cell ``c`` (B, H)."""
 
+    __checkpoint_state__ = True  # checkpoints may hold it (rnnkit.training.tree)
     h: Tensor
     c: Tensor
 
@@ -50,6 +52,7 @@ class LSTMState(NamedTuple):
 class JordanState(NamedTuple):
     """State of an output-recurrent (Jordan) cell: the previous output ``y`` (B, O)."""
 
+    __checkpoint_state__ = True  # checkpoints may hold it (rnnkit.training.tree)
     y: Tensor
 
 

@@ -41,6 +41,7 @@ from torch import nn
 
 from rnnkit.atomic import atomic_write_bytes, atomic_write_json
 from rnnkit.config import RnnkitError
+from rnnkit.training.runlock import LOCK_NAME
 from rnnkit.training.weights import load_model_weights, save_model_weights
 
 from . import plots
@@ -50,6 +51,8 @@ __all__ = ["RunDir", "RunDirError"]
 _EXTRA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _BINARY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9]+")
 _RESERVED_EXTRAS = frozenset({"config"})
+# The temporary file of an atomic write (rnnkit.atomic) that a killed process never renamed.
+_LEFTOVER = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
 
 
 class RunDirError(RnnkitError):
@@ -114,14 +117,14 @@ class RunDir:
             The new run directory.
 
         Raises:
-            RunDirError: ``path`` is a non-empty directory and ``overwrite`` is False, or it
-                is not a run directory, or it is a file.
+            RunDirError: ``path`` holds a run and ``overwrite`` is False (the stub of a failed
+                start aside: :meth:`check_new`), or it is not a run directory, or a file.
             TypeError: ``config`` is not a JSON-able mapping (nothing is changed then).
 
         Example:
-            >>> import tempfile
+            >>> import tempfile, torch
             >>> with tempfile.TemporaryDirectory() as d:
-            ...     _ = RunDir.create(d, config={"lr": 0.1})
+            ...     _ = RunDir.create(d, config={"lr": 0.1}).save_model(torch.nn.Linear(1, 1))
             ...     try:
             ...         RunDir.create(d, config={"lr": 0.2})
             ...     except RunDirError as error:
@@ -130,17 +133,35 @@ class RunDir:
         """  # noqa: E501
         path = Path(path)
         config = _json_ready_config(config)
-        if path.exists() and not path.is_dir():
-            raise RunDirError("exists and is not a directory; choose another --out", path=path)
-        if path.is_dir() and any(path.iterdir()):
-            _check_replaceable(path, overwrite)
-            _clear_except(path, keep=cls.CONFIG)
+        if cls.check_new(path, overwrite=overwrite):
+            _clear_except(path, keep=(cls.CONFIG, LOCK_NAME))
         path.mkdir(parents=True, exist_ok=True)
         run = cls(path)
         # Written last: on --overwrite this replaces the old config only after the old run's
         # files are gone, so a crash midway leaves a directory --overwrite accepts again.
         atomic_write_json(run.config_path, config)
         return run
+
+    @classmethod
+    def check_new(cls, path: str | os.PathLike[str], *, overwrite: bool) -> bool:
+        """Whether a new run at ``path`` replaces what is there (nothing, or an empty
+        directory: False). It may replace a run with ``overwrite``, and without it the stub of
+        a start that failed (``config.json``, no checkpoint, no weights) as older versions
+        left one. Whether another process is writing it is the caller's to check
+        (:class:`~rnnkit.training.runlock.RunLock`).
+
+        Raises:
+            RunDirError: ``path`` is a file, a directory that is not a run, or a run and
+                ``overwrite`` is False.
+        """
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise RunDirError("exists and is not a directory; choose another --out", path=path)
+        if not (path.is_dir() and any(p.name != LOCK_NAME for p in path.iterdir())):
+            return False
+        if not _is_stub(path):
+            _check_replaceable(path, overwrite)
+        return True
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> RunDir:
@@ -169,6 +190,17 @@ class RunDir:
         if not (path / cls.CONFIG).is_file():
             raise RunDirError(f"not a run directory: {cls.CONFIG} is missing", path=path)
         return cls(path)
+
+    def remove_leftovers(self) -> list[Path]:
+        """Deletes the temporary files of writes that a killed process never finished
+        (``.model.safetensors.1f2e3d4c.tmp``) and returns them. Only a process that holds the
+        run's lock may call it: another writer's temporary file is not a leftover."""
+        gone = []
+        for entry in self._path.iterdir():
+            if _LEFTOVER.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+                entry.unlink(missing_ok=True)
+                gone.append(entry)
+        return gone
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -488,9 +520,18 @@ def _check_replaceable(path: Path, overwrite: bool) -> None:
         )
 
 
-def _clear_except(path: Path, keep: str) -> None:
+def _is_stub(path: Path) -> bool:
+    """A run whose start failed before its first checkpoint: a config, nothing to resume."""
+    return (
+        (path / RunDir.CONFIG).is_file()
+        and not (path / RunDir.MODEL).exists()
+        and not (path / RunDir.CHECKPOINT / "latest").exists()
+    )
+
+
+def _clear_except(path: Path, keep: tuple[str, ...]) -> None:
     for entry in path.iterdir():
-        if entry.name == keep:
+        if entry.name in keep:
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)

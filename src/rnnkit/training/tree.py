@@ -11,8 +11,8 @@ are tagged, a tag being a one-key object:
 - ``{"__tuple__": [...]}``: a tuple;
 - ``{"__int_keys__": {"0": ...}}``: a dict keyed by ints (the optimizer's state);
 - ``{"__tensor__": "state.0.exp_avg"}``: a tensor, by its name in the companion file;
-- ``{"__namedtuple__": ["module:Class", [...]]}``: a NamedTuple (a recurrent state), one of
-  the registered state types only (:func:`register_state_type`);
+- ``{"__namedtuple__": ["module:Class", [...]]}``: a NamedTuple (a recurrent state), of a
+  state type only (:func:`register_state_type`);
 - ``{"__dict__": {...}}``: a dict whose one key happens to be a tag.
 
 Example:
@@ -25,21 +25,22 @@ Example:
     tensor([1.])
 
 A checkpoint is data: reading one never imports anything. A NamedTuple's name is looked up
-among the state types registered in this process (rnnkit's own recurrent states, and any a
-program registers before it saves or resumes), so a crafted ``progress.json`` naming
-``os:system`` or a module planted beside the run is refused, not imported.
+among the modules already loaded (``sys.modules``, through their namespaces, no attribute
+hooks), and the class found must be a state type: one that says so
+(``__checkpoint_state__ = True``, as rnnkit's recurrent states do) or that a program
+registered with :func:`register_state_type`. A crafted ``progress.json`` naming ``os:system``
+or a module planted beside the run is refused, not imported.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-
-from rnnkit.state import JordanState, LSTMState, RNNState
 
 __all__ = [
     "MalformedError",
@@ -57,29 +58,33 @@ TUPLE, INT_KEYS, TENSOR, DICT = "__tuple__", "__int_keys__", "__tensor__", "__di
 NAMEDTUPLE = "__namedtuple__"
 TAGS = frozenset({TUPLE, INT_KEYS, TENSOR, DICT, NAMEDTUPLE})
 
-# The NamedTuples a checkpoint may hold, by the name it stores ("module:Class").
-_STATE_TYPES: dict[str, type] = {}
+# What marks a NamedTuple class as one a checkpoint may hold.
+STATE_MARK = "__checkpoint_state__"
 
 
 def register_state_type(cls: type) -> type:
     """Allows NamedTuple class ``cls`` in checkpoints (a model's own recurrent state type);
-    usable as a class decorator. rnnkit's state types are registered already.
+    usable as a class decorator. rnnkit's state types are allowed already.
 
     Raises:
         TypeError: ``cls`` is not a NamedTuple class.
     """
-    if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
+    if not _is_namedtuple_class(cls):
         raise TypeError(f"{cls!r} is not a NamedTuple class")
-    _STATE_TYPES[_type_name(cls)] = cls
+    setattr(cls, STATE_MARK, True)
     return cls
+
+
+def _is_state_type(cls: object) -> bool:
+    return _is_namedtuple_class(cls) and vars(cls).get(STATE_MARK) is True
+
+
+def _is_namedtuple_class(cls: object) -> bool:
+    return isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
 def _type_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
-
-
-for _state in (RNNState, LSTMState, JordanState):
-    register_state_type(_state)
 
 
 def tree_map(fn: Callable[[torch.Tensor], Any], tree: Any) -> Any:
@@ -139,7 +144,7 @@ def encode(value: Any, tensors: dict[str, torch.Tensor] | None, key: str = "") -
         return [encode(v, tensors, _join(key, i)) for i, v in enumerate(value)]
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         name = _type_name(type(value))
-        if _STATE_TYPES.get(name) is not type(value):
+        if not _is_state_type(type(value)):
             raise UnstorableError(
                 key,
                 f"a {name} (a NamedTuple that is not a registered state type: "
@@ -291,13 +296,17 @@ def _legacy_unflatten(tensors: Mapping[str, torch.Tensor], spec: Any) -> Any:
 
 
 def _namedtuple_class(path: Any, key: str) -> type:
-    """The registered state type named ``path``; nothing is imported (a checkpoint is data)."""
+    """The state type named ``path`` (``module:Qual.Name``) among the loaded modules; nothing
+    is imported and no attribute hook runs (a checkpoint is data)."""
     if not isinstance(path, str):
         raise MalformedError(key, f"expected a 'module:Class' name, got {path!r}")
-    if path not in _STATE_TYPES:
-        known = ", ".join(sorted(_STATE_TYPES))
-        raise MalformedError(key, f"names {path!r}, which is not a state type ({known})")
-    return _STATE_TYPES[path]
+    module_name, _, qualname = path.partition(":")
+    found: Any = sys.modules.get(module_name)
+    for part in qualname.split(".") if found is not None else ():
+        found = vars(found).get(part) if hasattr(found, "__dict__") else None
+    if not _is_state_type(found):
+        raise MalformedError(key, f"names {path!r}, which is not a state type of a loaded module")
+    return found
 
 
 def _is_int_text(text: str) -> bool:

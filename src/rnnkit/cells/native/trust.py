@@ -18,9 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tempfile
 from pathlib import Path
-
-from rnnkit.atomic import atomic_write_text
 
 __all__ = ["check_directory", "check_library", "digest_path", "record_digest"]
 
@@ -64,7 +63,17 @@ def record_digest(library: Path, target: Path) -> None:
     """Records ``library``'s digest as that of ``target`` (the name it is about to take), and
     takes write permission on both from everyone but this user (whatever the umask)."""
     os.chmod(library, 0o755)
-    os.chmod(atomic_write_text(digest_path(target), _sha256(library) + "\n"), 0o644)
+    # Written beside its final name and renamed, as the library is (cells may not use
+    # rnnkit.atomic; a torn digest file would only mean a rebuild).
+    fd, temp = tempfile.mkstemp(suffix=".sha256", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(_sha256(library) + "\n")
+        os.chmod(temp, 0o644)
+        os.replace(temp, digest_path(target))
+    except BaseException:
+        os.unlink(temp)
+        raise
 
 
 def digest_path(library: Path) -> Path:

@@ -1,12 +1,18 @@
 """Training any job into a run directory: the skeleton every job's ``train`` runs.
 
-1. The config a new run starts from (:meth:`Job.adopt`), checked against the processes.
-2. Rank 0 of a new run reads the data, fits the artifacts, creates the run directory and
-   writes the config and the artifacts; a resumed run, and every other rank of a
-   data-parallel one (``torchrun``), waits for that (a barrier) and reads the artifacts
-   back from the run, so every process has the very same ones (sentencepiece training and
-   vocabulary order need not be reproducible across processes).
-3. The model, from the config and the artifacts; the job's batches and objective.
+1. The config a new run starts from (:meth:`Job.adopt`; the files it names made absolute,
+   :mod:`~rnnkit.tasks.common.paths`), checked against the processes.
+2. Rank 0 of a new run reads the data, fits the artifacts, and sets the run up in a staging
+   directory beside ``out`` (config, artifacts, model, first weights, batches); only when all
+   of that worked is it moved to ``out`` (replacing the old run with ``--overwrite``), so a
+   failed start leaves nothing behind (:mod:`rnnkit.training.staging`). A resumed run, and
+   every other rank of a data-parallel one (``torchrun``), waits for that (a barrier) and
+   reads the artifacts back from the run, so every process has the very same ones
+   (sentencepiece training and vocabulary order need not be reproducible across
+   processes), then builds the model and its batches.
+3. The process that writes the run holds its lock (:mod:`rnnkit.training.runlock`) from
+   the staging directory's first file (or, resuming, before reading the checkpoint) to the
+   end: a second writer gets a one-line error.
 4. :func:`rnnkit.training.fit` (resuming from the last checkpoint when asked).
 5. The task object; :meth:`Job.finish` on the process that writes the run.
 """
@@ -16,13 +22,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from rnnkit.config import ConfigError, to_dict
-from rnnkit.tasks.common.job import Job, Notify
+from rnnkit.tasks.common.job import FitPlan, Job, Notify, Prepared
+from rnnkit.tasks.common.paths import absolute_paths
 from rnnkit.tasks.common.runs import open_run
 from rnnkit.training.distributed import DistributedContext, init_distributed
 from rnnkit.training.loop import FitResult, fit, resolve_device, seed_everything
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
+from rnnkit.training.runlock import RunLock
+from rnnkit.training.staging import StagedRun
 
 __all__ = ["train"]
 
@@ -55,41 +66,62 @@ def train(
     """
     context = init_distributed(resolve_device(config.train.device))
     _check_batch_size(config, context)
-    if resume:
-        open_run(out, job.name)  # a run of another kind is refused before anything is read
-    else:
-        config = job.adopt(config)
-    prepared = run = None
-    if not resume and context.is_main:
-        prepared = job.prepare(config, None)
-        run = RunDir.create(out, config=to_dict(config), overwrite=overwrite)
-        job.save_artifacts(run, prepared.artifacts)
-    context.barrier()
-    if run is None:
-        run = RunDir.open(out)
-        prepared = job.prepare(config, job.read_artifacts(run, config))
-    assert prepared is not None
-    seed_everything(config.train.seed)
-    model = job.build_model(config, prepared.artifacts)
-    fresh = not resume and context.is_main
-    plan = job.plan(config, prepared, model, run, fresh=fresh, notify=notify)
-    result = fit(
-        model,
-        plan.train,
-        plan.valid,
-        config.train,
-        objective=plan.objective,
-        run=run,
-        resume=resume,
-        progress=progress,
-        lr_groups=plan.lr_groups,
-        dist_context=context,
-    )
-    context.close()
-    task = job.task(config, prepared.artifacts, model, run)
-    if context.is_main:
-        job.finish(task, prepared, run)
-    return task, result
+    lock = None
+    try:
+        if resume:
+            open_run(out, job.name)  # a run of another kind is refused before anything is read
+            if context.is_main:
+                lock = RunLock.acquire(out)
+                RunDir(out).remove_leftovers()
+        else:
+            config = job.adopt(absolute_paths(config))
+        if not resume and context.is_main:
+            run, lock, prepared, model, plan = _start(job, config, out, overwrite, notify)
+            context.barrier()
+        else:
+            context.barrier()  # rank 0 has written the run
+            run = RunDir.open(out)
+            prepared = job.prepare(config, job.read_artifacts(run, config))
+            seed_everything(config.train.seed)
+            model = job.build_model(config, prepared.artifacts)
+            plan = job.plan(config, prepared, model, run, fresh=False, notify=notify)
+        result = fit(
+            model,
+            plan.train,
+            plan.valid,
+            config.train,
+            objective=plan.objective,
+            run=run,
+            resume=resume,
+            progress=progress,
+            lr_groups=plan.lr_groups,
+            dist_context=context,
+        )
+        context.close()
+        task = job.task(config, prepared.artifacts, model, run)
+        if context.is_main:
+            job.finish(task, prepared, run)
+        return task, result
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _start(
+    job: Job, config: Any, out: Path | str, overwrite: bool, notify: Notify | None
+) -> tuple[RunDir, RunLock, Prepared, nn.Module, FitPlan]:
+    """A new run set up beside ``out`` (config, artifacts, model, first weights, batches) and
+    moved there once all of it worked (:class:`~rnnkit.training.staging.StagedRun`): a
+    start that fails leaves ``out`` as it was."""
+    prepared = job.prepare(config, None)
+    with StagedRun.begin(out, config=to_dict(config), overwrite=overwrite) as staged:
+        job.save_artifacts(staged.run, prepared.artifacts)
+        seed_everything(config.train.seed)
+        model = job.build_model(config, prepared.artifacts)
+        plan = job.plan(config, prepared, model, staged.run, fresh=True, notify=notify)
+    assert staged.committed is not None
+    run, lock = staged.committed
+    return run, lock, prepared, model, plan
 
 
 def _check_batch_size(config: Any, context: DistributedContext) -> None:

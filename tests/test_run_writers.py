@@ -1,0 +1,159 @@
+"""One writer per run directory, and no start that fails leaves anything behind (issue #26):
+runs are set up in a staging directory and moved into place; the writer holds a lock."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rnnkit.cli import main
+from rnnkit.training.rundir import RunDir, RunDirError
+from rnnkit.training.runlock import RunLock, RunLockedError
+from rnnkit.training.staging import StagedRun
+
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away"]
+SMALL = ["--level", "word", "--hidden-size", "8", "--embedding-size", "8", "--epochs", "1"]
+
+
+@pytest.fixture
+def text(tmp_path) -> Path:
+    path = tmp_path / "text.txt"
+    lines = (" ".join(WORDS[(i * 5 + j) % len(WORDS)] for j in range(12)) for i in range(120))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _train(text: Path, out: Path, *extra: str):
+    args = ["lm", "train", "--data", str(text), *SMALL, "--max-steps", "3", "--out", str(out)]
+    return CliRunner().invoke(main, [*args, *extra])
+
+
+def _contents(directory: Path) -> dict[str, str]:
+    """Every file under ``directory`` (the lock file aside) with a digest of its bytes."""
+    return {
+        str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != ".lock"
+    }
+
+
+@pytest.fixture
+def finished(text, tmp_path) -> Path:
+    run = tmp_path / "runs" / "lm"
+    result = _train(text, run)
+    assert result.exit_code == 0, result.output
+    return run
+
+
+@pytest.mark.parametrize(
+    ("flags", "code", "fragment"),
+    [
+        (["--adaptive-cutoffs", "100,200"], 2, "cutoffs must be below the vocabulary size"),
+        (["--batch-size", "100000"], 1, "too little text for batch_size 100000"),
+    ],
+    ids=["model", "batches"],
+)
+def test_overwrite_keeps_the_old_run_when_the_new_one_cannot_start(
+    finished, text, flags, code, fragment
+):
+    before = _contents(finished)
+    result = _train(text, finished, "--overwrite", *flags)
+    assert result.exit_code == code and fragment in result.output
+    assert _contents(finished) == before
+    assert sorted(p.name for p in finished.parent.iterdir()) == ["lm"]  # no staging left
+
+
+def test_a_failed_start_leaves_nothing_not_even_the_parents_it_made(text, tmp_path):
+    out = tmp_path / "new" / "deeper" / "run"
+    result = _train(text, out, "--adaptive-cutoffs", "100,200")
+    assert result.exit_code == 2
+    assert not (tmp_path / "new").exists()
+    assert _train(text, out).exit_code == 0  # the corrected command just works
+    assert (out / "model.safetensors").is_file()
+
+
+def test_the_stub_an_older_failed_start_left_does_not_block_the_rerun(finished, text):
+    for name in ("model.safetensors", "checkpoint/latest"):
+        (finished / name).unlink()
+    result = _train(text, finished)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_live_run_is_neither_resumed_nor_overwritten(finished, text):
+    before = _contents(finished)
+    with RunLock.acquire(finished):  # as a training process holds it
+        result = _train(text, finished, "--overwrite")
+        assert result.exit_code == 1, result.output
+        assert f"another process (pid {os.getpid()}) is writing this run" in result.output
+        args = ["lm", "train", "--resume", str(finished), "--epochs", "2"]
+        resumed = CliRunner().invoke(main, args)
+        assert resumed.exit_code == 1 and "is writing this run" in resumed.output
+        assert resumed.output.count("\n") == 1
+    assert _contents(finished) == before
+    assert CliRunner().invoke(main, args).exit_code == 0  # once it is free
+
+
+def test_two_new_runs_racing_for_one_directory(tmp_path):
+    out = tmp_path / "run"
+    first = StagedRun.begin(out, config={"n": 1})
+    second = StagedRun.begin(out, config={"n": 2})
+    with first:
+        pass
+    with pytest.raises(RunDirError, match="another process created a run directory here"), second:
+        pass
+    assert RunDir.open(out).read_config() == {"n": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    first.committed[1].release()
+
+
+def test_the_lock_goes_with_a_killed_process(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom rnnkit.training.runlock import RunLock\n"
+            f"RunLock.acquire({str(tmp_path)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=f"pid {holder.pid}"):
+            RunLock.acquire(tmp_path)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    RunLock.acquire(tmp_path).release()
+
+
+def test_resume_removes_what_a_killed_write_left(finished):
+    leftover = finished / ".model.safetensors.0badf00d.tmp"
+    leftover.write_bytes(b"half a file")
+    args = ["lm", "train", "--resume", str(finished), "--epochs", "2"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert not leftover.exists()
+
+
+def test_a_run_keeps_absolute_paths_and_resumes_from_anywhere(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(text.parent)
+    typed = ["lm", "train", "--data", "text.txt", *SMALL, "--max-steps", "3", "--out", "runs/rel"]
+    assert CliRunner().invoke(main, typed).exit_code == 0
+    run = text.parent / "runs" / "rel"
+    assert RunDir.open(run).read_config()["data"]["data"] == str(text)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    args = ["lm", "train", "--resume", str(run), "--epochs", "2"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    text.rename(tmp_path / "moved.txt")
+    moved = CliRunner().invoke(main, ["lm", "train", "--resume", str(run), "--epochs", "3"])
+    assert moved.exit_code == 1 and str(text) in moved.output, moved.output
+    assert moved.output.count("\n") == 1
