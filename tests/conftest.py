@@ -35,3 +35,24 @@ def isolated_data_env(tmp_path, monkeypatch) -> None:
     for name in ("RNNKIT_DATA", "RNNKIT_OFFLINE", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_run(tmp_path_factory) -> Path:
+    """A finished word language model of a few steps, with one checkpoint (read-only: copy it
+    before changing anything)."""
+    from click.testing import CliRunner
+
+    from rnnkit.cli import main
+
+    root = tmp_path_factory.mktemp("tiny-lm")
+    words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away"]
+    lines = (" ".join(words[(i * 7 + j) % len(words)] for j in range(12)) for i in range(120))
+    text = root / "text.txt"
+    text.write_text("\n".join(lines) + "\n")
+    run = root / "run"
+    args = ["lm", "train", "--data", str(text), "--level", "word", "--hidden-size", "8"]
+    args += ["--embedding-size", "8", "--epochs", "1", "--max-steps", "3", "--out", str(run)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return run

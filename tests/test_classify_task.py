@@ -16,6 +16,7 @@ import rnnkit
 from review_cases import FILLER, review_files, small_config, write_csv
 from rnnkit.cli import main
 from rnnkit.config import ConfigError, StackConfig
+from rnnkit.data import DataError
 from rnnkit.data.embeddings import save_vectors
 from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import cache_key, tokenize_many
@@ -69,7 +70,7 @@ def test_the_run_directory_holds_config_vocab_labels_and_metrics(trained):
 
 def test_an_unknown_label_in_evaluation_is_named(trained, tmp_path):
     path = write_csv(tmp_path / "odd.csv", [("fine", "pos"), ("meh", "neutral")])
-    with pytest.raises(ConfigError, match=r"odd.csv: labels \['neutral'\] were not in"):
+    with pytest.raises(DataError, match=r"odd.csv: field 'label': labels \['neutral'\] were not"):
         trained.evaluate(trained.load_examples(path))
 
 
@@ -78,8 +79,9 @@ def test_one_class_only_is_a_clear_error(tmp_path):
     config = clf.ClassifyConfig(
         data=ClassifyDataConfig(data=str(path), text_col="review", label_col="sentiment")
     )
-    with pytest.raises(ConfigError, match="every example has label 'pos'"):
+    with pytest.raises(DataError, match="field 'label': every example has label 'pos'"):
         clf.train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_pretrained_vectors_fill_the_embedding(files, tmp_path):

@@ -56,7 +56,7 @@ def finished(text, tmp_path) -> Path:
     ("flags", "code", "fragment"),
     [
         (["--adaptive-cutoffs", "100,200"], 2, "cutoffs must be below the vocabulary size"),
-        (["--batch-size", "100000"], 1, "too little text for batch_size 100000"),
+        (["--batch-size", "100000"], 1, "too little training text for batch_size 100000"),
     ],
     ids=["model", "batches"],
 )
@@ -157,3 +157,30 @@ def test_a_run_keeps_absolute_paths_and_resumes_from_anywhere(text, tmp_path, mo
     moved = CliRunner().invoke(main, ["lm", "train", "--resume", str(run), "--epochs", "3"])
     assert moved.exit_code == 1 and str(text) in moved.output, moved.output
     assert moved.output.count("\n") == 1
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs (root, where the platform allows mounting; skipped elsewhere)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("filler", [0, 160], ids=["weights", "early"])
+def test_a_full_disk_is_one_line_naming_the_file(small_disk, text, filler):
+    (small_disk / "filler").write_bytes(b"\0" * filler * 1024)
+    out = small_disk / "run"
+    args = ["lm", "train", "--data", str(text), "--level", "word", "--hidden-size", "64"]
+    args += ["--embedding-size", "64", "--epochs", "1", "--max-steps", "2", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith(f"error: {small_disk}") and last.endswith("No space left on device")
+    assert result.output.count("error:") == 1

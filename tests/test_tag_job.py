@@ -406,3 +406,21 @@ def test_a_dataset_brings_its_own_splits():
         TagDataConfig(dataset="conll2003", valid="dev.conll")
     with pytest.raises(ConfigError, match="dataset 'conll2003' holds text"):
         TagDataConfig(dataset="conll2003", inputs="numeric")
+
+
+def test_words_seen_once_are_read_as_unk_at_the_given_rate():
+    from rnnkit.tasks.tag.batches import replace_singletons, singletons
+
+    encoded = tdata.Encoded([[2, 3, 3, 5], [4, 2, 6]], None, None, None)
+    once = singletons(encoded, 8)
+    assert once.tolist() == [False, False, False, False, True, True, True, False]
+    many = tdata.Encoded([[4, 5, 6, 2, 3]] * 2000, None, None, None)
+    replaced = replace_singletons(many, once, 1, 0.5, seed=7)
+    ids = np.array(replaced.inputs)
+    assert (ids[:, 3:] == [2, 3]).all()  # words seen more than once are never replaced
+    share = (ids[:, :3] == 1).mean()
+    assert 0.47 < share < 0.53
+    again = replace_singletons(many, once, 1, 0.5, seed=7)
+    assert again.inputs == replaced.inputs  # a pure function of the seed: resumes see the same
+    with pytest.raises(ConfigError, match="unk_replace: expected a probability in"):
+        tag.TagConfig(data=tag.TagDataConfig(dataset="conll2003", unk_replace=1.0))

@@ -10,26 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from rnnkit.cli import main
 
-WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away"]
 
-
-@pytest.fixture(scope="module")
-def lm_run(tmp_path_factory) -> Path:
-    """A finished one-epoch word language model with one checkpoint."""
-    root = tmp_path_factory.mktemp("untrusted")
-    text = root / "text.txt"
-    lines = (" ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(12)) for i in range(120))
-    text.write_text("\n".join(lines) + "\n")
-    run = root / "run"
-    args = ["lm", "train", "--data", str(text), "--level", "word", "--hidden-size", "8"]
-    args += ["--embedding-size", "8", "--epochs", "1", "--max-steps", "3", "--out", str(run)]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    return run
+@pytest.fixture
+def lm_run(tiny_lm_run) -> Path:
+    return tiny_lm_run
 
 
 def _progress_file(run: Path) -> Path:
@@ -93,3 +82,98 @@ def test_a_malformed_trainer_state_is_one_line_naming_the_file(lm_run, tmp_path,
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"error: {_progress_file(run)}: malformed trainer state")
     assert fragment in result.output and result.output.count("\n") == 1
+
+
+def _copy(lm_run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(lm_run, run)
+    return run
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize("name", ["vocab.json", "config.json", "model.safetensors"])
+@pytest.mark.parametrize("kind", ["device", "fifo", "huge"])
+def test_a_run_file_that_is_no_ordinary_file_is_refused_unread(lm_run, tmp_path, name, kind):
+    run = _copy(lm_run, tmp_path)
+    target = run / name
+    target.unlink()
+    if kind == "device":
+        target.symlink_to("/dev/zero")  # read whole, it would fill the memory
+    elif kind == "fifo":
+        os.mkfifo(target)  # opened, it would block until someone writes
+    else:
+        with open(target, "wb") as sparse:  # 2 GiB that take no disk space
+            sparse.truncate(2 << 30)
+    result = CliRunner().invoke(main, ["lm", "eval", str(run)])
+    assert result.exit_code == 1, result.output
+    expected = {
+        "device": "not a regular file",
+        "fifo": "not a regular file",
+        "huge": "larger than a run file may be" if name != "model.safetensors" else "safetensors",
+    }[kind]
+    assert result.output.startswith(f"error: {target}") and expected in result.output
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_or_a_pipe_as_data_is_named_as_such(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    for data in ("/dev/zero", str(fifo)):
+        result = CliRunner().invoke(
+            main, ["lm", "train", "--data", data, "--out", str(tmp_path / "r")]
+        )
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            f"error: {data}: not a regular file (a device, a pipe or a socket), expected a file\n"
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda g: g.update(lr="fast"), "param_groups.0.lr: expected a value like"),
+        (lambda g: g.update(betas=[0.9]), "param_groups.0.betas: expected a value like"),
+        (lambda g: g.pop("lr"), "param_groups.0: missing 'lr'"),
+    ],
+    ids=["lr a word", "one beta", "no lr"],
+)
+def test_malformed_optimizer_values_are_one_line_naming_the_file(
+    lm_run, tmp_path, change, fragment
+):
+    run = _copy(lm_run, tmp_path)
+    path = _progress_file(run).with_name("optimizer.json")
+    record = json.loads(path.read_text())
+    change(record["state_dict"]["param_groups"][0])
+    path.write_text(json.dumps(record))
+    result = CliRunner().invoke(main, ["lm", "train", "--resume", str(run), "--epochs", "2"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: {path}: {fragment}"), result.output
+    assert result.output.count("\n") == 1
+
+
+def test_nan_weights_are_refused_not_answered(lm_run, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    run = _copy(lm_run, tmp_path)
+    weights = load_file(run / "model.safetensors")
+    first = sorted(weights)[0]
+    weights[first] = torch.full_like(weights[first], float("nan"))
+    save_file(weights, run / "model.safetensors", metadata={"format": "pt"})
+    result = CliRunner().invoke(main, ["lm", "score", str(run), "the cat"])
+    assert result.exit_code == 1, result.output
+    message = f"error: {run / 'model.safetensors'}: parameter(s) '{first}' hold NaN"
+    assert result.output.startswith(message) and "diverged" in result.output
+
+
+def test_a_vocabulary_that_does_not_fit_the_weights_is_named(lm_run, tmp_path):
+    run = _copy(lm_run, tmp_path)
+    vocab = json.loads((run / "vocab.json").read_text())
+    vocab["tokens"].pop()  # one word short: the embedding's shape no longer fits
+    (run / "vocab.json").write_text(json.dumps(vocab))
+    result = CliRunner().invoke(main, ["lm", "score", str(run), "the cat"])
+    assert result.exit_code == 1, result.output
+    assert "expected shape" in result.output and "config.json, vocab.json" in result.output
+    assert result.output.count("\n") == 1

@@ -46,6 +46,7 @@ __all__ = [
     "atomic_write_lines",
     "atomic_write_text",
     "move_directory_into_place",
+    "named",
     "replace_atomically",
 ]
 
@@ -237,12 +238,27 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], Non
             os.chmod(temp, mode)
         _fsync_file(temp)
         os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        renamed = named(exc, path)
+        if renamed is exc:
+            raise
+        raise renamed from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
     _fsync_directory(path.parent)
     return path
+
+
+def named(error: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``error`` itself when it names a file, else the same error naming ``path`` (a write to
+    an open file that fails, for a full disk say, names none)."""
+    if error.filename is not None:
+        return error
+    return type(error)(error.errno, error.strerror or str(error), os.fspath(path))
 
 
 def _create_empty_file(path: Path) -> None:

@@ -2,12 +2,14 @@
 
 Errors a user's input causes (:class:`rnnkit.config.RnnkitError` and its subclasses) print
 one line, ``error: <message>``, and exit with the error's code (1 data/files, 2 usage and
-config); ``--debug`` shows the traceback instead. Anything else is a bug and keeps its
-traceback.
+config); so do the machine's refusals (``OSError``: a full disk, a read-only or missing
+directory, no permission), as ``error: <file>: <reason>`` and exit 1. ``--debug`` shows the
+traceback instead. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import errno
 from importlib import import_module
 from typing import Any
 
@@ -46,6 +48,32 @@ class RnnkitGroup(click.Group):
                 raise
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
+        except OSError as err:
+            # The machine said no (a full disk, a read-only or missing directory, no
+            # permission): the user's to fix, named in one line, never a bug's traceback.
+            if err.errno not in _ENVIRONMENT or ctx.find_root().params.get("debug"):
+                raise
+            where = f"{err.filename}: " if err.filename else ""
+            click.echo(f"error: {where}{err.strerror or err}", err=True)
+            ctx.exit(1)
+
+
+_ENVIRONMENT = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EEXIST,
+        errno.ENAMETOOLONG,
+        errno.EMFILE,
+        errno.EIO,
+    }
+)
 
 
 @click.group(

@@ -22,6 +22,12 @@ def lm() -> None:
 lm.add_command(train_command(lm_task.JOB))
 
 
+def _not_nan(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if value != value:
+        raise click.BadParameter("expected a number, got nan")
+    return value
+
+
 @lm.command("eval")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option(
@@ -130,7 +136,11 @@ def next_command(run: Path, prefix: str, top: int, device: str, as_json: bool) -
     help="Tokens to generate (characters, words or subword pieces).",
 )
 @click.option(
-    "--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
+    "--temperature",
+    type=click.FloatRange(min=0, min_open=True, max=100),
+    callback=_not_nan,  # FloatRange lets NaN through; NaN or inf would sample nothing
+    default=1.0,
+    show_default=True,
 )
 @click.option("--top-k", type=click.IntRange(min=1))
 @click.option("--top-p", type=click.FloatRange(0, 1, min_open=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import TypeVar
 
@@ -68,6 +69,8 @@ def validate_positive(name: str, value: float) -> float:
     # `not value > 0` (rather than `value <= 0`) also rejects NaN.
     if not is_number or not value > 0:
         raise ConfigError(f"expected a positive number, got {got(value)}", key=name)
+    if value == math.inf:  # a rate, a size or a count of inf only fails later, obscurely
+        raise ConfigError(f"expected a finite positive number, got {got(value)}", key=name)
     return value
 
 

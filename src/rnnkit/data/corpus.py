@@ -336,7 +336,9 @@ def _split_words(valid_fraction: float, split_at_line: bool) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
+def batchify(
+    ids: torch.Tensor, batch_size: int, *, field: str = "batch_size", what: str = "text"
+) -> torch.Tensor:
     """Cuts a token stream into ``batch_size`` contiguous rows (a view; the remainder dropped).
 
     Row ``b`` is ``ids[b * L:(b + 1) * L]`` with ``L = N // batch_size``, so a state carried
@@ -349,6 +351,8 @@ def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     Args:
         ids: The encoded corpus.
         batch_size: The number of rows B.
+        field, what: The setting ``batch_size`` came from and what ``ids`` are, for the
+            error message (``eval_batch_size``, ``validation text``).
 
     Returns:
         The batched stream, a view of ``ids``.
@@ -367,9 +371,9 @@ def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     n = ids.numel()
     if n < 2 * batch_size:
         raise DataError(
-            f"too little text for batch_size {batch_size}: {n} tokens, expected "
+            f"too little {what} for {field} {batch_size}: {n} tokens, expected "
             f"at least {2 * batch_size} (2 per row)",
-            field="batch_size",
+            field=field,
         )
     length = n // batch_size
     return ids[: batch_size * length].view(batch_size, length)  # (B, L)

@@ -20,6 +20,7 @@ import gzip
 import io
 import json
 import os
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -61,12 +62,21 @@ class Sentence(NamedTuple):
 
 def _check_file(path: PathLike, what: str = "a file") -> Path:
     """``path`` as a Path, or a DataError if it is not an existing regular file (``what``
-    names the kind of file expected in the message)."""
+    names the kind of file expected in the message). Links are followed."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataError("no such file", file=path) from None
+    except OSError as err:
+        raise DataError(f"cannot read: {err.strerror or err}", file=path) from None
+    if stat.S_ISDIR(mode):
         raise DataError(f"is a directory, expected {what}", file=path)
-    if not path.is_file():
-        raise DataError("no such file", file=path)
+    if not stat.S_ISREG(mode):
+        # A device (/dev/zero) never ends and a pipe blocks until someone writes to it.
+        raise DataError(
+            f"not a regular file (a device, a pipe or a socket), expected {what}", file=path
+        )
     return path
 
 

@@ -63,6 +63,7 @@ from torch import nn
 
 from rnnkit.atomic import atomic_directory, atomic_write_json, atomic_write_text
 from rnnkit.training import tree
+from rnnkit.training.files import read_run_file
 from rnnkit.training.weights import (
     CheckpointError,
     atomic_save_safetensors,
@@ -436,10 +437,7 @@ def _latest_generation(directory: Path) -> Path:
         # A crash between the first generation's rename and writing `latest`; generations
         # only ever appear complete, so the newest one is good.
         return generations[-1][1]
-    try:
-        name = latest.read_bytes().decode("utf-8", errors="replace").strip()
-    except OSError as exc:
-        raise CheckpointError(f"cannot be read ({exc.strerror})", path=latest) from None
+    name = read_run_file(latest, CheckpointError, limit=1024).decode("utf-8", "replace").strip()
     if not _GENERATION.fullmatch(name):
         raise CheckpointError(
             f"expected a generation name such as 'step-00000100', got {name[:80]!r}", path=latest
@@ -460,10 +458,8 @@ def _require_files(generation: Path) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise CheckpointError("missing file", path=path)
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
+        return json.loads(read_run_file(path, CheckpointError).decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise CheckpointError(
             f"not UTF-8 text (byte {exc.start}); the file is corrupted", path=path
@@ -551,6 +547,34 @@ def _check_param_groups(path: Path, state: Any, optimizer: torch.optim.Optimizer
             "(a different model or optimizer setup)",
             path=path,
         )
+    groups = zip(state["param_groups"], optimizer.param_groups, strict=True)  # same count
+    for index, (group, own) in enumerate(groups):
+        if "lr" not in group:
+            raise CheckpointError(f"param_groups.{index}: missing 'lr'", path=path)
+        for key in own.keys() & group.keys() - {"params"}:
+            if not _same_kind(group[key], own[key]):
+                raise CheckpointError(
+                    f"param_groups.{index}.{key}: expected a value like {own[key]!r}, "
+                    f"got {group[key]!r}",
+                    path=path,
+                )
+
+
+def _same_kind(saved: Any, ours: Any) -> bool:
+    """Whether a hyperparameter read from a file has the kind of value the optimizer holds
+    (a number for a number, a pair for a pair, ...): torch checks none of them on loading,
+    and a wrong one fails steps later, deep inside the update."""
+    if isinstance(ours, bool) or ours is None or isinstance(ours, str):
+        return ours is None or type(saved) is type(ours)
+    if isinstance(ours, int | float):
+        return isinstance(saved, int | float) and not isinstance(saved, bool) and saved == saved
+    if isinstance(ours, list | tuple):
+        return (
+            isinstance(saved, list | tuple)
+            and len(saved) == len(ours)
+            and all(_same_kind(a, b) for a, b in zip(saved, ours, strict=True))
+        )
+    return True  # tensors and anything newer: torch's own checks
 
 
 def _read_scheduler_state(path: Path, scheduler: object | None) -> dict[str, Any] | None:

@@ -140,6 +140,8 @@ class TrainConfig:
         for name in ("momentum", "weight_decay", "min_lr", "warmup_steps", "plateau_patience"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"expected >= 0, got {getattr(self, name)!r}", key=name)
+        if not 0 <= self.seed < 2**32:  # what NumPy's generator accepts, and torch's
+            raise ConfigError(f"expected an int in [0, 2**32), got {self.seed!r}", key="seed")
         validate_fraction("momentum", self.momentum)
         for i, beta in enumerate(self.betas):
             validate_fraction(f"betas[{i}]", beta)

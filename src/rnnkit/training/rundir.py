@@ -39,8 +39,9 @@ from typing import Any
 
 from torch import nn
 
-from rnnkit.atomic import atomic_write_bytes, atomic_write_json
+from rnnkit.atomic import atomic_write_bytes, atomic_write_json, named
 from rnnkit.config import RnnkitError
+from rnnkit.training.files import read_run_file
 from rnnkit.training.runlock import LOCK_NAME
 from rnnkit.training.weights import load_model_weights, save_model_weights
 
@@ -187,7 +188,7 @@ class RunDir:
             raise RunDirError("no such run directory", path=path)
         if not path.is_dir():
             raise RunDirError("not a directory (a run directory was expected)", path=path)
-        if not (path / cls.CONFIG).is_file():
+        if not os.path.lexists(path / cls.CONFIG):  # what it is, reading it will say
             raise RunDirError(f"not a run directory: {cls.CONFIG} is missing", path=path)
         return cls(path)
 
@@ -314,13 +315,9 @@ class RunDir:
         """Reads a binary task extra written by :meth:`write_binary_extra`.
 
         Raises:
-            RunDirError: The file is missing.
+            RunDirError: The file is missing, not a regular file, or too large.
         """
-        path = self._binary_extra_path(filename)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise RunDirError("missing file", path=path) from None
+        return read_run_file(self._binary_extra_path(filename), RunDirError)
 
     def _binary_extra_path(self, filename: str) -> Path:
         own = {self.CONFIG, self.MODEL, self.METRICS, self.PLOT}
@@ -392,10 +389,13 @@ class RunDir:
             raise TypeError(f"record: not JSON-able ({exc})") from None
         if not self._metrics_tail_ok:
             self._repair_metrics_tail()
-        with open(self.metrics_path, "ab") as file:
-            file.write((line + "\n").encode("utf-8"))  # one write: a crash tears only this line
-            file.flush()
-            os.fsync(file.fileno())
+        try:
+            with open(self.metrics_path, "ab") as file:
+                file.write((line + "\n").encode("utf-8"))  # one write: a crash tears only it
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as exc:  # a full disk: say which file
+            raise named(exc, self.metrics_path) from None
         self._metrics_tail_ok = True
 
     def read_metrics(self) -> list[dict[str, Any]]:
@@ -541,9 +541,7 @@ def _clear_except(path: Path, keep: tuple[str, ...]) -> None:
 
 def _read_json(path: Path) -> Any:
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise RunDirError("missing file", path=path) from None
+        text = read_run_file(path, RunDirError).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RunDirError(f"not UTF-8 text (byte {exc.start})", path=path) from None
     try:

@@ -4,7 +4,9 @@ tensor files, written atomically and read with checks (no pickles: loading never
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from torch import nn
 
 from rnnkit.atomic import replace_atomically
 from rnnkit.config import RnnkitError
+from rnnkit.training.files import check_run_file
 
 __all__ = [
     "CheckpointError",
@@ -149,7 +152,12 @@ def atomic_save_safetensors(
     meta = _string_metadata(metadata)
 
     def write(temp: Path) -> None:
-        safetensors.torch.save_file(prepared, temp, metadata=meta)
+        try:
+            safetensors.torch.save_file(prepared, temp, metadata=meta)
+        except safetensors.SafetensorError as exc:  # its I/O errors, as OSError says them
+            code = re.search(r"(?:os error |code: )(\d+)", str(exc))
+            number = int(code.group(1)) if code else errno.EIO
+            raise OSError(number, os.strerror(number), os.fspath(path)) from exc
 
     return replace_atomically(Path(path), write)
 
@@ -189,8 +197,7 @@ def _string_metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | Non
 
 
 def read_safetensors(path: Path, device: str) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise CheckpointError("missing file", path=path)
+    check_run_file(path, CheckpointError)
     try:
         return safetensors.torch.load_file(path, device=device)
     # safetensors reports a bad header as SafetensorError, a bad device as a Rust panic or
@@ -243,6 +250,7 @@ def read_model_state(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
     groups = _alias_groups(expected)
     _checklisted(path, found, expected, groups)
     _check_shapes(path, found, expected)
+    _check_no_nan(path, found)
     full: dict[str, torch.Tensor] = {}
     for group in groups:
         present = [name for name in group if name in found]
@@ -255,6 +263,17 @@ def read_model_state(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
                 )
         full.update(dict.fromkeys(group, found[present[0]]))
     return full
+
+
+def _check_no_nan(path: Path, found: Mapping[str, torch.Tensor]) -> None:
+    """No model answers anything but NaN from NaN weights (a diverged run or a damaged
+    file); ``inf`` may be meant (a mask), NaN never is."""
+    bad = [name for name, t in found.items() if t.is_floating_point() and bool(t.isnan().any())]
+    if bad:
+        raise CheckpointError(
+            f"parameter(s) {listed(bad)} hold NaN: the run diverged or the file is damaged",
+            path=path,
+        )
 
 
 def _checklisted(

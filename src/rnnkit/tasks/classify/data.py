@@ -23,7 +23,7 @@ from rnnkit.config import (
     validate_fraction,
     validate_positive,
 )
-from rnnkit.data import Vocabulary
+from rnnkit.data import DataError, Vocabulary
 from rnnkit.data.batching import TRUNCATIONS, Truncation, truncate
 from rnnkit.data.examples import read_numeric_examples, read_text_examples
 from rnnkit.data.registry import locate
@@ -221,10 +221,11 @@ def encode_labels(labels: Sequence[str], classes: Sequence[str], source: str) ->
     index = {name: i for i, name in enumerate(classes)}
     unknown = sorted(set(labels) - set(index))
     if unknown:
-        raise ConfigError(
-            f"{source}: labels {unknown[:5]} were not in the training data (classes: "
+        raise DataError(
+            f"labels {unknown[:5]} were not in the training data (classes: "
             f"{', '.join(classes)})",
-            key="label",
+            file=source,
+            field="label",
         )
     return [index[label] for label in labels]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rnnkit.config import ConfigError
-from rnnkit.data import Vocabulary
+from rnnkit.data import DataError, Vocabulary
 from rnnkit.data.batching import LabelledBatch
 from rnnkit.data.embeddings import CoverageReport
 from rnnkit.data.token_cache import tokenize_many
@@ -84,10 +84,10 @@ class Classification(Job):
         assert train_ex.labels is not None and valid_ex.labels is not None
         classes = cdata.label_order(train_ex.labels) if artifacts is None else artifacts.classes
         if len(classes) < 2:
-            raise ConfigError(
-                f"{train_ex.source}: every example has label {classes[0]!r}; a classifier "
-                "needs at least two classes",
-                key="label",
+            raise DataError(  # the data's problem (exit 1), not the options'
+                f"every example has label {classes[0]!r}; a classifier needs at least two classes",
+                file=train_ex.source,
+                field="label",
             )
         if config.data.inputs == "text":
             tokens = tokenize_many(train_ex.inputs, config.text)

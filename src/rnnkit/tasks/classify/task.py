@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from rnnkit.config import ConfigError
-from rnnkit.data import Vocabulary
+from rnnkit.data import DataError, Vocabulary
 from rnnkit.data.batching import batch_indices
 from rnnkit.data.scaler import Scaler, as_steps
 from rnnkit.models.classifier import SequenceClassifier
@@ -149,11 +149,11 @@ def label_ids(examples: Examples, classes: Sequence[str]) -> list[int]:
     """The class ids of labelled ``examples``.
 
     Raises:
-        ConfigError: No labelled examples.
-        DataError: A label is not one of ``classes`` (named with its line).
+        DataError: No labelled examples, or a label is not one of ``classes`` (named with its
+            line).
     """
     if examples.labels is None or not examples.inputs:
-        raise ConfigError(f"{examples.source}: no labelled examples to evaluate", key="data")
+        raise DataError("no labelled examples to evaluate", file=examples.source)
     return cdata.encode_labels(examples.labels, list(classes), examples.source)
 
 

@@ -13,12 +13,15 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from rnnkit.config import ConfigError, StackConfig, from_dict
 from rnnkit.tasks.common.job import Job
 from rnnkit.tasks.common.registry import job_named
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.loop import resolve_device
 from rnnkit.training.rundir import RunDir, RunDirError
+from rnnkit.training.weights import CheckpointError
 
 __all__ = ["WrongKindError", "load", "open_run", "read_config", "upgrade_config"]
 
@@ -88,9 +91,27 @@ def load(path: str | Path, device: str = "cpu", *, kind: str | None = None) -> A
     config = read_config(job, run)
     artifacts = job.read_artifacts(run, config)
     model = job.build_model(config, artifacts)
-    run.load_model(model)
+    _load_weights(run, model)
     model.to(where)
     return job.task(config, artifacts, model, run)
+
+
+def _load_weights(run: RunDir, model: nn.Module) -> None:
+    """The run's weights into ``model``; a shape that does not fit also names the files the
+    model's sizes came from (a vocabulary one word short shows as an embedding's shape)."""
+    try:
+        run.load_model(model)
+    except CheckpointError as err:
+        if "expected shape" not in err.problem:
+            raise
+        sources = sorted(
+            p.name for p in run.path.iterdir() if p.suffix in (".json", ".model") and p.is_file()
+        )
+        raise CheckpointError(
+            f"{err.problem}; the model's sizes come from {', '.join(sources)}: one of them does "
+            "not belong with these weights",
+            path=err.path,
+        ) from None
 
 
 def upgrade_config(cls: type, raw: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +118,26 @@ def _start(
     with StagedRun.begin(out, config=to_dict(config), overwrite=overwrite) as staged:
         job.save_artifacts(staged.run, prepared.artifacts)
         seed_everything(config.train.seed)
-        model = job.build_model(config, prepared.artifacts)
+        model = _build(job, config, prepared)
         plan = job.plan(config, prepared, model, staged.run, fresh=True, notify=notify)
     assert staged.committed is not None
     run, lock = staged.committed
     return run, lock, prepared, model, plan
+
+
+def _build(job: Job, config: Any, prepared: Prepared) -> nn.Module:
+    """The new run's model, or a one-line error when its sizes do not fit in memory."""
+    try:
+        return job.build_model(config, prepared.artifacts)
+    except (MemoryError, RuntimeError) as exc:
+        # torch's CPU allocator says "can't allocate memory: you tried to allocate N bytes".
+        if not isinstance(exc, MemoryError) and "allocate" not in str(exc):
+            raise
+        tried = re.search(r"allocate (\d+) bytes", str(exc))
+        size = f" ({int(tried.group(1)) / 2**30:,.1f} GiB for one tensor)" if tried else ""
+        raise ConfigError(
+            f"the model does not fit in memory{size}; choose smaller sizes", key="model"
+        ) from None
 
 
 def _check_batch_size(config: Any, context: DistributedContext) -> None:

@@ -73,13 +73,15 @@ class LanguageModeling(Job):
         data, encoding, corpus = config.data, prepared.artifacts, prepared.data
         k1, k2 = config.train.k1, config.train.k2
 
-        def stream(text: str, rows: int) -> torch.Tensor:
+        def stream(text: str, field: str, what: str) -> torch.Tensor:
             tokens = text_tokens(text, data.level, encoding.tokenizer, reverse=data.reverse)
-            return batchify(torch.tensor(encoding.vocab.encode(tokens)), rows)
+            ids = torch.tensor(encoding.vocab.encode(tokens))
+            return batchify(ids, getattr(data, field), field=field, what=what)
 
+        valid = "validation text" if data.valid or data.dataset else _held_out(data)
         return FitPlan(
-            stream_batches(stream(corpus.train, data.batch_size), k1, k2),
-            stream_batches(stream(corpus.valid, data.eval_batch_size), k2, k2),
+            stream_batches(stream(corpus.train, "batch_size", "training text"), k1, k2),
+            stream_batches(stream(corpus.valid, "eval_batch_size", valid), k2, k2),
             LMObjective(),
         )
 
@@ -189,3 +191,7 @@ def _build_encoding(data: LMDataConfig, text: str) -> TextEncoding:
         eos=EOS if data.level == "word" else None,
     )
     return TextEncoding(vocab)
+
+
+def _held_out(data: Any) -> str:
+    return f"validation text (the last {data.valid_fraction:.0%} of --data)"

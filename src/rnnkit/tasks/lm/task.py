@@ -118,7 +118,12 @@ class LanguageModelTask:
         return metrics
 
     def score(self, texts: Sequence[str]) -> list[ScoredText]:
-        """Each text's probability, best first (the material's "pear salad" vs "pair salad")."""
+        """Each text's probability, best first (the material's "pear salad" vs "pair salad").
+
+        Raises:
+            ConfigError: A text has no tokens (empty or blank).
+        """
+        _check_scorable(texts)
         return sorted((self._scored(text) for text in texts), key=lambda r: -r.logprob)
 
     @torch.no_grad()
@@ -262,6 +267,7 @@ class LanguageModelTask:
         texts = _strings(inputs)
         if mode == "score":
             _check_options(mode, options, ())
+            _check_scorable(texts)
             return [self._scored(text)._asdict() for text in texts]
         if mode == "next":
             _check_options(mode, options, ("top",))
@@ -310,3 +316,11 @@ def _check_options(mode: str, options: dict[str, Any], allowed: Sequence[str]) -
         raise ConfigError(
             f"mode {mode!r} takes the options {takes}; got {', '.join(unknown)}", key="options"
         )
+
+
+def _check_scorable(texts: Sequence[str]) -> None:
+    """A text to score must have a token (an empty or blank one has no probability)."""
+    for number, text in enumerate(texts, 1):
+        if not isinstance(text, str) or not text.strip():
+            shown = "empty" if text == "" else f"blank ({text!r})"
+            raise ConfigError(f"text {number} is {shown}: nothing to score", key="texts")

@@ -11,7 +11,7 @@ import torch
 from rnnkit.data.batching import batch_indices
 from rnnkit.tasks.tag.data import Encoded
 
-__all__ = ["TagBatch", "collate", "make_batches"]
+__all__ = ["TagBatch", "collate", "make_batches", "replace_singletons", "singletons"]
 
 
 class TagBatch(NamedTuple):
@@ -45,6 +45,30 @@ def make_batches(
         [len(x) for x in encoded.inputs], batch_size, bucket=bucket, shuffle=shuffle, seed=seed
     )
     return [collate(encoded, group, pad_id) for group in groups]
+
+
+def singletons(encoded: Encoded, vocab_size: int) -> np.ndarray:
+    """Which word ids occur exactly once in ``encoded`` (the training sentences): (V,) bool."""
+    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in encoded.inputs] or [[]])
+    return np.bincount(ids.astype(np.int64), minlength=vocab_size) == 1
+
+
+def replace_singletons(
+    encoded: Encoded, once: np.ndarray, unk_id: int, probability: float, seed: int
+) -> Encoded:
+    """``encoded`` with each occurrence of a word seen once in training (``once``, from
+    :func:`singletons`) replaced by ``unk_id`` with ``probability`` (Lample et al. 2016),
+    drawn from ``seed``. Without it ``<unk>`` never occurs in training, and every word a
+    test sentence brings that training lacked meets an untrained vector; with it, the
+    ``<unk>`` vector is learned and the model learns to read rare words from their
+    characters and casing."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for words in encoded.inputs:
+        ids = np.asarray(words, dtype=np.int64)
+        drop = once[ids] & (rng.random(len(ids)) < probability)
+        inputs.append(np.where(drop, unk_id, ids).tolist() if drop.any() else words)
+    return encoded._replace(inputs=inputs)
 
 
 def collate(encoded: Encoded, group: Sequence[int], pad_id: int) -> TagBatch:

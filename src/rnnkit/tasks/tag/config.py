@@ -48,6 +48,9 @@ class TagDataConfig:
             feature and the characters). Set it with lower-cased vectors such as GloVe 6B.
         digits: ``zero`` looks every digit up as 0 (1996 and 1997 share a vector); ``keep``.
         min_freq: Training words seen fewer times have no vector of their own (``<unk>``).
+        unk_replace: Probability that a word seen once in training is read as ``<unk>``,
+            drawn anew each epoch (Lample et al. 2016 used 0.5): the ``<unk>`` vector is then
+            learned, and rare words are read from their characters, as unseen ones must be.
         max_vocab: Keep at most this many training words (specials included).
         vector_words: With pretrained vectors, this many of their words (the first in the
             file: the most frequent, in GloVe's, word2vec's and fastText's order) join the
@@ -72,6 +75,7 @@ class TagDataConfig:
     lowercase: bool = False
     digits: Literal["keep", "zero"] = "keep"
     min_freq: int = 1
+    unk_replace: float = 0.0
     max_vocab: int | None = None
     vector_words: int = 100_000
     max_word_len: int = 30
@@ -94,6 +98,10 @@ class TagDataConfig:
         if self.vector_words < 0:
             raise ConfigError(f"expected >= 0, got {self.vector_words}", key="vector_words")
         validate_fraction("valid_fraction", self.valid_fraction)
+        if not 0.0 <= self.unk_replace < 1.0:
+            raise ConfigError(
+                f"expected a probability in [0, 1), got {self.unk_replace!r}", key="unk_replace"
+            )
         check_source(self, tuple(DATASETS))
 
 

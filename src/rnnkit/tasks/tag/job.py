@@ -30,7 +30,7 @@ from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
 from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.tasks.tag import data as tdata
-from rnnkit.tasks.tag.batches import TagBatch, make_batches
+from rnnkit.tasks.tag.batches import TagBatch, make_batches, replace_singletons, singletons
 from rnnkit.tasks.tag.config import TagConfig
 from rnnkit.tasks.tag.data import Encoded
 from rnnkit.tasks.tag.objective import TagObjective
@@ -115,11 +115,18 @@ class Tagging(Job):
         if fresh and config.init.embeddings is not None and artifacts.words is not None:
             _load_vectors(config, artifacts, splits, model, run, notify)
         pad = 0 if artifacts.words is None else artifacts.words.pad_id
+        words = artifacts.words
+        once = None
+        if words is not None and words.unk_id is not None and data.unk_replace:
+            once, unk = singletons(splits.train, len(words)), words.unk_id
 
         def train_batches(epoch: int) -> list[TagBatch]:
             # A pure function of the epoch, so a resumed run sees the same batches.
+            train = splits.train
+            if once is not None:
+                train = replace_singletons(train, once, unk, data.unk_replace, seed + epoch)
             return make_batches(
-                splits.train,
+                train,
                 data.batch_size,
                 pad_id=pad,
                 bucket=data.bucket,

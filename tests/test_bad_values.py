@@ -1,0 +1,61 @@
+"""Values no run can use are refused in one line before anything starts (issue #26, item 13):
+what used to end in a traceback, or in a run that "diverges" at step 2."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from rnnkit.cli import main
+
+TRAIN = ["lm", "train", "--level", "word", "--hidden-size", "8", "--embedding-size", "8"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--seed", str(2**70)], "seed: expected an int in [0, 2**32), got 1180591620717411303424"),
+        (["--seed", "-1"], "seed: expected an int in [0, 2**32), got -1"),
+        (["--lr", "inf"], "lr: expected a finite positive number, got inf"),
+        (["--clip-norm", "inf"], "clip_norm: expected a finite positive number, got inf"),
+        (["--hidden-size", str(10**9)], "model: the model does not fit in memory"),
+    ],
+    ids=["seed too big", "seed negative", "lr inf", "clip inf", "hidden 1e9"],
+)
+def test_train_refuses_values_no_run_can_use(tiny_lm_run, tmp_path, flags, fragment):
+    text = tiny_lm_run.parent / "text.txt"
+    args = [*TRAIN, "--data", str(text), "--epochs", "1", "--out", str(tmp_path / "r"), *flags]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and fragment in result.output
+    assert result.output.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["score", "RUN", "the cat", ""], "texts: text 2 is empty: nothing to score"),
+        (["score", "RUN", "  "], "texts: text 1 is blank ('  '): nothing to score"),
+        (["sample", "RUN", "--temperature", "inf"], "inf is not in the range 0<x<=100"),
+        (["sample", "RUN", "--temperature", "nan"], "expected a number, got nan"),
+    ],
+    ids=["empty text", "blank text", "temperature inf", "temperature nan"],
+)
+def test_language_model_verbs_refuse_what_they_cannot_answer(tiny_lm_run, args, fragment):
+    args = [str(tiny_lm_run) if a == "RUN" else a for a in args]
+    result = CliRunner().invoke(main, ["lm", *args])
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output and "Traceback" not in result.output
+
+
+def test_too_little_validation_text_names_the_eval_batch_size(tmp_path):
+    text = tmp_path / "one.txt"
+    text.write_text("the cat sat on the mat " * 40 + "\n")  # one line: 10% of it is 24 words
+    args = [*TRAIN, "--data", str(text), "--eval-batch-size", "64", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "error: field 'eval_batch_size': too little validation text (the last 10% of --data) "
+        "for eval_batch_size 64"
+    )
