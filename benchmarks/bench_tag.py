@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import add_quality_arguments, emit, environment, keep_freed_pages
+from benchmarks.common import add_quality_arguments, commit, emit, environment, keep_freed_pages
 from rnnkit.config import apply_overrides, from_dict
 from rnnkit.data.registry import locate
 from rnnkit.tasks import tag
@@ -39,6 +39,7 @@ from rnnkit.training.progress import make_progress
 def quality(
     preset: str, minutes: float, seed: int, out: Path, as_json: Path | None, overrides: list[str]
 ) -> dict[str, Any]:
+    commit()  # the code this process loaded, before a commit can move the checkout on
     config = from_dict(tag.TagConfig, tag.preset_config(preset))
     settings = [f"train.max_time={minutes * 60:.0f}s", f"train.seed={seed}", *overrides]
     config = apply_overrides(config, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -43,9 +44,12 @@ def page_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+@functools.cache
 def commit() -> str:
     """The short hash of the commit whose ``rnnkit`` is imported, ``-dirty`` when that
-    checkout has uncommitted changes (``unknown`` outside git).
+    checkout has uncommitted changes (``unknown`` outside git). Asked once per process: a
+    long benchmark calls it when it starts, so a commit made while it runs is not recorded
+    as the code it ran.
 
     Asked of the package's own directory, not the working directory: a benchmark run from
     a worktree at a fixed commit (``PYTHONPATH=worktree/src``) records that commit.

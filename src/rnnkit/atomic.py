@@ -194,17 +194,20 @@ def atomic_directory(final: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def move_directory_into_place(temp: str | os.PathLike[str], final: str | os.PathLike[str]) -> None:
-    """Renames the finished directory ``temp`` to ``final``, replacing ``final`` if it exists
-    (the swap :func:`atomic_directory` makes, with the same crash windows), after fsyncing
-    every file in it.
+def move_directory_into_place(
+    temp: str | os.PathLike[str], final: str | os.PathLike[str], *, replace: bool = True
+) -> None:
+    """Renames the finished directory ``temp`` to ``final``, after fsyncing every file in it.
+    With ``replace``, an existing ``final`` is swapped out and deleted (the swap
+    :func:`atomic_directory` makes, with the same crash windows); without, ``final`` may at
+    most be an empty directory, and anything else there stays and makes it fail.
 
     Raises:
         OSError: A rename failed; ``final`` is as it was then (and ``temp`` is kept).
     """
     _fsync_tree(Path(temp))
     final = Path(final)
-    if not final.exists():
+    if not replace or not final.exists():
         os.rename(temp, final)
         _fsync_directory(final.parent)
         return

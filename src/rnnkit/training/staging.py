@@ -96,8 +96,8 @@ class StagedRun:
         staging = self.run.path
         if self._replaces is None and _non_empty(self.final):
             raise RunDirError(_TAKEN, path=self.final)
-        try:
-            move_directory_into_place(staging, self.final)
+        try:  # without a run to replace, a run another process made meanwhile stays
+            move_directory_into_place(staging, self.final, replace=self._replaces is not None)
         except OSError as exc:
             raise RunDirError(f"{_TAKEN} ({exc.strerror})", path=self.final) from None
         if self._replaces is not None:
