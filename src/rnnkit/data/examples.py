@@ -86,6 +86,8 @@ def _get(path: Path, line: int, obj: dict[str, Any], key: str) -> Any:
 def _json_label(path: Path, line: int, obj: dict[str, Any], key: str) -> str:
     """A JSON string or integer label as a string (bools, floats, null, arrays are errors)."""
     value = _get(path, line, obj, key)
+    if isinstance(value, str) and not value.strip():
+        raise DataError("empty label", file=path, line=line, field=key)
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -165,7 +167,11 @@ def _table_texts(
     texts = [row[table.header.index(text_col)] for row in table.rows]
     if label_col is None:
         return texts, None
-    return texts, [row[table.header.index(label_col)] for row in table.rows]
+    column = table.header.index(label_col)
+    for row, line in zip(table.rows, table.lines, strict=True):
+        if not row[column].strip():  # an empty label is a missing one, not a class ""
+            raise DataError("empty label", file=path, line=line, field=label_col)
+    return texts, [row[column] for row in table.rows]
 
 
 def read_text_examples(

@@ -262,11 +262,19 @@ def _read_table(path: Path, delimiter: str, *, quoted: bool, required: Sequence[
 
 
 def _check_header(path: Path, header: list[str], line: int, required: Sequence[str]) -> None:
-    """A required column missing from the header is an error that lists the header."""
+    """A required column missing from the header is an error that lists the header; so is
+    one the header names twice (which of the two was meant cannot be known)."""
     for name in required:
         if name not in header:
             raise DataError(
                 f"no such column; the header has: {', '.join(header)}",
+                file=path,
+                line=line,
+                field=name,
+            )
+        if header.count(name) > 1:
+            raise DataError(
+                f"the header names this column {header.count(name)} times; rename all but one",
                 file=path,
                 line=line,
                 field=name,
@@ -609,6 +617,14 @@ def read_timeseries_csv(
     checked = _check_file(path)
     table = _read_table(checked, sep, quoted=True, required=[*time_names, *(wanted or [])])
     names = wanted or [name for name in table.header if name not in time_names]
+    twice = sorted({name for name in names if table.header.count(name) > 1})
+    if twice:  # every column is read: which of two same-named ones was meant is unknown
+        raise DataError(
+            f"the header names this column {table.header.count(twice[0])} times; rename all "
+            "but one",
+            file=checked,
+            field=twice[0],
+        )
     index = {name: table.header.index(name) for name in [*time_names, *names]}
     if not table.rows:
         raise DataError("no data rows after the header", file=checked)
