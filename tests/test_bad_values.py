@@ -82,3 +82,23 @@ def test_duplicate_columns_and_empty_labels_are_named(tmp_path):
     series.write_text("date,value,value\n2020-01-01,1,2\n2020-01-02,3,4\n")
     with pytest.raises(DataError, match=r"series.csv: field 'value': the header names this col"):
         read_timeseries_csv(series, time_col="date")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("bad.json", b'\xff\xfe{"model": {}}', "not UTF-8 text (byte 0)"),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply to be a config"),
+        ("deep.toml", b"a = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("big.json", b" " * (2 << 20) + b"{}", "too large for a config file"),
+    ],
+    ids=["not utf-8", "deep json", "deep toml", "megabytes"],
+)
+def test_a_config_file_no_config_is_made_of_is_one_line(tmp_path, name, content, fragment):
+    path = tmp_path / name
+    path.write_bytes(content)
+    args = [*TRAIN, "--config", str(path), "--data", str(path), "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output == f"error: {path}: {fragment}\n" or fragment in result.output
+    assert result.output.count("\n") == 1

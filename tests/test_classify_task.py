@@ -354,3 +354,24 @@ def test_three_classes_from_a_folder_per_label(tmp_path):
     assert result.best_metric >= 0.8  # chance is 1/3
     predicted = [p.label for p in task.predict(["a storm and rain", "the team scored a goal"])]
     assert predicted == ["weather", "sport"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "problem"),
+    [
+        (["neg", "neg"], "class 'neg' is named more than once"),
+        (["neg", "pos", ""], 'expected {"labels": [class names]}'),
+        (3, 'expected {"labels": [class names]}, got 3'),
+    ],
+    ids=["twice", "empty name", "not a list"],
+)
+def test_a_damaged_labels_file_is_named(trained, tmp_path, labels, problem):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained.run.path, run)
+    body = labels if isinstance(labels, int) else {"labels": labels}
+    (run / "labels.json").write_text(json.dumps(body))
+    result = CliRunner().invoke(main, ["classify", "predict", str(run), "good"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: {run / 'labels.json'}: {problem}")

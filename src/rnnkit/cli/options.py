@@ -148,6 +148,10 @@ def config_options(cls: type, *, exclude: tuple[str, ...] = ()) -> Callable[[F],
     return decorate
 
 
+# A config is a few kilobytes; a file of megabytes is not one.
+_MAX_CONFIG = 1 << 20
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The mapping in a ``.toml`` or ``.json`` config file.
 
@@ -156,7 +160,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
-    text = path.read_text(encoding="utf-8")
+    if path.stat().st_size > _MAX_CONFIG:
+        raise ConfigError(f"{path}: {path.stat().st_size:,} bytes, too large for a config file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
     try:
         if path.suffix == ".toml":
             return tomllib.loads(text)
@@ -169,6 +178,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {err}") from err
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path}: invalid JSON at line {err.lineno}: {err.msg}") from err
+    except RecursionError:  # nesting no config has, that the parsers cannot follow
+        raise ConfigError(f"{path}: nested too deeply to be a config") from None
     raise ConfigError(f"{path}: expected a .toml or .json file, got {path.suffix!r}")
 
 
