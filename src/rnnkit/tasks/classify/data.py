@@ -222,8 +222,7 @@ def encode_labels(labels: Sequence[str], classes: Sequence[str], source: str) ->
     unknown = sorted(set(labels) - set(index))
     if unknown:
         raise DataError(
-            f"labels {unknown[:5]} were not in the training data (classes: "
-            f"{', '.join(classes)})",
+            f"labels {unknown[:5]} were not in the training data (classes: {', '.join(classes)})",
             file=source,
             field="label",
         )
