@@ -21,9 +21,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # The same with GloVe 6B 50d (lower-cased, so words are looked up lower-cased; case comes
     # through the casing feature and the characters). Digits are kept: GloVe has numbers.
+    # Two BiLSTM layers (Reimers & Gurevych 2017 found two best for NER): with one, dev F1
+    # stopped at 0.931; with two and --unk-replace it passed that by epoch 15.
     "conll2003-glove": {
-        "data": {"dataset": "conll2003", "lowercase": True},
-        "model": {"embedding_size": 50},
+        "data": {"dataset": "conll2003", "lowercase": True, "unk_replace": 0.5},
+        "model": {"embedding_size": 50, "rnn": {"num_layers": 2}},
         "init": {"embeddings": "glove-6b-50d"},
         "train": {"max_time": "60m", "epochs": 50},
     },
