@@ -395,3 +395,29 @@ def test_real_pairs_records_and_text(real_data):
     text = read_text(real_data / "tinyshakespeare" / "input.txt")
     assert len(text) == 1115394 and len(set(text)) == 65
     assert text.startswith("First Citizen:\nBefore we proceed any further, hear me speak.")
+
+
+def test_a_text_bigger_than_the_memory_left_is_refused_before_reading(tmp_path, monkeypatch):
+    from rnnkit.data import memory, readers
+
+    path = tmp_path / "corpus.txt"
+    path.write_text("x" * 3000, encoding="utf-8")
+    monkeypatch.setattr(memory, "available_memory", lambda: 5000)
+    with pytest.raises(DataError) as caught:
+        readers.read_text(path)
+    message = str(caught.value)
+    assert "corpus.txt" in message and "3,000 bytes" in message
+    assert "needs at least 6,000 bytes of memory; 5,000 bytes is available" in message
+    monkeypatch.setattr(memory, "available_memory", lambda: None)  # unknown: no check
+    assert readers.read_text(path) == "x" * 3000
+
+
+def test_available_memory_reads_meminfo(tmp_path, monkeypatch):
+    from rnnkit.data import memory
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:  100 kB\nMemAvailable:   2048 kB\n")
+    monkeypatch.setattr(memory, "_MEMINFO", meminfo)
+    assert memory.available_memory() == 2048 * 1024
+    monkeypatch.setattr(memory, "_MEMINFO", tmp_path / "missing")
+    assert memory.available_memory() is None

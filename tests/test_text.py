@@ -272,3 +272,29 @@ def test_pipeline_pickles_by_its_config():
     clone = pickle.loads(pickle.dumps(pipeline))
     assert clone.config == pipeline.config
     assert clone("Running dogs") == pipeline("Running dogs") == ["run", "dog"]
+
+
+def test_a_huge_line_is_tokenized_a_block_at_a_time(monkeypatch):
+    # NLTK gives each regular expression 5 seconds; a book on one line used to end in its
+    # TimeoutError. Blocks cut at whitespace give the same tokens as the whole text.
+    import rnnkit.data.text as text_module
+
+    line = " ".join(f"Word{i % 97}, said Mr. Smith (1998)!" for i in range(400))
+    whole = TextPipeline()(line)
+    monkeypatch.setattr(text_module, "_BLOCK_CHARS", 1000)
+    assert TextPipeline()(line) == whole
+    assert "".join(text_module._blocks(line, 1000)) == line
+    assert max(map(len, text_module._blocks(line, 1000))) <= 1000
+
+
+def test_a_tokenizer_timeout_is_a_data_error(monkeypatch):
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+
+    from rnnkit.data.errors import DataError
+
+    def give_up(self, text):
+        raise TimeoutError("regex took too long")
+
+    monkeypatch.setattr(NLTKWordTokenizer, "tokenize", give_up)
+    with pytest.raises(DataError, match=r"tokenizer gave up on a text of 11 characters"):
+        TextPipeline(TextConfig(lowercase=False))("hello world")

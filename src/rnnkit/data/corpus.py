@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -44,6 +44,7 @@ __all__ = [
     "Level",
     "batchify",
     "detokenize",
+    "iter_tokens",
     "lm_corpora",
     "load_lm_corpus",
     "tokenize",
@@ -85,14 +86,24 @@ def tokenize(text: str, level: Level, *, eos: str = "<eos>") -> list[str]:
         >>> tokenize("hi\\n", "char")
         ['h', 'i', '\\n']
     """
+    return list(iter_tokens(text, level, eos=eos))
+
+
+def iter_tokens(text: str, level: Level, *, eos: str = "<eos>") -> Iterator[str]:
+    """:func:`tokenize`'s tokens one at a time, so counting them holds no list of them.
+
+    Example:
+        >>> from collections import Counter
+        >>> Counter(iter_tokens("a b a\\n", "word"))
+        Counter({'a': 2, 'b': 1, '<eos>': 1})
+    """
     validate_choice("level", level, _LEVELS)
     if level == "char":
-        return list(text)
-    tokens: list[str] = []
+        yield from text
+        return
     for line in text.splitlines():
-        tokens.extend(line.split())
-        tokens.append(eos)
-    return tokens
+        yield from line.split()
+        yield eos
 
 
 def detokenize(tokens: Sequence[str], level: Level, *, eos: str = "<eos>") -> str:

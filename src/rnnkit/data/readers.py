@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, TextIO
 
 from rnnkit.config import ConfigError, validate_choice
 from rnnkit.data.errors import DataError
+from rnnkit.data.memory import check_fits
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -199,6 +200,11 @@ def read_text(path: PathLike) -> str:
         e.g. `iconv -f latin1 -t utf-8 latin1.txt > utf8-latin1.txt`
     """
     checked = _check_file(path)
+    if not _is_gzip(checked):
+        # The bytes and the decoded str are both held for a moment; the str takes 1 to 4
+        # bytes per character, so twice the file is the least this read needs.
+        size = checked.stat().st_size
+        check_fits(2 * size, file=checked, what=f"reading its {size:,} bytes")
     with _open_binary(checked) as handle:
         try:
             data = handle.read()

@@ -34,10 +34,11 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from rnnkit.config import ConfigError, check_field_types
+from rnnkit.data.errors import DataError
 
 __all__ = ["NEGATIONS", "NUM_TOKEN", "URL_TOKEN", "TextConfig", "TextPipeline"]
 
@@ -307,14 +308,63 @@ def _word_tokenize(
     # The Treebank tokenizer expects one sentence: it splits off only a final period, so
     # "bad. i left" would keep "bad." whole. Hence sentences first (untrained Punkt).
     tokens: list[str] = []
-    for sentence in sentences(text):
+    for sentence in _sentences(text, sentences):
         start = 0
         for match in protected.finditer(sentence):
-            tokens.extend(words(sentence[start : match.start()]))
+            tokens.extend(_nltk_call(words, sentence[start : match.start()]))
             tokens.append(match.group())
             start = match.end()
-        tokens.extend(words(sentence[start:]))
+        tokens.extend(_nltk_call(words, sentence[start:]))
     return [_QUOTES.get(token, token) for token in tokens]
+
+
+# NLTK runs each regular expression under a 5-second wall-clock limit (nltk.redos), so one
+# huge line (a whole book without a newline) would end in a TimeoutError: sentences are
+# found a block at a time, each block cut at whitespace.
+_BLOCK_CHARS = 100_000
+
+
+def _sentences(text: str, split: Callable[[str], list[str]]) -> Iterator[str]:
+    """``split``'s sentences of ``text``, found a block at a time. The last sentence of a
+    block may go on in the next, so it is read again with it; only a sentence longer than
+    a block is cut in two."""
+    carry = ""
+    for block in _blocks(text, _BLOCK_CHARS):
+        found = _nltk_call(split, f"{carry} {block}" if carry else block)
+        carry = found.pop() if found and len(found[-1]) <= _BLOCK_CHARS else ""
+        yield from found
+    if carry:
+        yield carry
+
+
+def _blocks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters, each cut at its last whitespace
+    (or at ``size`` where a piece has none); joined they give ``text`` back.
+
+    Example:
+        >>> _blocks("ab cd ef", 5)
+        ['ab ', 'cd ef']
+    """
+    pieces, start = [], 0
+    while len(text) - start > size:
+        window = text[start : start + size]
+        cut = max(window.rfind(c) for c in " \n\t\r") + 1 or size
+        pieces.append(text[start : start + cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def _nltk_call(tokenize: Callable[[str], list[str]], text: str) -> list[str]:
+    try:
+        return tokenize(text)
+    except TimeoutError:
+        # Blocks are small, so only a pathological text gets here (or a machine so loaded
+        # that 5 seconds pass in one regular expression).
+        raise DataError(
+            f"the tokenizer gave up on a text of {len(text):,} characters starting "
+            f"{text[:40]!r} (NLTK's 5-second limit per regular expression)"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------

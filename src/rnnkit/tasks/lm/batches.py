@@ -16,12 +16,20 @@ __all__ = ["LMBatch", "LMObjective", "cross_entropy_sum", "stream_batches"]
 
 
 class LMBatch(NamedTuple):
-    """One truncated-BPTT window of every stream: inputs, targets (B, t) and the window."""
+    """One truncated-BPTT window of every stream: inputs, targets (B, t) and the window.
+
+    The ids may be stored narrow (:func:`~rnnkit.tasks.lm.ids.stream_ids`, a view of the
+    stream); :meth:`long` gives the ``int64`` window the model reads.
+    """
 
     inputs: torch.Tensor
     targets: torch.Tensor
     loss_from: int
     carry_at: int
+
+    def long(self) -> LMBatch:
+        """This window with ``int64`` ids (a copy of this window only)."""
+        return self._replace(inputs=self.inputs.long(), targets=self.targets.long())
 
 
 def stream_batches(stream: torch.Tensor, k1: int, k2: int) -> list[LMBatch]:
@@ -41,6 +49,7 @@ class LMObjective:
     """Next-token cross-entropy with the state carried between windows."""
 
     def loss(self, model: LanguageModel, batch: LMBatch, state: Any) -> StepOutput:
+        batch = batch.long()
         window = Window(0, batch.inputs.shape[1], batch.loss_from, batch.carry_at)
         features, carry = run_window(model.features, batch.inputs, state, window)
         targets = batch.targets[:, batch.loss_from :]
@@ -55,7 +64,7 @@ class LMObjective:
 def cross_entropy_sum(model: LanguageModel, batches: Iterable[LMBatch]) -> tuple[float, int]:
     """Summed next-token cross-entropy (nats) and token count over windows, state carried."""
     state, total, count = None, 0.0, 0
-    for batch in batches:
+    for batch in map(LMBatch.long, batches):
         features, state = model.features(batch.inputs, state)
         total += float(model.nll(features, batch.targets, reduction="sum"))
         count += batch.targets.numel()

@@ -18,7 +18,7 @@ import torch
 
 from rnnkit.config import ConfigError
 from rnnkit.data import Vocabulary
-from rnnkit.data.corpus import LMCorpus, batchify, load_lm_corpus, tokenize
+from rnnkit.data.corpus import LMCorpus, batchify, iter_tokens, load_lm_corpus
 from rnnkit.data.subword import SubwordTokenizer
 from rnnkit.models import LanguageModel
 from rnnkit.tasks import common
@@ -26,9 +26,10 @@ from rnnkit.tasks.common import FitPlan, Job, Prepared
 from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.tasks.lm.batches import LMObjective, stream_batches
 from rnnkit.tasks.lm.config import LMConfig, LMDataConfig
+from rnnkit.tasks.lm.ids import stream_ids
 from rnnkit.tasks.lm.presets import PRESETS
 from rnnkit.tasks.lm.task import LanguageModelTask
-from rnnkit.tasks.lm.tokens import EOS, UNK, text_tokens
+from rnnkit.tasks.lm.tokens import EOS, UNK
 from rnnkit.training.loop import FitResult
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
@@ -74,8 +75,9 @@ class LanguageModeling(Job):
         k1, k2 = config.train.k1, config.train.k2
 
         def stream(text: str, field: str, what: str) -> torch.Tensor:
-            tokens = text_tokens(text, data.level, encoding.tokenizer, reverse=data.reverse)
-            ids = torch.tensor(encoding.vocab.encode(tokens))
+            ids = stream_ids(
+                text, data.level, encoding.vocab, encoding.tokenizer, reverse=data.reverse
+            )
             return batchify(ids, getattr(data, field), field=field, what=what)
 
         valid = "validation text" if data.valid or data.dataset else _held_out(data)
@@ -184,7 +186,7 @@ def _build_encoding(data: LMDataConfig, text: str) -> TextEncoding:
             raise err.under("data") from None
         return TextEncoding(tokenizer.vocabulary(), tokenizer)
     vocab = Vocabulary.build(
-        tokenize(text, data.level, eos=EOS),
+        iter_tokens(text, data.level, eos=EOS),
         min_freq=data.min_freq,
         max_vocab=data.max_vocab,
         unk=UNK,

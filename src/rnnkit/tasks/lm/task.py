@@ -15,6 +15,7 @@ from rnnkit.data.subword import SubwordTokenizer
 from rnnkit.models import LanguageModel, decoding
 from rnnkit.tasks.lm.batches import cross_entropy_sum, stream_batches
 from rnnkit.tasks.lm.config import LMConfig
+from rnnkit.tasks.lm.ids import stream_ids
 from rnnkit.tasks.lm.tokens import EOS, Level, check_tokenizer, open_line, text_tokens, word_text
 from rnnkit.training.rundir import RunDir
 
@@ -98,7 +99,7 @@ class LanguageModelTask:
         ``exp(loss * pieces / words)``, the text's estimated total NLL (mean per piece times
         all its pieces, ``<eos>`` included) per word.
         """
-        ids = torch.tensor(self.encode(text))
+        ids = stream_ids(text, self.level, self.vocab, self.tokenizer, reverse=self.backward)
         rows = batch_size or self.config.data.eval_batch_size
         rows = max(1, min(rows, (len(ids) - 1) // 2))
         k = self.config.train.bptt
