@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, TextIO
 from rnnkit.config import ConfigError, validate_choice
 from rnnkit.data.errors import DataError
 from rnnkit.data.memory import check_fits
+from rnnkit.data.timestamps import parse_timestamps
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -539,7 +540,7 @@ def _time_index(
     import pandas as pd
 
     joined = pd.Series([" ".join(values) for values in zip(*parts, strict=True)], dtype=object)
-    times = pd.to_datetime(joined, dayfirst=dayfirst, errors="coerce")
+    times = parse_timestamps(joined, dayfirst=dayfirst)
     bad = times.isna().to_numpy()
     if bad.any():
         first = int(bad.argmax())

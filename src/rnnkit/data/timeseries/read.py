@@ -16,6 +16,7 @@ import pandas as pd
 from rnnkit.config import ConfigError
 from rnnkit.data.errors import DataError
 from rnnkit.data.readers import _check_file, _check_names, read_timeseries_csv
+from rnnkit.data.timestamps import parse_timestamps, without_offset
 
 __all__ = ["read_series"]
 
@@ -213,12 +214,12 @@ def _parquet_times(
     field = ",".join(time_names)
     first = table[time_names[0]]
     if len(time_names) == 1 and pd.api.types.is_datetime64_any_dtype(first.dtype):
-        times, shown = first.reset_index(drop=True), first.astype("string")
+        times, shown = without_offset(first.reset_index(drop=True)), first.astype("string")
     else:
         parts = [_as_text(table[name]) for name in time_names]
         shown = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
         shown = shown.reset_index(drop=True)
-        times = pd.to_datetime(shown, dayfirst=dayfirst, errors="coerce")
+        times = parse_timestamps(shown, dayfirst=dayfirst)
     bad = times.isna().to_numpy()
     if bad.any():
         row = int(bad.argmax())

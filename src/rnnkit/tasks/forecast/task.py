@@ -22,6 +22,7 @@ import torch
 
 from rnnkit.config import ConfigError
 from rnnkit.data.timeseries import SeriesScaler, TimingReport, make_windows, window_starts
+from rnnkit.data.timestamps import parse_timestamps
 from rnnkit.models.forecaster import Forecaster, ForecastOutput, prediction_interval
 from rnnkit.tasks.forecast import data as fdata
 from rnnkit.tasks.forecast.baselines import LinearBaseline, naive, seasonal_naive
@@ -479,7 +480,7 @@ def _frame_of(item: Any, data: ForecastDataConfig, index: int) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows)
     time = data.time_column
     if time is not None and time in frame.columns:
-        stamps = pd.to_datetime(frame.pop(time), errors="coerce")
+        stamps = parse_timestamps(frame.pop(time))
         if stamps.isna().any():
             bad = int(stamps.isna().to_numpy().argmax())
             raise ConfigError(f"row {bad}: {time!r} is not a timestamp", key=f"[{index}]")
