@@ -218,7 +218,7 @@ def test_token_cache_evicts_the_least_recently_used_entries(tmp_path, monkeypatc
 # --- command line ---------------------------------------------------------------------------
 
 
-def _cli(*args: str, input: str | None = None):
+def _cli(*args: str, input: str | bytes | None = None):
     return CliRunner().invoke(main, list(args), input=input)
 
 
@@ -252,6 +252,10 @@ def test_cli_train_eval_predict(files, tmp_path):
     result = _cli("classify", "predict", str(out), "--input", "-", "--json", input="awful\ngreat\n")
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["label"] for r in rows] == ["neg", "pos"] and rows[0]["input"] == "awful"
+
+    binary = _cli("classify", "predict", str(out), "--input", "-", input=b"\x89PNG\r\n\x1a\n\x00")
+    assert binary.exit_code == 1 and binary.output.count("\n") == 1
+    assert "<stdin>:3: binary data (a NUL byte at byte offset 8)" in binary.output
 
 
 def test_cli_errors_name_the_problem(files, tmp_path):

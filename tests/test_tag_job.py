@@ -315,7 +315,7 @@ def test_numeric_per_step_labels_are_learned(tmp_path):
 # --- command line ---------------------------------------------------------------------------
 
 
-def _cli(*args: str, input: str | None = None):
+def _cli(*args: str, input: str | bytes | None = None):
     return CliRunner().invoke(main, list(args), input=input)
 
 
@@ -350,6 +350,9 @@ def test_cli_predict_formats(trained):
     )
     records = [json.loads(line) for line in lines.output.splitlines()]
     assert [r["input"] for r in records] == ["Hiro saw Lima", "Anna left ."]
+    latin1 = _cli("tag", "predict", str(run), "--input", "-", input="Zoë left\n".encode("latin-1"))
+    assert latin1.exit_code == 1
+    assert "<stdin>:1: not valid UTF-8: byte 0xeb at byte offset 2" in latin1.output
     tokenized = _cli("tag", "predict", str(run), "--tokenized", "--json", "Hiro saw Lima")
     assert json.loads(tokenized.output)["tokens"] == ["Hiro", "saw", "Lima"]
 

@@ -101,7 +101,9 @@ def _inputs(task: clf_task.ClassifierTask, texts: tuple[str, ...], path: Path | 
     if str(path) == "-":
         if task.inputs == "numeric":
             raise click.UsageError("a numeric-sequence classifier reads --input FILE, not stdin")
-        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        from rnnkit.data.readers import read_input_lines
+
+        return [line for line in read_input_lines(sys.stdin.buffer) if line.strip()]
     if task.inputs == "text" and path.suffix in (".txt", "") and path.is_file():
         from rnnkit.data.readers import iter_lines
 

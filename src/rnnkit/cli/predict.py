@@ -13,6 +13,7 @@ import click
 from rnnkit.cli.runs import device_option
 from rnnkit.config import ConfigError
 from rnnkit.data.errors import DataError
+from rnnkit.data.readers import read_input_lines
 from rnnkit.tasks import common
 from rnnkit.tasks.common import Job
 
@@ -57,7 +58,7 @@ def job_group(job: Job) -> click.Group:
 def _read_inputs(inputs: tuple[str, ...], path: Path | None) -> list[Any]:
     if path is None:
         return [_parse(text, key=f"INPUT {i + 1}") for i, text in enumerate(inputs)]
-    lines = sys.stdin.read().splitlines() if str(path) == "-" else _lines(path)
+    lines = read_input_lines(sys.stdin.buffer) if str(path) == "-" else _lines(path)
     return [
         _parse(line, DataError, file=path, line=n)
         for n, line in enumerate(lines, 1)

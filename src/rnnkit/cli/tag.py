@@ -149,7 +149,9 @@ def _inputs(task: tag_task.TaggerTask, texts: tuple[str, ...], path: Path | None
         key = task.config.data.sequence_col
         return read_tagged_steps(path, key=key, labelled=False).sequences
     if str(path) == "-":
-        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        from rnnkit.data.readers import read_input_lines
+
+        return [line for line in read_input_lines(sys.stdin.buffer) if line.strip()]
     from rnnkit.data.readers import iter_lines
 
     return [line for line in iter_lines(path) if line.strip()]

@@ -41,6 +41,7 @@ __all__ = [
     "read_conll",
     "read_pairs",
     "read_records",
+    "read_input_lines",
     "read_text",
     "read_timeseries_csv",
 ]
@@ -180,6 +181,47 @@ def iter_lines(path: PathLike) -> Iterator[str]:
     """
     checked = _check_file(path)
     return (_strip_eol(line) for _, line in _text_lines(checked))
+
+
+def read_input_lines(stream: IO[bytes], name: str = "<stdin>") -> list[str]:
+    """The lines of the UTF-8 text arriving on ``stream`` (a predict verb's ``--input -``),
+    without line ends (``\\n`` or ``\\r\\n``).
+
+    Raises:
+        DataError: A NUL byte (binary data, not text) or bytes that are not UTF-8, with the
+            line and byte offset.
+
+    Example:
+        >>> import io
+        >>> read_input_lines(io.BytesIO(b"caf\\xc3\\xa9\\r\\nok\\n"))
+        ['café', 'ok']
+        >>> try:
+        ...     read_input_lines(io.BytesIO(b"ok\\n\\x89PNG\\x00"))
+        ... except DataError as err:
+        ...     print(err)
+        <stdin>:2: binary data (a NUL byte at byte offset 7), expected UTF-8 text
+    """
+    data = stream.read()
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise DataError(
+            f"binary data (a NUL byte at byte offset {nul}), expected UTF-8 text",
+            file=name,
+            line=data.count(b"\n", 0, nul) + 1,
+        )
+    try:
+        text = data.decode("utf-8").removeprefix(_BOM)
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"not valid UTF-8: byte 0x{data[err.start]:02x} at byte offset {err.start}; "
+            "send UTF-8 text (e.g. through `iconv -f latin1 -t utf-8`)",
+            file=name,
+            line=data.count(b"\n", 0, err.start) + 1,
+        ) from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the final newline ends the last line; it starts no new one
+    return [line.removesuffix("\r") for line in lines]
 
 
 def read_text(path: PathLike) -> str:
