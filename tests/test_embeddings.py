@@ -419,3 +419,15 @@ def test_embedding_matrix_argument_errors(kwargs, match):
     words, vectors = arguments.pop("words"), arguments.pop("vectors")
     with pytest.raises(ConfigError, match=match):
         embedding_matrix(["a", "b"], words, vectors, **arguments)
+
+
+@pytest.mark.parametrize("header_dim", [2, 4])
+def test_a_header_that_lies_about_the_dimension_is_named(tmp_path, header_dim):
+    # word2vec binary vectors have no separator: a wrong dimension in the header shifts every
+    # vector after the first, which used to surface as an empty word or a UTF-8 error.
+    vectors = np.arange(12, dtype=np.float32).reshape(4, 3) + 0.5
+    content = binary_content(vectors=vectors, newline=False)
+    content = content.replace(b"4 3\n", f"4 {header_dim}\n".encode(), 1)
+    path = write(tmp_path / "v.bin", content)
+    with pytest.raises(DataError, match=f"header's dimension {header_dim}"):
+        load_vectors(path, format="word2vec-binary")

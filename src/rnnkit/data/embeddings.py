@@ -329,27 +329,32 @@ def _binary_entries(
             more = stream.read(_READ_SIZE)
             if not more:
                 message = f"the header says {count} vectors, the file ends inside vector {entry}"
-                raise DataError(message + " (truncated?)", file=path)
+                hint = f"truncated, or the header's dimension {dim} is larger than the vectors'"
+                raise DataError(f"{message} ({hint})", file=path)
             buffer, pos = buffer[pos:] + more, 0
         # word2vec's C tool ends each vector with a newline, gensim does not: accept both.
-        word = _binary_word(buffer[pos:space].lstrip(b"\n"), path, entry)
+        word = _binary_word(buffer[pos:space].lstrip(b"\n"), path, entry, dim)
         vector = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + record
         yield entry, word, vector
     rest = buffer[pos:] + stream.read(_READ_SIZE)
     if rest.strip():
         message = f"the header says {count} vectors, but more data follows the last one"
-        raise DataError(message, file=path, line=1)
+        hint = f"or the header's dimension {dim} is smaller than the vectors'"
+        raise DataError(f"{message} ({hint})", file=path, line=1)
 
 
-def _binary_word(raw: bytes, path: Path, entry: int) -> str:
+def _binary_word(raw: bytes, path: Path, entry: int, dim: int) -> str:
+    # After the first entry, a word that is empty or not text is most often the bytes of a
+    # vector read with the wrong length: a header whose dimension is not the vectors'.
+    hint = f" (is the header's dimension {dim} the vectors'?)" if entry > 1 else ""
     if not raw:
-        raise DataError(f"vector {entry}: expected a word, got an empty one", file=path)
+        raise DataError(f"vector {entry}: expected a word, got an empty one{hint}", file=path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         message = f"vector {entry}: the word is not valid UTF-8 ({err.reason}): {raw[:40]!r}"
-        raise DataError(message, file=path) from None
+        raise DataError(message + hint, file=path) from None
 
 
 # ---------------------------------------------------------------------------------------------
