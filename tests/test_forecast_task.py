@@ -423,3 +423,18 @@ def test_airline_is_monthly(real_data):
 
     cleaned = load_frame(ForecastDataConfig(dataset="airline"))
     assert cleaned.timing.freq == "MS" and cleaned.frame["Passengers"].sum() == 40363
+
+
+def test_a_malformed_scaler_file_is_named_when_the_run_loads(trained, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from rnnkit.cli.app import main
+
+    copy = tmp_path / "run"
+    shutil.copytree(trained[3], copy)
+    (copy / "scaler.json").write_text('{"kind": "standard", "columns": "value"}')
+    result = CliRunner().invoke(main, ["forecast", "eval", str(copy)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: {copy / 'scaler.json'}: scaler: expected the keys")

@@ -177,3 +177,26 @@ def test_a_vocabulary_that_does_not_fit_the_weights_is_named(lm_run, tmp_path):
     assert result.exit_code == 1, result.output
     assert "expected shape" in result.output and "config.json, vocab.json" in result.output
     assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ({"mean": [0.0]}, "expected the keys ['mean', 'std']"),
+        ({"mean": [0.0, 1.0], "std": [1.0]}, "one mean and one std per feature, got 2 and 1"),
+        ({"mean": [0.0], "std": [0.0]}, "expected every std > 0"),
+        ({"mean": ["a"], "std": [1.0]}, "mean: expected a list of finite numbers"),
+        ([1, 2], "expected the keys ['mean', 'std'], got list"),
+    ],
+)
+def test_a_malformed_scaler_file_is_named(tmp_path, content, fragment):
+    # The numeric classifier's and tagger's scaler.json: KeyError/TypeError tracebacks before.
+    from rnnkit.data.scaler import Scaler
+    from rnnkit.training.rundir import RunDir, RunDirError
+
+    run = RunDir(tmp_path)
+    run.write_extra("scaler", content)
+    with pytest.raises(RunDirError) as caught:
+        run.read_extra_as("scaler", Scaler.from_dict)
+    assert str(caught.value).startswith(str(tmp_path / "scaler.json") + ": ")
+    assert fragment in str(caught.value)

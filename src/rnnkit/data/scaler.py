@@ -49,8 +49,35 @@ class Scaler:
         return {"mean": list(self.mean), "std": list(self.std)}
 
     @classmethod
-    def from_dict(cls, obj: dict[str, Any]) -> Scaler:
-        return cls(tuple(obj["mean"]), tuple(obj["std"]))
+    def from_dict(cls, obj: Any) -> Scaler:
+        """The scaler :meth:`to_dict` gave.
+
+        Raises:
+            ConfigError: Not ``{"mean": [...], "std": [...]}`` of finite numbers, one of
+                each per feature, every std above zero.
+
+        Example:
+            >>> Scaler.from_dict({"mean": [0.5], "std": [2.0]}).std
+            (2.0,)
+        """
+        if not isinstance(obj, dict) or set(obj) != {"mean", "std"}:
+            got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+            raise ConfigError(f"expected the keys ['mean', 'std'], got {got}", key="scaler")
+        mean, std = (_finite_numbers(obj[name], name) for name in ("mean", "std"))
+        if len(mean) != len(std) or not mean:
+            message = f"expected one mean and one std per feature, got {len(mean)} and {len(std)}"
+            raise ConfigError(message, key="std")
+        if min(std) <= 0:
+            raise ConfigError(f"expected every std > 0, got {min(std)}", key="std")
+        return cls(mean, std)
+
+
+def _finite_numbers(items: Any, name: str) -> tuple[float, ...]:
+    if not isinstance(items, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in items
+    ):
+        raise ConfigError(f"expected a list of finite numbers, got {str(items)[:60]}", key=name)
+    return tuple(float(v) for v in items)
 
 
 def as_steps(x: Any, index: int) -> np.ndarray:

@@ -33,9 +33,9 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
@@ -46,6 +46,8 @@ from rnnkit.training.runlock import LOCK_NAME
 from rnnkit.training.weights import load_model_weights, save_model_weights
 
 from . import plots
+
+T = TypeVar("T")
 
 __all__ = ["RunDir", "RunDirError"]
 
@@ -285,6 +287,30 @@ class RunDir:
             RunDirError: The file is missing or not valid JSON.
         """
         return _read_json(self._extra_path(name))
+
+    def read_extra_as(self, name: str, parse: Callable[[Any], T]) -> T:
+        """:meth:`read_extra`, then ``parse`` (a ``from_dict``) on the value; what ``parse``
+        rejects (a :class:`~rnnkit.config.RnnkitError` or a ``ValueError``) becomes a
+        RunDirError naming the file, since the file, not the user's command, is wrong.
+
+        Example:
+            >>> import tempfile
+            >>> from pathlib import Path
+            >>> run = RunDir(Path(tempfile.mkdtemp()))
+            >>> _ = run.write_extra("scaler", {"mean": []})
+            >>> def parse(data):
+            ...     raise ValueError("expected the keys ['mean', 'std']")
+            >>> try:
+            ...     run.read_extra_as("scaler", parse)
+            ... except RunDirError as err:
+            ...     print(str(err).split("/")[-1])
+            scaler.json: expected the keys ['mean', 'std']
+        """
+        data = self.read_extra(name)
+        try:
+            return parse(data)
+        except (RnnkitError, ValueError) as err:
+            raise RunDirError(str(err), path=self._extra_path(name)) from None
 
     def write_binary_extra(self, filename: str, data: bytes) -> Path:
         """Writes a binary task extra of plain data (never a pickle) atomically.

@@ -123,7 +123,7 @@ class Classification(Job):
         classes = _read_classes(run)
         if config.data.inputs == "text":
             return ClassifierArtifacts(classes, TextEncoding.read(run), None)
-        return ClassifierArtifacts(classes, None, Scaler.from_dict(run.read_extra("scaler")))
+        return ClassifierArtifacts(classes, None, run.read_extra_as("scaler", Scaler.from_dict))
 
     def build_model(
         self, config: ClassifyConfig, artifacts: ClassifierArtifacts

@@ -67,7 +67,7 @@ class Forecasting(Job):
         run.write_extra("scaler", artifacts.to_dict())
 
     def read_artifacts(self, run: RunDir, config: ForecastConfig) -> SeriesScaler:
-        return SeriesScaler.from_dict(run.read_extra("scaler"))
+        return run.read_extra_as("scaler", SeriesScaler.from_dict)
 
     def build_model(self, config: ForecastConfig, artifacts: SeriesScaler) -> Forecaster:
         return build_model(config, len(artifacts.columns))

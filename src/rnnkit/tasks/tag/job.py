@@ -93,7 +93,7 @@ class Tagging(Job):
         tags = run.read_extra("tags")
         head = (tags["tags"], tags["scheme"], tags["learned"])
         if config.data.inputs == "numeric":
-            return TagArtifacts(*head, None, None, Scaler.from_dict(run.read_extra("scaler")))
+            return TagArtifacts(*head, None, None, run.read_extra_as("scaler", Scaler.from_dict))
         chars = Vocabulary.from_dict(run.read_extra("chars"), file=run.path / "chars.json")
         return TagArtifacts(*head, TextEncoding.read(run).vocab, chars, None)
 
