@@ -184,3 +184,35 @@ def test_a_full_disk_is_one_line_naming_the_file(small_disk, text, filler):
     last = result.output.splitlines()[-1]
     assert last.startswith(f"error: {small_disk}") and last.endswith("No space left on device")
     assert result.output.count("error:") == 1
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [
+        ("notes.txt/out.csv", "Not a directory"),
+        ("missing/dir/out.csv", "No such file or directory"),
+        ("a-directory", "Is a directory"),
+    ],
+)
+def test_a_write_to_an_impossible_path_names_that_path(tmp_path, where, error):
+    # --output, --plot and every run file go through replace_atomically: the error names the
+    # file asked for, not the temporary file beside it.
+    from rnnkit.atomic import atomic_write_bytes
+
+    (tmp_path / "notes.txt").write_text("keep me")
+    (tmp_path / "a-directory").mkdir()
+    target = tmp_path / where
+    with pytest.raises(OSError) as caught:
+        atomic_write_bytes(target, b"data")
+    assert caught.value.filename == str(target) and caught.value.strerror == error
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-directory", "notes.txt"]
+
+
+def test_a_run_inside_a_file_is_one_line_naming_both(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(RunDirError) as caught:
+        StagedRun.begin(tmp_path / "notes.txt" / "sub" / "run", config={})
+    assert str(caught.value) == (
+        f"{tmp_path}/notes.txt/sub/run: cannot create it: {tmp_path}/notes.txt is not a directory"
+    )

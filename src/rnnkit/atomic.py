@@ -231,7 +231,10 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], Non
     renames it over ``path``; if ``write`` raises (a failed check, say), the temporary file
     is removed and ``path`` is untouched. The building block of every writer here."""
     path = Path(path)
-    temp = _make_unique(path, "tmp", _create_empty_file, hidden=True)
+    try:
+        temp = _make_unique(path, "tmp", _create_empty_file, hidden=True)
+    except OSError as exc:  # a missing or read-only directory, a file where it should be
+        raise _naming(exc, path) from exc
     try:
         mode = stat.S_IMODE(os.stat(temp).st_mode)
         write(temp)
@@ -244,10 +247,7 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], Non
     except OSError as exc:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
-        renamed = named(exc, path)
-        if renamed is exc:
-            raise
-        raise renamed from exc
+        raise _naming(exc, path) from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
@@ -261,6 +261,12 @@ def named(error: OSError, path: str | os.PathLike[str]) -> OSError:
     an open file that fails, for a full disk say, names none)."""
     if error.filename is not None:
         return error
+    return type(error)(error.errno, error.strerror or str(error), os.fspath(path))
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """``error`` as the same kind of error naming ``path``: the file the caller asked for,
+    not the temporary one beside it, which is an implementation detail."""
     return type(error)(error.errno, error.strerror or str(error), os.fspath(path))
 
 

@@ -66,7 +66,7 @@ class StagedRun:
         """
         final = Path(final)
         replaces = RunDir.check_new(final, overwrite=overwrite)
-        created = _make_parents(final.parent)
+        created = _make_parents(final)
         old_lock = RunLock.acquire(final) if replaces else None
         staging = final.with_name(f".{final.name}.new-{secrets.token_hex(4)}")
         try:
@@ -143,15 +143,21 @@ def _non_empty(path: Path) -> bool:
     return path.is_dir() and any(path.iterdir())
 
 
-def _make_parents(directory: Path) -> list[Path]:
-    """Creates ``directory`` and its missing parents; returns those it created, deepest
-    first (to remove them again if the run never starts)."""
+def _make_parents(final: Path) -> list[Path]:
+    """Creates the missing parents of the run directory ``final``; returns those it created,
+    deepest first (to remove them again if the run never starts).
+
+    Raises:
+        RunDirError: A parent that exists is not a directory (``--out notes.txt/run``).
+    """
     missing = []
-    for path in (directory, *directory.parents):
+    for path in final.parents:
         if path.exists():
+            if not path.is_dir():
+                raise RunDirError(f"cannot create it: {path} is not a directory", path=final)
             break
         missing.append(path)
-    directory.mkdir(parents=True, exist_ok=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
     return missing
 
 
