@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -45,6 +46,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_lines",
     "atomic_write_text",
+    "check_parents",
     "move_directory_into_place",
     "named",
     "replace_atomically",
@@ -219,6 +221,31 @@ def move_directory_into_place(
         raise
     _fsync_directory(final.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def check_parents(path: str | os.PathLike[str]) -> None:
+    """Raises NotADirectoryError naming the first existing ancestor of ``path`` that is not a
+    directory (``--out notes.txt/vectors.txt``), before any work whose result could not be
+    written there; missing ancestors are fine (they will be created).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> notes = Path(tempfile.mkdtemp()) / "notes.txt"
+        >>> _ = notes.write_text("")
+        >>> try:
+        ...     check_parents(notes / "out" / "vectors.txt")
+        ... except NotADirectoryError as err:
+        ...     print(err.strerror, err.filename == str(notes))
+        Not a directory (expected a folder for .../out/vectors.txt) True
+    """
+    path = Path(path)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                where = f"expected a folder for .../{path.relative_to(parent)}"
+                raise NotADirectoryError(errno.ENOTDIR, f"Not a directory ({where})", str(parent))
+            return
 
 
 # ---------------------------------------------------------------------------------------------

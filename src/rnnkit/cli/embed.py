@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from rnnkit.atomic import check_parents
 from rnnkit.cli.options import build_config, config_options
 from rnnkit.data.embeddings import save_vectors
 from rnnkit.data.errors import DataError
@@ -78,6 +79,7 @@ def train(
     config = build_config(_EmbedConfig, params)
     if out.is_dir():
         raise DataError("is a directory, expected the vectors file to write", file=out)
+    check_parents(out)
     start = time.perf_counter()
     sentences = read_corpus(data, config.text, text_col=text_col)
     if not sentences:

@@ -60,9 +60,12 @@ def eval_command(
     if (data_file is None) == (split is None):
         raise click.UsageError("give exactly one of --data FILE or --split valid|test")
     if data_file is not None:
+        from rnnkit.data.errors import DataError
         from rnnkit.data.readers import read_text
 
         text, source = read_text(data_file), str(data_file)
+        if not text.strip():
+            raise DataError("no text to evaluate on (the file is empty or blank)", file=data_file)
     else:
         text, source = lm_task.split_text(task.config, split), f"{split} split"
     metrics = task.evaluate(text, batch_size=batch_size)

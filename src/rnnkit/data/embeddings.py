@@ -40,7 +40,7 @@ import numpy as np
 from rnnkit.atomic import atomic_write_lines
 from rnnkit.config import ConfigError, validate_choice
 from rnnkit.data.errors import DataError
-from rnnkit.data.named_vectors import is_named, load_named_vectors
+from rnnkit.data.named_vectors import NAMED_VECTORS, is_named, load_named_vectors
 from rnnkit.data.readers import _check_file, _open_binary
 
 __all__ = [
@@ -113,6 +113,11 @@ def load_vectors(
     validate_choice("format", format, _FORMATS)
     if is_named(path):  # vectors a package ships, by name (glove-6b-50d)
         return load_named_vectors(str(path), vocab=vocab)
+    if not os.path.lexists(path) and "/" not in str(path) and "." not in str(path):
+        # A bare name that is no file here: most likely a misspelt packaged set.
+        known = ", ".join(NAMED_VECTORS)
+        message = f"no such file, and not a packaged set of vectors (known: {known})"
+        raise DataError(message, file=path)
     path = _check_file(path, "a vectors file")
     fmt = detect_format(path) if format == "auto" else format
     with _open_binary(path) as stream:

@@ -7,12 +7,12 @@ safetensors header (shapes, without reading the weights), and the rest from
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from pathlib import Path
 from typing import Any
 
+from rnnkit.training.files import check_run_file
 from rnnkit.training.grad_health import gradient_warning
 from rnnkit.training.rundir import RunDir, RunDirError
 
@@ -23,17 +23,20 @@ def parameter_count(path: Path) -> int:
     """Scalars stored in a ``.safetensors`` file, read from its header only.
 
     Raises:
-        RunDirError: The file is missing or its header is not valid safetensors.
+        RunDirError: The file is missing, not a regular file, or not valid safetensors.
     """
+    from safetensors import SafetensorError, safe_open
+
+    if not path.exists():
+        raise RunDirError("missing (the run has not saved weights yet)", path=path)
+    check_run_file(path, RunDirError)
     try:
-        with path.open("rb") as f:
-            size = int.from_bytes(f.read(8), "little")
-            header = json.loads(f.read(size))
-    except FileNotFoundError as err:
-        raise RunDirError(f"{path}: missing (the run has not saved weights yet)") from err
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        raise RunDirError(f"{path}: not a valid safetensors file ({err})") from err
-    return sum(math.prod(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+        # safe_open reads and checks the header (its length against the file's, its JSON)
+        # and maps the rest without reading it.
+        with safe_open(path, framework="numpy") as f:
+            return sum(math.prod(f.get_slice(key).get_shape()) for key in f.keys())  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as err:
+        raise RunDirError(f"not a valid safetensors file ({err})", path=path) from None
 
 
 def summarize_run(path: Path | str) -> dict[str, Any]:

@@ -192,6 +192,13 @@ def _build_encoding(data: LMDataConfig, text: str) -> TextEncoding:
         unk=UNK,
         eos=EOS if data.level == "word" else None,
     )
+    if all(token in (UNK, EOS) for token in vocab.tokens):
+        # Every text would read as <unk>: a model over it has nothing to learn.
+        raise ConfigError(
+            f"min_freq {data.min_freq} and max_vocab {data.max_vocab} leave no token but "
+            f"{', '.join(vocab.tokens)}",
+            key="data.max_vocab" if data.max_vocab is not None else "data.min_freq",
+        )
     return TextEncoding(vocab)
 
 

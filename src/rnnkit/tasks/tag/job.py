@@ -20,11 +20,12 @@ from typing import Any, NamedTuple
 
 import torch
 
+from rnnkit.config import ConfigError
 from rnnkit.data import Vocabulary
 from rnnkit.data.casing import CASINGS
 from rnnkit.data.embeddings import load_vectors
 from rnnkit.data.scaler import Scaler
-from rnnkit.data.tags import convert, end_allowed, start_allowed, transition_allowed
+from rnnkit.data.tags import SCHEMES, convert, end_allowed, start_allowed, transition_allowed
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
@@ -90,8 +91,7 @@ class Tagging(Job):
             run.write_extra("scaler", artifacts.scaler.to_dict())
 
     def read_artifacts(self, run: RunDir, config: TagConfig) -> TagArtifacts:
-        tags = run.read_extra("tags")
-        head = (tags["tags"], tags["scheme"], tags["learned"])
+        head = run.read_extra_as("tags", _tags_file)
         if config.data.inputs == "numeric":
             return TagArtifacts(*head, None, None, run.read_extra_as("scaler", Scaler.from_dict))
         chars = Vocabulary.from_dict(run.read_extra("chars"), file=run.path / "chars.json")
@@ -157,6 +157,24 @@ class Tagging(Job):
             else f"entity types ({d['scheme']} data, learned in {d['learned_scheme']})"
         )
         return [f"{kind}: {', '.join(d['types'])}"]
+
+
+def _tags_file(data: Any) -> tuple[list[str], str, str]:
+    """``tags.json``: the tags in id order (distinct non-empty strings), the data's scheme and
+    the learned one."""
+    schemes = (*SCHEMES, "none")
+    if not isinstance(data, dict) or set(data) != {"tags", "scheme", "learned"}:
+        got = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise ConfigError(f"expected the keys ['learned', 'scheme', 'tags'], got {got}")
+    tags = data["tags"]
+    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t for t in tags):
+        raise ConfigError(f"expected a list of tag names, got {str(tags)[:60]}", key="tags")
+    if len(set(tags)) != len(tags):
+        raise ConfigError("a tag is named more than once", key="tags")
+    for key in ("scheme", "learned"):
+        if data[key] not in schemes:
+            raise ConfigError(f"expected one of {schemes}, got {data[key]!r}", key=key)
+    return tags, data["scheme"], data["learned"]
 
 
 JOB = Tagging()
