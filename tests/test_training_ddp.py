@@ -171,3 +171,24 @@ def test_a_stopped_torchrun_run_resumes_exactly(tmp_path):
     resumed = load_file(tmp_path / "stopped" / "model.safetensors")
     for key, value in straight.items():
         assert torch.equal(resumed[key], value), key
+
+
+def test_when_rank_0_cannot_start_the_run_no_rank_waits_for_it(tmp_path):
+    # Rank 0 alone sets the run up; when that fails (here: --out inside a file), the other
+    # rank used to wait at a barrier for ever.
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat\n" * 200)
+    (tmp_path / "notes.txt").write_text("keep me")
+    args = ["lm", "train", "--data", str(corpus), "--level", "word", "--hidden-size", "8"]
+    args += ["--device", "cpu", "--progress", "none", "--out", str(tmp_path / "notes.txt" / "r")]
+    done = subprocess.run(
+        [*TORCHRUN, "--no-python", RNNKIT, *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "notes.txt is not a directory" in done.stderr
+    assert "rank 0 could not start the run" in done.stderr
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

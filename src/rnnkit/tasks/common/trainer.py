@@ -32,7 +32,7 @@ from rnnkit.tasks.common.runs import open_run
 from rnnkit.training.distributed import DistributedContext, init_distributed
 from rnnkit.training.loop import FitResult, fit, resolve_device, seed_everything
 from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import RunDir
+from rnnkit.training.rundir import RunDir, RunDirError
 from rnnkit.training.runlock import RunLock
 from rnnkit.training.staging import StagedRun
 
@@ -71,16 +71,22 @@ def train(
     try:
         if resume:
             open_run(out, job.name)  # a run of another kind is refused before anything is read
-            if context.is_main:
-                lock = RunLock.acquire(out)
-                RunDir(out).remove_leftovers()
         else:
             config = job.adopt(absolute_paths(config))
-        if not resume and context.is_main:
-            run, lock, prepared, model, plan = _start(job, config, out, overwrite, notify)
-            context.barrier()
-        else:
-            context.barrier()  # rank 0 has written the run
+        if context.is_main:
+            try:
+                if resume:
+                    lock = RunLock.acquire(out)
+                    RunDir(out).remove_leftovers()
+                else:
+                    run, lock, prepared, model, plan = _start(job, config, out, overwrite, notify)
+            except BaseException:
+                context.any(True)  # the other ranks must not wait for a run that never comes
+                raise
+        # Every rank learns whether rank 0 has the run ready (this is also the barrier).
+        if context.any(False):
+            raise RunDirError("rank 0 could not start the run; its error says why", path=out)
+        if resume or not context.is_main:
             run = RunDir.open(out)
             prepared = job.prepare(config, job.read_artifacts(run, config))
             seed_everything(config.train.seed)
