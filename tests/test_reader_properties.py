@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnnkit.config import RnnkitError
+from rnnkit.config import RnnkitError, from_dict
 from rnnkit.data import Vocabulary
 from rnnkit.data.embeddings import load_vectors, save_vectors
+from rnnkit.data.examples import read_numeric_examples, read_text_examples
 from rnnkit.data.errors import DataError
 from rnnkit.data.readers import (
     iter_lines,
@@ -80,6 +81,11 @@ READERS = {
     "tagged steps": (read_tagged_steps, ".jsonl"),
     "pairs": (read_pairs, ".tsv"),
     "series": (lambda p: read_timeseries_csv(p, time_col="text"), ".csv"),
+    "text examples csv": (lambda p: read_text_examples(p, format="csv"), ".csv"),
+    "text examples jsonl": (lambda p: read_text_examples(p, format="jsonl"), ".jsonl"),
+    "numeric examples jsonl": (lambda p: read_numeric_examples(p, format="jsonl"), ".jsonl"),
+    "numeric examples csv": (lambda p: read_numeric_examples(p, format="csv"), ".csv"),
+    "numeric examples npz": (lambda p: read_numeric_examples(p, format="npz"), ".npz"),
     "vectors": (load_vectors, ".txt"),
     "vectors binary": (lambda p: load_vectors(p, format="word2vec-binary"), ".bin"),
 }
@@ -212,6 +218,10 @@ RUN_FILE_KEYS = st.fixed_dictionaries(
         "columns": JSON,
         "center": JSON,
         "scale": JSON,
+        "task": st.sampled_from(["lm", "classify", "tag", "forecast"]) | JSON,
+        "data": JSON,
+        "model": JSON,
+        "train": JSON,
     },
 )
 
@@ -227,4 +237,28 @@ def test_any_json_in_a_run_file_is_read_or_named(parse, value):
     try:
         parse(value)
     except (RnnkitError, ValueError) as err:  # read_extra_as turns ValueError into a message
+        assert str(err)
+
+
+@SETTINGS
+@given(value=st.one_of(JSON, RUN_FILE_KEYS))
+def test_any_json_as_a_config_file_is_read_or_named(value):
+    # config.json: the task names the job, whose config class reads the rest.
+    from rnnkit.tasks.common.registry import job_named
+
+    try:
+        job = job_named(value.get("task") if isinstance(value, dict) else value)
+        from_dict(job.config, value)
+    except RnnkitError as err:
+        assert str(err)
+
+
+@SETTINGS
+@given(value=st.one_of(JSON, RUN_FILE_KEYS))
+def test_any_json_as_tags_json_is_read_or_named(value):
+    from rnnkit.tasks.tag.job import _tags_file
+
+    try:
+        _tags_file(value)
+    except RnnkitError as err:
         assert str(err)

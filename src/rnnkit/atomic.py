@@ -286,12 +286,10 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], Non
 def named(error: OSError, path: str | os.PathLike[str]) -> OSError:
     """``error`` itself when it names a file, else the same error naming ``path`` (a write to
     an open file that fails, for a full disk say, names none)."""
-    if error.filename is not None:
-        return error
-    return type(error)(error.errno, error.strerror or str(error), os.fspath(path))
+    return error if error.filename is not None else _naming(error, path)
 
 
-def _naming(error: OSError, path: Path) -> OSError:
+def _naming(error: OSError, path: str | os.PathLike[str]) -> OSError:
     """``error`` as the same kind of error naming ``path``: the file the caller asked for,
     not the temporary one beside it, which is an implementation detail."""
     return type(error)(error.errno, error.strerror or str(error), os.fspath(path))

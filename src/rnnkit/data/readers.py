@@ -39,9 +39,9 @@ __all__ = [
     "iter_lines",
     "open_text",
     "read_conll",
+    "read_input_lines",
     "read_pairs",
     "read_records",
-    "read_input_lines",
     "read_text",
     "read_timeseries_csv",
 ]

@@ -3,7 +3,7 @@
 A Python list of tokens costs 8 bytes per token for the pointer alone, plus an object per
 word; a corpus of 50 MB held that way needs gigabytes. Here the ids go straight into the
 narrowest integer type that holds the vocabulary (1 byte per token up to 256 tokens, the
-usual character vocabulary; 2 up to 32,767; else 4), and the text is read in pieces, so
+usual character vocabulary; 2 up to 32,768; else 4), and the text is read in pieces, so
 encoding needs little more than the text and its ids. The model gets ``int64`` windows
 (:class:`~rnnkit.tasks.lm.batches.LMBatch` ``.long()``), one window at a time.
 """
