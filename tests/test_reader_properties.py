@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from rnnkit.config import RnnkitError, from_dict
 from rnnkit.data import Vocabulary
 from rnnkit.data.embeddings import load_vectors, save_vectors
-from rnnkit.data.examples import read_numeric_examples, read_text_examples
 from rnnkit.data.errors import DataError
+from rnnkit.data.examples import read_numeric_examples, read_text_examples
 from rnnkit.data.readers import (
     iter_lines,
     read_conll,
