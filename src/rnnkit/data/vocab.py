@@ -25,7 +25,7 @@ from typing import Any
 from rnnkit.config import ConfigError
 from rnnkit.data.errors import DataError
 
-__all__ = ["Vocabulary"]
+__all__ = ["Vocabulary", "require_tokens"]
 
 _KEYS = ("tokens", "unk", "eos", "pad")
 _SPECIALS = ("pad", "unk", "eos")  # the order build() gives them ids in
@@ -402,3 +402,28 @@ def _got(value: object) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"
+
+
+def require_tokens(vocab: Vocabulary, *, min_freq: int, max_vocab: int | None) -> None:
+    """Refuses a training vocabulary of special tokens only: every text would read as
+    ``<unk>``, and a model over it has nothing to learn.
+
+    Raises:
+        ConfigError: ``min_freq``/``max_vocab`` left no ordinary token (keyed by the one to
+            change: ``max_vocab`` when it is set, else ``min_freq``).
+
+    Example:
+        >>> require_tokens(Vocabulary.build(["a"], max_vocab=3), min_freq=1, max_vocab=3)
+        >>> try:
+        ...     require_tokens(Vocabulary.build(["a"], max_vocab=2), min_freq=1, max_vocab=2)
+        ... except ConfigError as err:
+        ...     print(err)
+        max_vocab: min_freq 1 and max_vocab 2 leave no token but <unk>, <eos>
+    """
+    specials = {vocab.pad, vocab.unk, vocab.eos} - {None}
+    if all(token in specials for token in vocab.tokens):
+        raise ConfigError(
+            f"min_freq {min_freq} and max_vocab {max_vocab} leave no token but "
+            f"{', '.join(vocab.tokens)}",
+            key="max_vocab" if max_vocab is not None else "min_freq",
+        )

@@ -30,6 +30,7 @@ from rnnkit.data.registry import locate
 from rnnkit.data.scaler import Scaler
 from rnnkit.data.text import TextConfig
 from rnnkit.data.token_cache import tokenize_many
+from rnnkit.data.vocab import require_tokens
 from rnnkit.tasks.common.data_source import check_source, held_out
 
 __all__ = [
@@ -230,8 +231,12 @@ def encode_labels(labels: Sequence[str], classes: Sequence[str], source: str) ->
 
 
 def build_vocab(tokens: Sequence[Sequence[str]], data: ClassifyDataConfig) -> Vocabulary:
-    """The training vocabulary: ``<pad>`` (id 0), ``<unk>``, then words by frequency."""
-    return Vocabulary.build(
+    """The training vocabulary: ``<pad>`` (id 0), ``<unk>``, then words by frequency.
+
+    Raises:
+        ConfigError: ``min_freq``/``max_vocab`` leave no word (only ``<pad>`` and ``<unk>``).
+    """
+    vocab = Vocabulary.build(
         (t for seq in tokens for t in seq),
         min_freq=data.min_freq,
         max_vocab=data.max_vocab,
@@ -239,6 +244,11 @@ def build_vocab(tokens: Sequence[Sequence[str]], data: ClassifyDataConfig) -> Vo
         eos=None,
         pad=PAD,
     )
+    try:
+        require_tokens(vocab, min_freq=data.min_freq, max_vocab=data.max_vocab)
+    except ConfigError as err:
+        raise err.under("data") from None
+    return vocab
 
 
 def encode_texts(

@@ -20,6 +20,7 @@ from rnnkit.config import ConfigError
 from rnnkit.data import Vocabulary
 from rnnkit.data.corpus import LMCorpus, batchify, iter_tokens, load_lm_corpus
 from rnnkit.data.subword import SubwordTokenizer
+from rnnkit.data.vocab import require_tokens
 from rnnkit.models import LanguageModel
 from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Prepared
@@ -192,13 +193,10 @@ def _build_encoding(data: LMDataConfig, text: str) -> TextEncoding:
         unk=UNK,
         eos=EOS if data.level == "word" else None,
     )
-    if all(token in (UNK, EOS) for token in vocab.tokens):
-        # Every text would read as <unk>: a model over it has nothing to learn.
-        raise ConfigError(
-            f"min_freq {data.min_freq} and max_vocab {data.max_vocab} leave no token but "
-            f"{', '.join(vocab.tokens)}",
-            key="data.max_vocab" if data.max_vocab is not None else "data.min_freq",
-        )
+    try:
+        require_tokens(vocab, min_freq=data.min_freq, max_vocab=data.max_vocab)
+    except ConfigError as err:
+        raise err.under("data") from None
     return TextEncoding(vocab)
 
 
