@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,16 @@ def test_a_cache_of_another_users_is_not_used(cache, tmp_path):
     assert f"built privately, the cache was not used: {cache} belongs" in loaded.status
     private = Path(loaded.status.removeprefix("on (").split(";")[0])
     assert private.parent != cache and not private.parent.exists()  # removed once loaded
+
+
+def test_loading_the_kernels_leaves_the_process_floats_alone(cache):
+    # Linked with -ffast-math, GCC before 13 put crtfastmath.o in the library, and loading it
+    # turned on flush-to-zero for the whole process: 5e-324 * 1.0 became 0.0 everywhere.
+    program = (
+        "import numpy as np; from rnnkit.cells import native; "
+        "assert native.kernels() is not None; print(np.float64(5e-324) * 1.0)"
+    )
+    env = os.environ | {"RNNKIT_CACHE": str(cache.parent)}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "5e-324"

@@ -55,15 +55,19 @@ HEADERS = tuple(Path(__file__).with_name(name) for name in ("lstm.h", "blas.h", 
 # NaN through squash.h's clamps (which it would otherwise turn into min/max instructions that
 # drop NaN); -fopenmp shares torch's OpenMP runtime (same soname, already loaded), so
 # torch.set_num_threads governs both.
-FLAGS = (
+COMPILE_FLAGS = (
     "-O3",
     "-march=native",
     "-ffast-math",
     "-fno-finite-math-only",
     "-fopenmp",
-    "-shared",
     "-fPIC",
 )
+# Linked in a step of its own, without -ffast-math: with it, GCC (before 13) links
+# crtfastmath.o into the library, whose constructor turns on flush-to-zero for the whole
+# process the moment the library is loaded (every float of the user's program after it).
+LINK_FLAGS = ("-shared", "-fopenmp")
+FLAGS = (*COMPILE_FLAGS, "--link", *LINK_FLAGS)  # what the cache key records
 PEEPHOLE, LAYER_NORM = 1, 2
 # The whole-sequence loops, each returning 0 or 1 (out of memory); called on Kernels.library.
 _SEQUENCES = (
@@ -268,21 +272,26 @@ def _compile(compiler: str, target: Path) -> None:
     # Built beside the target and renamed: a concurrent process never loads half a file.
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
+    objects = Path(tempfile.mkdtemp(prefix=".objects-", dir=target.parent))
     try:
-        subprocess.run(
-            [compiler, *FLAGS, "-o", tmp, *map(str, SOURCES), "-lm"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
+        built = []
+        for source in SOURCES:
+            built.append(str(objects / f"{source.stem}.o"))
+            _run_compiler([compiler, *COMPILE_FLAGS, "-c", str(source), "-o", built[-1]])
+        _run_compiler([compiler, *LINK_FLAGS, "-o", tmp, *built, "-lm"])
         trust.record_digest(Path(tmp), target)
         os.replace(tmp, target)
-    except subprocess.CalledProcessError as error:
-        raise subprocess.SubprocessError(error.stderr.strip() or "compiler failed") from error
     finally:
+        shutil.rmtree(objects, ignore_errors=True)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _run_compiler(command: list[str]) -> None:
+    try:
+        subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    except subprocess.CalledProcessError as error:
+        raise subprocess.SubprocessError(error.stderr.strip() or "compiler failed") from error
 
 
 def _cpu_id() -> bytes:
