@@ -155,13 +155,7 @@ def test_a_stopped_torchrun_run_resumes_exactly(tmp_path):
     args += ["--dropout", "0.3", "--device", "cpu", "--progress", "none", "--json"]
 
     def torchrun(*more: str) -> None:
-        done = subprocess.run(
-            [*TORCHRUN, "--no-python", RNNKIT, *more],
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = _torchrun(*more)
         assert done.returncode == 0, done.stderr[-4000:]
 
     torchrun(*args, "--out", str(tmp_path / "straight"))
@@ -181,14 +175,14 @@ def test_when_rank_0_cannot_start_the_run_no_rank_waits_for_it(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
     args = ["lm", "train", "--data", str(corpus), "--level", "word", "--hidden-size", "8"]
     args += ["--device", "cpu", "--progress", "none", "--out", str(tmp_path / "notes.txt" / "r")]
-    done = subprocess.run(
-        [*TORCHRUN, "--no-python", RNNKIT, *args],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _torchrun(*args, timeout=120)
     assert done.returncode != 0
     assert "notes.txt is not a directory" in done.stderr
     assert "rank 0 could not start the run" in done.stderr
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def _torchrun(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``rnnkit ARGS`` under torchrun with 2 CPU processes."""
+    command = [*TORCHRUN, "--no-python", RNNKIT, *args]
+    return subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=timeout)
