@@ -61,27 +61,39 @@ def test_too_little_validation_text_names_the_eval_batch_size(tmp_path):
     )
 
 
-def test_duplicate_columns_and_empty_labels_are_named(tmp_path):
-    from rnnkit.data import DataError
+def _read_examples(path):
     from rnnkit.data.examples import read_text_examples
+
+    return read_text_examples(path)
+
+
+def _read_series(path):
     from rnnkit.data.readers import read_timeseries_csv
 
-    twice = tmp_path / "twice.csv"
-    twice.write_text("text,label,label\ngood,pos,neg\n")
-    with pytest.raises(DataError, match=r"twice.csv:1: field 'label': the header names this col"):
-        read_text_examples(twice)
-    empty = tmp_path / "empty.csv"
-    empty.write_text("text,label\ngood,pos\nbad, \n")
-    with pytest.raises(DataError, match=r"empty.csv:3: field 'label': empty label"):
-        read_text_examples(empty)
-    jsonl = tmp_path / "empty.jsonl"
-    jsonl.write_text('{"text": "good", "label": "pos"}\n{"text": "bad", "label": ""}\n')
-    with pytest.raises(DataError, match=r"empty.jsonl:2: field 'label': empty label"):
-        read_text_examples(jsonl)
-    series = tmp_path / "series.csv"
-    series.write_text("date,value,value\n2020-01-01,1,2\n2020-01-02,3,4\n")
-    with pytest.raises(DataError, match=r"series.csv: field 'value': the header names this col"):
-        read_timeseries_csv(series, time_col="date")
+    return read_timeseries_csv(path, time_col="date")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "read", "expected"),
+    [
+        ("twice.csv", "text,label,label\ngood,pos,neg\n", _read_examples,
+         r"twice.csv:1: field 'label': the header names this col"),
+        ("empty.csv", "text,label\ngood,pos\nbad, \n", _read_examples,
+         r"empty.csv:3: field 'label': empty label"),
+        ("empty.jsonl", '{"text": "good", "label": "pos"}\n{"text": "bad", "label": ""}\n',
+         _read_examples, r"empty.jsonl:2: field 'label': empty label"),
+        ("series.csv", "date,value,value\n2020-01-01,1,2\n2020-01-02,3,4\n", _read_series,
+         r"series.csv: field 'value': the header names this col"),
+    ],
+    ids=["duplicate label", "empty csv label", "empty jsonl label", "duplicate value"],
+)  # fmt: skip
+def test_duplicate_columns_and_empty_labels_are_named(tmp_path, name, content, read, expected):
+    from rnnkit.data import DataError
+
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(DataError, match=expected):
+        read(path)
 
 
 @pytest.mark.parametrize(
