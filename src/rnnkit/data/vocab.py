@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from rnnkit.config import ConfigError
+from rnnkit.config.errors import join
 from rnnkit.data.errors import DataError
 
 __all__ = ["Vocabulary", "require_tokens"]
@@ -404,13 +405,16 @@ def _got(value: object) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-def require_tokens(vocab: Vocabulary, *, min_freq: int, max_vocab: int | None) -> None:
+def require_tokens(
+    vocab: Vocabulary, *, min_freq: int, max_vocab: int | None, under: str = ""
+) -> None:
     """Refuses a training vocabulary of special tokens only: every text would read as
     ``<unk>``, and a model over it has nothing to learn.
 
     Raises:
         ConfigError: ``min_freq``/``max_vocab`` left no ordinary token (keyed by the one to
-            change: ``max_vocab`` when it is set, else ``min_freq``).
+            change: ``max_vocab`` when it is set, else ``min_freq``; below ``under``, the
+            config section they are in).
 
     Example:
         >>> require_tokens(Vocabulary.build(["a"], max_vocab=3), min_freq=1, max_vocab=3)
@@ -425,5 +429,5 @@ def require_tokens(vocab: Vocabulary, *, min_freq: int, max_vocab: int | None) -
         raise ConfigError(
             f"min_freq {min_freq} and max_vocab {max_vocab} leave no token but "
             f"{', '.join(vocab.tokens)}",
-            key="max_vocab" if max_vocab is not None else "min_freq",
+            key=join(under, "max_vocab" if max_vocab is not None else "min_freq"),
         )

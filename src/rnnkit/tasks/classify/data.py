@@ -244,10 +244,7 @@ def build_vocab(tokens: Sequence[Sequence[str]], data: ClassifyDataConfig) -> Vo
         eos=None,
         pad=PAD,
     )
-    try:
-        require_tokens(vocab, min_freq=data.min_freq, max_vocab=data.max_vocab)
-    except ConfigError as err:
-        raise err.under("data") from None
+    require_tokens(vocab, min_freq=data.min_freq, max_vocab=data.max_vocab, under="data")
     return vocab
 
 

@@ -193,10 +193,7 @@ def _build_encoding(data: LMDataConfig, text: str) -> TextEncoding:
         unk=UNK,
         eos=EOS if data.level == "word" else None,
     )
-    try:
-        require_tokens(vocab, min_freq=data.min_freq, max_vocab=data.max_vocab)
-    except ConfigError as err:
-        raise err.under("data") from None
+    require_tokens(vocab, min_freq=data.min_freq, max_vocab=data.max_vocab, under="data")
     return TextEncoding(vocab)
 
 
