@@ -33,7 +33,7 @@ from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
 from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.training.loop import FitResult
 from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import RunDir, RunDirError
+from rnnkit.training.rundir import RunDir
 
 __all__ = [
     "JOB",
@@ -120,7 +120,7 @@ class Classification(Job):
             run.write_extra("scaler", artifacts.scaler.to_dict())
 
     def read_artifacts(self, run: RunDir, config: ClassifyConfig) -> ClassifierArtifacts:
-        classes = _read_classes(run)
+        classes = run.read_extra_as("labels", _classes_file)
         if config.data.inputs == "text":
             return ClassifierArtifacts(classes, TextEncoding.read(run), None)
         return ClassifierArtifacts(classes, None, run.read_extra_as("scaler", Scaler.from_dict))
@@ -198,20 +198,16 @@ class Classification(Job):
 JOB = Classification()
 
 
-def _read_classes(run: RunDir) -> list[str]:
+def _classes_file(stored: Any) -> list[str]:
     """``labels.json``'s classes: two or more distinct non-empty strings."""
-    stored = run.read_extra("labels")
     classes = stored.get("labels") if isinstance(stored, dict) else None
-    problem = None
     if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
-        problem = f'expected {{"labels": [class names]}}, got {stored!r:.80}'
-    elif len(set(classes)) != len(classes):
+        raise ConfigError(f'expected {{"labels": [class names]}}, got {stored!r:.80}')
+    if len(set(classes)) != len(classes):
         twice = sorted({c for c in classes if classes.count(c) > 1})
-        problem = f"class {twice[0]!r} is named more than once"
-    elif len(classes) < 2:
-        problem = f"expected at least two classes, got {classes!r}"
-    if problem is not None:
-        raise RunDirError(problem, path=run.path / "labels.json")
+        raise ConfigError(f"class {twice[0]!r} is named more than once")
+    if len(classes) < 2:
+        raise ConfigError(f"expected at least two classes, got {classes!r}")
     return classes
 
 
