@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -28,67 +27,13 @@ from rnnkit.tasks.tag.config import TagConfig, TagDataConfig
 from rnnkit.tasks.tag.job import build_model, constraints
 from rnnkit.tasks.tag.tokens import tokenize
 from rnnkit.training.config import TrainConfig
-
-FIRST = ["Anna", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hiro"]
-LAST = ["Smith", "Ivanov", "Rossi", "Tanaka", "Okafor", "Berg", "Novak", "Lund"]
-PLACES = ["Paris", "Lagos", "Osaka", "Quito", "Oslo", "Lima", "Perth", "Riga"]
-VERBS = ["visited", "left", "praised", "reached", "saw"]
-
-
-def _sentence(rng: random.Random) -> tuple[list[str], list[str]]:
-    """A generated sentence in BIO: a person (one or two words) does something to a place,
-    or a person meets a person."""
-    tokens, tags = [], []
-
-    def person() -> None:
-        words = [rng.choice(FIRST)] + ([rng.choice(LAST)] if rng.random() < 0.6 else [])
-        tokens.extend(words)
-        tags.extend(["B-PER"] + ["I-PER"] * (len(words) - 1))
-
-    person()
-    tokens.append(rng.choice(VERBS))
-    tags.append("O")
-    if rng.random() < 0.5:
-        tokens.append(rng.choice(PLACES))
-        tags.append("B-LOC")
-    else:
-        person()
-    tokens.append(".")
-    tags.append("O")
-    return tokens, tags
-
-
-def _write_conll(path: Path, count: int, seed: int) -> Path:
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(count):
-        tokens, tags = _sentence(rng)
-        lines += [f"{t}\t{g}" for t, g in zip(tokens, tags, strict=True)] + [""]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def _config(tmp_path: Path, **train: object) -> TagConfig:
-    data = TagDataConfig(
-        data=str(_write_conll(tmp_path / "train.tsv", 300, 0)),
-        valid=str(_write_conll(tmp_path / "dev.tsv", 60, 1)),
-        batch_size=16,
-    )
-    model = TaggerModelConfig(
-        embedding_size=24,
-        char_embedding_size=8,
-        char_size=8,
-        casing_size=4,
-        rnn=StackConfig(cell="lstm", hidden_size=24, bidirectional=True),
-    )
-    settings = {"epochs": 12, "lr": 0.01, "monitor": "val_f1", "mode": "max", **train}
-    return TagConfig(data=data, model=model, train=TrainConfig(**settings))
+from tag_cases import tiny_config, write_conll
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[tag.TaggerTask, Path]:
     root = tmp_path_factory.mktemp("tag")
-    task, _ = tag.train(_config(root), root / "run")
+    task, _ = tag.train(tiny_config(root), root / "run")
     return task, root / "run"
 
 
@@ -192,7 +137,7 @@ def test_words_are_normalised_and_vector_words_join():
 
 
 def test_a_validation_tag_unseen_in_training_is_named(tmp_path):
-    train = _write_conll(tmp_path / "train.tsv", 30, 0)
+    train = write_conll(tmp_path / "train.tsv", 30, 0)
     dev = tmp_path / "dev.tsv"
     dev.write_text("Acme\tB-ORG\n", encoding="utf-8")
     config = TagConfig(data=TagDataConfig(data=str(train), valid=str(dev)))
@@ -260,7 +205,7 @@ def test_empty_text_has_no_entities_and_bad_input_is_named(trained):
 
 
 def test_softmax_output_trains_too(tmp_path):
-    config = _config(tmp_path, epochs=6)
+    config = tiny_config(tmp_path, epochs=6)
     config = TagConfig(
         data=config.data,
         model=dataclasses.replace(config.model, output="softmax"),
@@ -395,7 +340,7 @@ def test_a_small_real_text_run_beats_the_all_outside_baseline(real_data, tmp_pat
 
 
 def test_without_a_validation_file_a_seeded_share_is_held_out(tmp_path):
-    train = _write_conll(tmp_path / "train.tsv", 40, 0)
+    train = write_conll(tmp_path / "train.tsv", 40, 0)
     config = TagConfig(data=TagDataConfig(data=str(train), valid_fraction=0.25))
     first, second = tdata.load_splits(config.data, 3), tdata.load_splits(config.data, 3)
     assert len(first[0].inputs) == 30 and len(first[1].inputs) == 10

@@ -1,7 +1,7 @@
 """``SequenceTagger``: one label per step (the material's synced many-to-many), for named
 entities in text or labels of numeric steps.
 
-    x_t = [E[w_t]; C[case(w_t)]; chars(w_t)]   (text)   or   x_t = W_in v_t + b   (numeric)
+    x_t = [E[w_t]; C[case(w_t)]; chars(w_t); s_t]   (text)   or   x_t = W_in v_t + b   (numeric)
     o_1 .. o_T = Recurrent(x_1 .. x_T)                       (bidirectional by default)
     e_t = W_out o_t + b_out                                   emissions (K scores per step)
 
@@ -9,7 +9,9 @@ then either a softmax per step, or a linear-chain CRF over the emissions
 (:class:`~rnnkit.models.crf.LinearChainCRF`, Huang et al. 2015; Lample et al. 2016) whose
 transitions a tag scheme may constrain. The word vectors may be lower-cased (GloVe 6B):
 the casing embedding ``C`` and the character encoder (:mod:`rnnkit.models.char_encoder`)
-give the model back what lower-casing took.
+give the model back what lower-casing took. ``s_t`` are optional features computed outside
+the model, one vector per word: contextual string embeddings read from fixed character
+language models (:mod:`rnnkit.tasks.tag.context`).
 """
 
 from __future__ import annotations
@@ -82,12 +84,14 @@ class SequenceTagger(nn.Module):
         num_casings: Number of casing classes (``len(rnnkit.data.casing.CASINGS)``); needed
             when ``config.casing_size`` is not 0 (text only).
         pad_id: The padding word's id.
+        context_size: Width ``D`` of the per-word features given as ``context`` (text only;
+            0: none).
         allowed, allowed_start, allowed_end: The CRF's constraints (see
             :class:`~rnnkit.models.crf.LinearChainCRF`).
 
     Shapes:
         inputs (B, T) word ids or (B, T, F) floats; lengths (B,); casing (B, T); chars
-        (B, T, W) and char_lengths (B, T) -> emissions (B, T, K).
+        (B, T, W) and char_lengths (B, T); context (B, T, D) -> emissions (B, T, K).
     """
 
     def __init__(
@@ -100,6 +104,7 @@ class SequenceTagger(nn.Module):
         num_chars: int | None = None,
         num_casings: int | None = None,
         pad_id: int = 0,
+        context_size: int = 0,
         allowed: Tensor | None = None,
         allowed_start: Tensor | None = None,
         allowed_end: Tensor | None = None,
@@ -107,7 +112,7 @@ class SequenceTagger(nn.Module):
         super().__init__()
         if (vocab_size is None) == (num_features is None):
             raise ConfigError("give exactly one of vocab_size and num_features", key="inputs")
-        self.config, self.num_tags = config, num_tags
+        self.config, self.num_tags, self.context_size = config, num_tags, context_size
         self.embedding: TokenEmbedding | None = None
         self.projection: nn.Linear | None = None
         self.casing: nn.Embedding | None = None
@@ -136,6 +141,7 @@ class SequenceTagger(nn.Module):
                     size=config.char_size,
                 )
                 width += self.chars.output_size
+            width += context_size
         else:
             self.projection = nn.Linear(num_features, config.embedding_size)
         self.rnn = Recurrent.from_config(config.rnn.reading(width))
@@ -155,6 +161,7 @@ class SequenceTagger(nn.Module):
         casing: Tensor | None = None,
         chars: Tensor | None = None,
         char_lengths: Tensor | None = None,
+        context: Tensor | None = None,
     ) -> Tensor:
         """The emissions (B, T, K); see the class docstring."""
         if self.projection is not None:
@@ -170,6 +177,11 @@ class SequenceTagger(nn.Module):
                 if chars is None or char_lengths is None:
                     raise ValueError("this tagger reads characters: pass chars, char_lengths")
                 parts.append(self.chars(chars, char_lengths))
+            if self.context_size:
+                if context is None or context.size(-1) != self.context_size:
+                    got = "none" if context is None else context.size(-1)
+                    raise ValueError(f"expected context of width {self.context_size}, got {got}")
+                parts.append(context.to(parts[0].dtype))
             features = torch.cat(parts, dim=-1)
         outputs, _ = self.rnn(self.dropout(features), lengths=lengths)
         return self.head(self.dropout(outputs))

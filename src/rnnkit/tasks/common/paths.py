@@ -5,7 +5,8 @@ A run is used again from other directories: ``--resume``, ``lm eval --split vali
 and a path kept as typed (``data/lm.txt``) would point nowhere from anywhere else. So every
 file field below becomes absolute (``~`` expanded, links kept as typed) before the config is
 saved. ``init.embeddings`` may also be a packaged set's name (``glove-6b-50d``): it is made
-absolute only when it is an existing file.
+absolute only when it is an existing file. A field holding several paths (``init.context_lms``)
+has each made absolute.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ FILE_FIELDS = (
     "init.embeddings",
     "init.init_from",
     "init.init_from_backward",
+    "init.context_lms",
 )
 _NAMES_ALLOWED = frozenset({"init.embeddings"})
 
@@ -46,11 +48,19 @@ def absolute_paths(config: Any) -> Any:
         section_name, field = dotted.split(".")
         section = getattr(config, section_name, None)
         value = getattr(section, field, None)
-        if not isinstance(value, str) or not value:
+        if isinstance(value, tuple):
+            made = tuple(_absolute(v, dotted) for v in value)
+        elif isinstance(value, str) and value:
+            made = _absolute(value, dotted)
+        else:
             continue
-        path = os.path.expanduser(value)
-        if dotted in _NAMES_ALLOWED and not os.path.exists(path):
-            continue  # a name, not a file
-        section = dataclasses.replace(section, **{field: os.path.abspath(path)})
+        section = dataclasses.replace(section, **{field: made})
         config = dataclasses.replace(config, **{section_name: section})
     return config
+
+
+def _absolute(value: str, dotted: str) -> str:
+    path = os.path.expanduser(value)
+    if dotted in _NAMES_ALLOWED and not os.path.exists(path):
+        return value  # a name, not a file
+    return os.path.abspath(path)

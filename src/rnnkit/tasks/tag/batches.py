@@ -20,7 +20,8 @@ class TagBatch(NamedTuple):
     Shapes:
         inputs (B, T) int64 word ids or (B, T, F) float32; lengths (B,) int64; casing (B, T)
         int64; chars (B, T, W) int64 and char_lengths (B, T) int64 (text with characters,
-        else None); tags (B, T) int64, -1 past each length and when unlabelled.
+        else None); tags (B, T) int64, -1 past each length and when unlabelled; context
+        (B, T, D) float32 contextual string embeddings, zero past each length (or None).
     """
 
     inputs: torch.Tensor
@@ -29,6 +30,7 @@ class TagBatch(NamedTuple):
     chars: torch.Tensor | None
     char_lengths: torch.Tensor | None
     tags: torch.Tensor
+    context: torch.Tensor | None = None
 
 
 def make_batches(
@@ -93,7 +95,12 @@ def collate(encoded: Encoded, group: Sequence[int], pad_id: int) -> TagBatch:
     tags = torch.full((B, T), -1, dtype=torch.long)
     if encoded.tags is not None:
         tags = _pad([encoded.tags[i] for i in group], (B, T), -1)
-    return TagBatch(inputs, lengths, casing, chars, char_lengths, tags)
+    context = None
+    if encoded.context is not None:
+        context = torch.zeros(B, T, encoded.context[group[0]].shape[1])
+        for b, i in enumerate(group):
+            context[b, : len(encoded.context[i])] = torch.from_numpy(encoded.context[i])
+    return TagBatch(inputs, lengths, casing, chars, char_lengths, tags, context)
 
 
 def _pad(rows: Sequence[Sequence[int]], shape: tuple[int, int], value: int) -> torch.Tensor:

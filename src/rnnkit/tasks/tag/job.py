@@ -9,7 +9,8 @@ learned scheme, word and character vocabularies (or a scaler) -> length-bucketed
 The run directory holds, beside the weights and ``config.json``: ``tags.json`` (the tags in
 id order, the data's scheme and the learned one), and ``vocab.json`` and ``chars.json``
 (text) or ``scaler.json`` (numeric); with pretrained vectors ``embeddings.json`` says how many
-words and tokens they covered.
+words and tokens they covered; with context language models ``context.json`` and
+``context-<i>.safetensors`` hold them (:mod:`rnnkit.tasks.tag.context`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.tasks.tag import data as tdata
 from rnnkit.tasks.tag.batches import TagBatch, make_batches, replace_singletons, singletons
 from rnnkit.tasks.tag.config import TagConfig
+from rnnkit.tasks.tag.context import ContextEmbedder
 from rnnkit.tasks.tag.data import Encoded
 from rnnkit.tasks.tag.objective import TagObjective
 from rnnkit.tasks.tag.presets import PRESETS
@@ -73,6 +75,7 @@ class Tagging(Job):
             "scaler": artifacts.scaler,
             "tags": artifacts.tags,
             "scheme": artifacts.learned,
+            "context": artifacts.context,
         }
         splits = Splits(
             tdata.encode(train_s, data, **encode),
@@ -87,6 +90,8 @@ class Tagging(Job):
         if artifacts.words is not None:
             TextEncoding(artifacts.words).save(run)
             run.write_extra("chars", artifacts.chars.to_dict())
+            if artifacts.context is not None:
+                artifacts.context.save(run)
         else:
             run.write_extra("scaler", artifacts.scaler.to_dict())
 
@@ -95,7 +100,8 @@ class Tagging(Job):
         if config.data.inputs == "numeric":
             return TagArtifacts(*head, None, None, run.read_extra_as("scaler", Scaler.from_dict))
         chars = Vocabulary.from_dict(run.read_extra("chars"), file=run.path / "chars.json")
-        return TagArtifacts(*head, TextEncoding.read(run).vocab, chars, None)
+        context = ContextEmbedder.read(run) if config.init.context_lms else None
+        return TagArtifacts(*head, TextEncoding.read(run).vocab, chars, None, context)
 
     def build_model(self, config: TagConfig, artifacts: TagArtifacts) -> SequenceTagger:
         return build_model(config, artifacts)
@@ -189,12 +195,21 @@ def _fit_artifacts(config: TagConfig, train: tdata.Sentences) -> TagArtifacts:
         written = [convert(s, train.scheme, learned) for s in train.tags]
     tags = tdata.tag_names(written, learned)
     if config.data.inputs == "numeric":
+        if config.init.context_lms:
+            raise ConfigError(
+                "contextual string embeddings read words; --inputs numeric has none",
+                key="init.context_lms",
+            )
         return TagArtifacts(tags, train.scheme, learned, None, None, Scaler.fit(train.inputs))
     extra: list[str] = []
     if config.init.embeddings is not None and config.data.vector_words:
         extra = load_vectors(config.init.embeddings)[0][: config.data.vector_words]
     words = tdata.build_words(train.inputs, config.data, extra)
-    return TagArtifacts(tags, train.scheme, learned, words, tdata.build_chars(train.inputs), None)
+    context = None
+    if config.init.context_lms:
+        context = ContextEmbedder.from_runs(config.init.context_lms)
+    chars = tdata.build_chars(train.inputs)
+    return TagArtifacts(tags, train.scheme, learned, words, chars, None, context)
 
 
 def _load_vectors(
@@ -246,6 +261,7 @@ def build_model(config: TagConfig, artifacts: TagArtifacts) -> SequenceTagger:
         num_chars=len(artifacts.chars),
         num_casings=len(CASINGS),
         pad_id=artifacts.words.pad_id,
+        context_size=0 if artifacts.context is None else artifacts.context.width,
         **masks,
     )
 

@@ -24,6 +24,7 @@ def emissions(model: SequenceTagger, batch: TagBatch) -> torch.Tensor:
         casing=batch.casing,
         chars=batch.chars,
         char_lengths=batch.char_lengths,
+        context=batch.context,
     )
 
 

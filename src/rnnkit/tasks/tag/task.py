@@ -17,6 +17,7 @@ from rnnkit.models.tagger import SequenceTagger
 from rnnkit.tasks.tag import data as tdata
 from rnnkit.tasks.tag.batches import collate
 from rnnkit.tasks.tag.config import TagConfig
+from rnnkit.tasks.tag.context import ContextEmbedder
 from rnnkit.tasks.tag.data import Encoded, Sentences
 from rnnkit.tasks.tag.metrics import TaggingReport, report
 from rnnkit.tasks.tag.objective import emissions
@@ -28,8 +29,9 @@ __all__ = ["Decoded", "TagArtifacts", "TaggerTask"]
 
 class TagArtifacts(NamedTuple):
     """What a tagging run keeps besides its weights: the tags in id order (in the learned
-    scheme), the data's scheme and the learned one, and the word and character vocabularies
-    (text) or the scaler (numeric)."""
+    scheme), the data's scheme and the learned one, the word and character vocabularies
+    (text) or the scaler (numeric), and the character language models of contextual string
+    embeddings (None without)."""
 
     tags: list[str]
     scheme: str
@@ -37,6 +39,7 @@ class TagArtifacts(NamedTuple):
     words: Any
     chars: Any
     scaler: Any
+    context: ContextEmbedder | None = None
 
 
 class Decoded(NamedTuple):
@@ -112,6 +115,7 @@ class TaggerTask:
             scaler=a.scaler,
             tags=None,
             scheme=a.learned,
+            context=a.context,
         )
         return self._decode(encoded, confidence)
 
