@@ -1,5 +1,5 @@
 """Contextual string embeddings: character language models' states at word edges as the
-tagger's features (rnnkit.tasks.tag.context)."""
+tagger's features (rnnkit.tasks.common.string_embeddings)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rnnkit.cli.app import main
 from rnnkit.config import ConfigError
 from rnnkit.tasks import tag
 from rnnkit.tasks.common.runs import load
-from rnnkit.tasks.tag.context import ContextEmbedder, boundary_positions
+from rnnkit.tasks.common.string_embeddings import ContextEmbedder, boundary_positions
 from tag_cases import sentence, tiny_config
 
 SENTENCES = [

@@ -11,7 +11,7 @@ transitions a tag scheme may constrain. The word vectors may be lower-cased (Glo
 the casing embedding ``C`` and the character encoder (:mod:`rnnkit.models.char_encoder`)
 give the model back what lower-casing took. ``s_t`` are optional features computed outside
 the model, one vector per word: contextual string embeddings read from fixed character
-language models (:mod:`rnnkit.tasks.tag.context`).
+language models (:mod:`rnnkit.tasks.common.string_embeddings`).
 """
 
 from __future__ import annotations

@@ -116,8 +116,8 @@ class TagInitConfig:
         context_lms: Character language model runs (``rnnkit lm train --level char``, a
             forward one and one trained with ``--reverse``) whose states at each word's
             edges join the word's features: contextual string embeddings (Akbik et al.
-            2018; :mod:`rnnkit.tasks.tag.context`). The models stay fixed and are copied
-            into the run. Text inputs only.
+            2018; :mod:`rnnkit.tasks.common.string_embeddings`). The models stay fixed and
+            are copied into the run. Text inputs only.
     """
 
     embeddings: str | None = None

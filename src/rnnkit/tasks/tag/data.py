@@ -28,7 +28,7 @@ from rnnkit.tasks.common.data_source import held_out
 from rnnkit.tasks.tag.config import DATASETS, TagDataConfig
 
 if TYPE_CHECKING:
-    from rnnkit.tasks.tag.context import ContextEmbedder
+    from rnnkit.tasks.common.string_embeddings import ContextEmbedder
 
 __all__ = [
     "Encoded",

@@ -10,7 +10,7 @@ The run directory holds, beside the weights and ``config.json``: ``tags.json`` (
 id order, the data's scheme and the learned one), and ``vocab.json`` and ``chars.json``
 (text) or ``scaler.json`` (numeric); with pretrained vectors ``embeddings.json`` says how many
 words and tokens they covered; with context language models ``context.json`` and
-``context-<i>.safetensors`` hold them (:mod:`rnnkit.tasks.tag.context`).
+``context-<i>.safetensors`` hold them (:mod:`rnnkit.tasks.common.string_embeddings`).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from rnnkit.data.tags import SCHEMES, convert, end_allowed, start_allowed, trans
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
+from rnnkit.tasks.common.string_embeddings import ContextEmbedder
 from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.tasks.tag import data as tdata
 from rnnkit.tasks.tag.batches import TagBatch, make_batches, replace_singletons, singletons
 from rnnkit.tasks.tag.config import TagConfig
-from rnnkit.tasks.tag.context import ContextEmbedder
 from rnnkit.tasks.tag.data import Encoded
 from rnnkit.tasks.tag.objective import TagObjective
 from rnnkit.tasks.tag.presets import PRESETS

@@ -14,10 +14,10 @@ from rnnkit.data.batching import batch_indices
 from rnnkit.data.scaler import as_steps
 from rnnkit.data.tags import convert, spans
 from rnnkit.models.tagger import SequenceTagger
+from rnnkit.tasks.common.string_embeddings import ContextEmbedder
 from rnnkit.tasks.tag import data as tdata
 from rnnkit.tasks.tag.batches import collate
 from rnnkit.tasks.tag.config import TagConfig
-from rnnkit.tasks.tag.context import ContextEmbedder
 from rnnkit.tasks.tag.data import Encoded, Sentences
 from rnnkit.tasks.tag.metrics import TaggingReport, report
 from rnnkit.tasks.tag.objective import emissions

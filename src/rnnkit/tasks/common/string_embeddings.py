@@ -15,8 +15,9 @@ of the backward one have one too). Each model's states have the width of its rec
 stack's output; a word's feature is their concatenation, ``width`` wide. The models stay
 fixed: the features of a sentence are computed once, before training.
 
-A tagging run keeps its language models: ``context.json`` (each one's config and character
-vocabulary) and ``context-<i>.safetensors`` (its weights), so the run is used alone.
+A run that uses them (the tagger's) keeps its language models: ``context.json`` (each one's
+config and character vocabulary) and ``context-<i>.safetensors`` (its weights), so the run is
+used alone. The models are the ``lm`` job's tasks, found by name like every job here.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import torch
 from rnnkit.config import ConfigError, from_dict, to_dict
 from rnnkit.data import Vocabulary
 from rnnkit.models.language_model import LanguageModel
+from rnnkit.tasks.common.registry import job_named
 from rnnkit.tasks.common.runs import load
-from rnnkit.tasks.lm.config import LMConfig
-from rnnkit.tasks.lm.task import LanguageModelTask
+from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.weights import load_model_weights, save_model_weights
 
@@ -46,14 +47,15 @@ class ContextEmbedder:
     """Per-word features from fixed character language models (forward and/or backward).
 
     Args:
-        models: Character-level language models; each reads left to right, or right to left
-            when it was trained with ``reverse``.
+        models: Character-level language models (the ``lm`` job's tasks, as
+            :func:`~rnnkit.load` gives them); each reads left to right, or right to left when
+            it was trained with ``reverse``.
 
     Raises:
         ConfigError: A model is not character level, or none is given.
     """
 
-    def __init__(self, models: Sequence[LanguageModelTask]) -> None:
+    def __init__(self, models: Sequence[Any]) -> None:
         if not models:
             raise ConfigError("expected at least one language model run", key="context_lms")
         for lm in models:
@@ -100,18 +102,19 @@ class ContextEmbedder:
         return cls(run.read_extra_as(_FILE, lambda raw: _models(raw, run)))
 
 
-def _models(raw: Any, run: RunDir) -> list[LanguageModelTask]:
+def _models(raw: Any, run: RunDir) -> list[Any]:
     if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
         raise ConfigError("expected {'models': [...]}")
-    models = []
+    job, models = job_named("lm"), []
     for i, entry in enumerate(raw["models"]):
         if not isinstance(entry, dict) or set(entry) != {"config", "vocab"}:
             raise ConfigError("expected the keys ['config', 'vocab']", key=f"models[{i}]")
-        config = from_dict(LMConfig, entry["config"], path=f"models[{i}].config")
+        config = from_dict(job.config, entry["config"], path=f"models[{i}].config")
         vocab = Vocabulary.from_dict(entry["vocab"], file=run.path / f"{_FILE}.json")
-        model = LanguageModel(len(vocab), config.model)
+        encoding = TextEncoding(vocab)
+        model = job.build_model(config, encoding)
         load_model_weights(run.path / f"{_FILE}-{i}.safetensors", model)
-        models.append(LanguageModelTask(config, vocab, model, None))
+        models.append(job.task(config, encoding, model, None))
     return models
 
 
@@ -139,7 +142,7 @@ def boundary_positions(tokens: Sequence[str], *, backward: bool) -> list[int]:
     return positions
 
 
-def _model_input(lm: LanguageModelTask, tokens: Sequence[str]) -> list[int]:
+def _model_input(lm: Any, tokens: Sequence[str]) -> list[int]:
     """``\\n``, the sentence's characters (reversed for a backward model), a space."""
     text = " ".join(tokens)
     if lm.backward:
@@ -148,9 +151,7 @@ def _model_input(lm: LanguageModelTask, tokens: Sequence[str]) -> list[int]:
 
 
 @torch.no_grad()
-def _embed_with(
-    lm: LanguageModelTask, sentences: Sequence[Sequence[str]], batch_size: int
-) -> list[np.ndarray]:
+def _embed_with(lm: Any, sentences: Sequence[Sequence[str]], batch_size: int) -> list[np.ndarray]:
     """One model's (T, H) features of each sentence. Sentences of similar length share a
     batch; padding comes after each one, so it never reaches the states that are read."""
     model = lm.model.eval()
