@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag clean
+.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context clean
 
 venv: $(STAMP)
 
@@ -90,6 +90,24 @@ bench-tag: venv
 	for seed in 0 1 2; do $(VPY) -m benchmarks.bench_tag quality conll2003-glove --minutes 55 \
 		--seed $$seed --out runs/bench-conll-glove-seed$$seed \
 		--json docs/results/tag-conll2003-glove-seed$$seed.json || exit 1; done
+
+# CoNLL-2003 with contextual string embeddings (issue #24, "going beyond"): the corpus
+# (eng.train and WikiText-2, 11.5 M characters), a forward and a backward 1x512 character
+# LSTM language model (35 minutes each), then the GloVe preset reading their states, three
+# seeds. About 4 hours one after another; needs RNNKIT_DATA and the glove extra.
+NER_LM = --data runs/ner-lm/corpus.txt --level char --min-freq 10 --valid-fraction 0.01 \
+	--embedding-size 64 --cell lstm --hidden-size 512 --num-layers 1 --dropout 0.1 \
+	--batch-size 64 --eval-batch-size 32 --set train.bptt=150 --set train.optimizer=adam \
+	--set train.lr=2e-3 --set train.clip_norm=5.0 --set train.epochs=3 --set train.max_time=35m
+bench-tag-context: venv
+	mkdir -p runs/ner-lm
+	$(VPY) -m benchmarks.ner_lm_corpus --out runs/ner-lm/corpus.txt
+	$(VENV)/bin/rnnkit lm train $(NER_LM) --out runs/ner-lm/fwd
+	$(VENV)/bin/rnnkit lm train $(NER_LM) --reverse --out runs/ner-lm/bwd
+	for seed in 0 1 2; do $(VPY) -m benchmarks.bench_tag quality conll2003-glove --minutes 55 \
+		--seed $$seed --set init.context_lms=runs/ner-lm/fwd,runs/ner-lm/bwd \
+		--out runs/bench-conll-context-seed$$seed \
+		--json docs/results/tag-conll2003-glove-context-seed$$seed.json || exit 1; done
 
 # IMDB from language models of its training reviews (about 2.5 hours): the corpus, a forward
 # and a backward 1x256 LSTM language model (4,774 steps each, 31-36 minutes), then the
