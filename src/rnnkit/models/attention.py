@@ -63,6 +63,8 @@ class AdditiveAttention(nn.Module):
 
     Shapes:
         query (B, Q), memory (B, S, K), lengths (B,) or None -> context (B, K), weights (B, S).
+        ``keys`` is :meth:`keys` of the same memory, computed once when many queries (a
+        decoder's steps) read one memory.
     """
 
     def __init__(self, query_size: int, memory_size: int, size: int) -> None:
@@ -71,8 +73,19 @@ class AdditiveAttention(nn.Module):
         self.memory = nn.Linear(memory_size, size)
         self.score = nn.Linear(size, 1, bias=False)
 
-    def forward(self, query: Tensor, memory: Tensor, lengths: Tensor | None = None) -> Attended:
-        hidden = torch.tanh(self.query(query)[:, None, :] + self.memory(memory))  # (B, S, size)
+    def keys(self, memory: Tensor) -> Tensor:
+        """``W_m m_s + b`` (B, S, size): the part of every score that depends on the memory."""
+        return self.memory(memory)
+
+    def forward(
+        self,
+        query: Tensor,
+        memory: Tensor,
+        lengths: Tensor | None = None,
+        keys: Tensor | None = None,
+    ) -> Attended:
+        keys = self.keys(memory) if keys is None else keys
+        hidden = torch.tanh(self.query(query)[:, None, :] + keys)  # (B, S, size)
         return attend(self.score(hidden)[..., 0], memory, lengths)
 
 
@@ -85,7 +98,8 @@ class DotAttention(nn.Module):
         general: Learn ``W`` (K, Q); else the plain dot product, which needs ``Q == K``.
 
     Shapes:
-        query (B, Q), memory (B, S, K), lengths (B,) or None -> context (B, K), weights (B, S).
+        query (B, Q), memory (B, S, K), lengths (B,) or None -> context (B, K), weights (B, S);
+        ``keys`` as for :class:`AdditiveAttention`.
 
     Raises:
         ValueError: The plain dot product with ``Q != K``.
@@ -100,7 +114,17 @@ class DotAttention(nn.Module):
             )
         self.weight = nn.Linear(memory_size, query_size, bias=False) if general else None
 
-    def forward(self, query: Tensor, memory: Tensor, lengths: Tensor | None = None) -> Attended:
-        keys = memory if self.weight is None else self.weight(memory)  # (B, S, Q)
+    def keys(self, memory: Tensor) -> Tensor:
+        """``W m_s`` (B, S, Q), or the memory itself for the plain dot product."""
+        return memory if self.weight is None else self.weight(memory)
+
+    def forward(
+        self,
+        query: Tensor,
+        memory: Tensor,
+        lengths: Tensor | None = None,
+        keys: Tensor | None = None,
+    ) -> Attended:
+        keys = self.keys(memory) if keys is None else keys  # (B, S, Q)
         scores = torch.bmm(keys, query[:, :, None])[..., 0]  # (B, S)
         return attend(scores, memory, lengths)
