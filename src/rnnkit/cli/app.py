@@ -86,6 +86,7 @@ _ENVIRONMENT = frozenset(
         "forecast": "rnnkit.cli.forecast:forecast",
         "lm": "rnnkit.cli.lm:lm",
         "tag": "rnnkit.cli.tag:tag",
+        "translate": "rnnkit.cli.translate:translate",
         "text": "rnnkit.cli.text:text",
     },
 )

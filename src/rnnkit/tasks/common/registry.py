@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "classify": "rnnkit.tasks.classify",
     "forecast": "rnnkit.tasks.forecast",
     "tag": "rnnkit.tasks.tag",
+    "translate": "rnnkit.tasks.translate",
 }
 _REGISTERED: dict[str, Job] = {}
 

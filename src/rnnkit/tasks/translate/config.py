@@ -90,7 +90,7 @@ class TranslateDataConfig:
     src_key: str = "src"
     tgt_key: str = "tgt"
     tokens: Literal["subword", "word"] = "subword"
-    subword_vocab: int = 8000
+    subword_vocab: int = 5000
     subword_model: ModelType = "unigram"
     joint_vocab: bool = False
     min_freq: int = 1

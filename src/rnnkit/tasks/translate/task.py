@@ -1,0 +1,202 @@
+"""A trained translator: translate text (greedy or beam search, n-best lists), score a test
+set with sacreBLEU, and show what the decoder attended to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import sacrebleu
+import torch
+
+from rnnkit.config import ConfigError, validate_positive
+from rnnkit.data.batching import batch_indices
+from rnnkit.data.parallel import Parallel
+from rnnkit.models.decoding import beam_search
+from rnnkit.models.seq2seq import Seq2Seq
+from rnnkit.tasks.translate.batches import Encoded, collate
+from rnnkit.tasks.translate.config import TranslateConfig
+from rnnkit.tasks.translate.objective import TranslateObjective
+from rnnkit.tasks.translate.tokens import Sides
+from rnnkit.training.rundir import RunDir
+
+__all__ = ["Translation", "TranslatorTask"]
+
+
+class Translation(NamedTuple):
+    """One hypothesis: its text, its target tokens, their log-probability (nats) and the
+    score it was ranked by (log-probability over length ** length_penalty)."""
+
+    text: str
+    tokens: list[str]
+    logprob: float
+    score: float
+
+
+class TranslatorTask:
+    """A trained encoder-decoder with both sides' tokens.
+
+    Use :func:`rnnkit.tasks.translate.train` to make one and :func:`rnnkit.load` to get one
+    back. ``max_len`` of a translation is ``max_len_a * source tokens + max_len_b``.
+    """
+
+    def __init__(
+        self, config: TranslateConfig, sides: Sides, model: Seq2Seq, run: RunDir | None
+    ) -> None:
+        self.config, self.sides, self.model, self.run = config, sides, model.eval(), run
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def predict(self, inputs: Sequence[Any], **options: Any) -> list[dict[str, Any]]:
+        """The predictor interface: each text translated, ``{"translation": ..., "n_best":
+        [{"text", "logprob", "score"}, ...]}`` (options as :meth:`translate`)."""
+        texts = [_text(x, i) for i, x in enumerate(inputs)]
+        out = []
+        for best in self.translate(texts, **options):
+            listed = [{"text": h.text, "logprob": h.logprob, "score": h.score} for h in best]
+            out.append({"translation": best[0].text, "n_best": listed})
+        return out
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        *,
+        beam: int = 1,
+        n_best: int = 1,
+        length_penalty: float = 1.0,
+        max_len_a: float = 1.5,
+        max_len_b: int = 10,
+    ) -> list[list[Translation]]:
+        """The ``n_best`` best translations of each text, best first: greedy decoding of
+        whole batches with ``beam=1``, else beam search one sentence at a time.
+
+        Raises:
+            ConfigError: ``n_best`` above ``beam``, or a size below 1.
+        """
+        validate_positive("beam", beam)
+        validate_positive("n_best", n_best)
+        if n_best > beam:
+            raise ConfigError(f"--n-best {n_best} needs --beam of at least {n_best}", key="n_best")
+        encoded = [self.sides.src.encode(t) for t in texts]
+        limits = [max(1, int(max_len_a * len(s) + max_len_b)) for s in encoded]
+        if beam == 1:
+            return [[h] for h in self._greedy(encoded, limits)]
+        return [
+            self._beam(ids, limit, beam, n_best, length_penalty)
+            for ids, limit in zip(encoded, limits, strict=True)
+        ]
+
+    @torch.no_grad()
+    def _greedy(self, encoded: list[list[int]], limits: list[int]) -> list[Translation]:
+        out: list[Translation | None] = [None] * len(encoded)
+        eos = self.sides.tgt.vocab.eos_id
+        groups = batch_indices(
+            [len(s) for s in encoded], self.config.data.eval_batch_size, shuffle=False
+        )
+        for group in groups:
+            src = [encoded[i] or [self.sides.src.vocab.unk_id] for i in group]
+            batch = collate(Encoded(src, [[]] * len(src)), range(len(src)), eos)
+            state = self.model.encode(batch.src.to(self.device), batch.src_lengths)
+            tokens = torch.full((len(group),), eos, dtype=torch.long, device=self.device)
+            steps = max(limits[i] for i in group)
+            written: list[list[int]] = [[] for _ in group]
+            logprob = torch.zeros(len(group), dtype=torch.float64)
+            done = torch.zeros(len(group), dtype=torch.bool)
+            for t in range(steps):
+                logits, state = self.model.step(tokens, state)
+                logp = logits.float().log_softmax(-1)
+                tokens = logp.argmax(-1)
+                picked = logp.gather(1, tokens[:, None])[:, 0].double().cpu()
+                for row, token in enumerate(tokens.tolist()):
+                    if done[row] or t >= limits[group[row]]:
+                        continue
+                    logprob[row] += picked[row]
+                    if token == eos:
+                        done[row] = True
+                    else:
+                        written[row].append(token)
+                if bool(done.all()):
+                    break
+            for row, i in enumerate(group):
+                out[i] = self._hypothesis(written[row], float(logprob[row]), 0.0)
+        return [h for h in out if h is not None]
+
+    @torch.no_grad()
+    def _beam(
+        self, ids: list[int], limit: int, beam: int, n_best: int, length_penalty: float
+    ) -> list[Translation]:
+        src = torch.tensor([ids or [self.sides.src.vocab.unk_id]], device=self.device)
+        state = self.model.encode(src, torch.tensor([src.size(1)]))
+        eos = self.sides.tgt.vocab.eos_id
+        first, state = self.model.step(torch.tensor([eos], device=self.device), state)
+        found = beam_search(
+            self.model.step,
+            state,
+            first,
+            beam=beam,
+            max_new=limit,
+            eos_id=eos,
+            banned=[self.sides.tgt.vocab.pad_id],
+            length_penalty=length_penalty,
+            reorder=self.model.reorder,
+        )
+        return [
+            self._hypothesis([t for t in h.tokens if t != eos], h.logprob, h.score)
+            for h in found[:n_best]
+        ]
+
+    def _hypothesis(self, ids: list[int], logprob: float, score: float) -> Translation:
+        tgt = self.sides.tgt
+        length = max(len(ids) + 1, 1)  # the tokens and the <eos> that ended them
+        return Translation(
+            tgt.text(ids), [tgt.vocab[i] for i in ids], logprob, score or logprob / length
+        )
+
+    @property
+    def bleu_tokenize(self) -> str:
+        """How sacreBLEU splits text before counting n-grams: its standard ``13a`` for
+        detokenised output against raw references; ``none`` for a run trained on
+        already-tokenised text (Multi30k's ``tok`` form, scored as ``multi-bleu.perl`` scores
+        it, the way the published RNN baselines were)."""
+        return "none" if self.config.data.form == "tok" else "13a"
+
+    def evaluate(self, pairs: Parallel, **options: Any) -> tuple[dict[str, Any], list[str]]:
+        """sacreBLEU's BLEU (tokenised as :attr:`bleu_tokenize` says) and chrF of the
+        translations of ``pairs.src`` against ``pairs.tgt``, the length ratio, and the
+        model's perplexity of the references; and the translations.
+
+        ``options`` go to :meth:`translate` (``beam``, ``length_penalty``, ...).
+        """
+        hypotheses = [best[0].text for best in self.translate(pairs.src, **options)]
+        tokenize = self.bleu_tokenize
+        bleu = sacrebleu.corpus_bleu(hypotheses, [pairs.tgt], tokenize=tokenize)
+        chrf = sacrebleu.corpus_chrf(hypotheses, [pairs.tgt])
+        scores = {
+            "bleu": bleu.score,
+            "bleu_tokenize": tokenize,
+            "chrf": chrf.score,
+            "length_ratio": bleu.sys_len / max(bleu.ref_len, 1),
+            **self._perplexity(pairs),
+        }
+        return scores, hypotheses
+
+    @torch.no_grad()
+    def _perplexity(self, pairs: Parallel) -> dict[str, float]:
+        encoded = Encoded(
+            [self.sides.src.encode(s) or [self.sides.src.vocab.unk_id] for s in pairs.src],
+            [self.sides.tgt.encode(t) for t in pairs.tgt],
+        )
+        eos = self.sides.tgt.vocab.eos_id
+        groups = batch_indices([len(s) for s in encoded.src], 128, shuffle=False)
+        batches = [collate(encoded, g, eos) for g in groups]
+        batches = [type(b)(*(t.to(self.device) for t in b)) for b in batches]
+        metrics = TranslateObjective(0.0).evaluate(self.model, batches)
+        return {"loss": metrics["loss"], "ppl": metrics["ppl"]}
+
+
+def _text(value: Any, index: int) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ConfigError(f"expected a non-empty text, got {value!r}"[:120], key=f"[{index}]")
