@@ -23,7 +23,9 @@ from safetensors.numpy import load_file
 from bad_inputs import CONLL, FIXTURE_RUNS
 
 DATA = FIXTURE_RUNS / "data"
-SMALL = ["--hidden-size", "8", "--progress", "none", "--set", "train.checkpoint_every=3"]
+SMALL = ["--progress", "none", "--set", "train.checkpoint_every=3"]
+HIDDEN = ["--hidden-size", "8"]
+PAIRS = "".join(f"{a} {b}\t{b} {a} .\n" for a in ("a", "dog", "cat") for b in ("runs", "sits"))
 
 JOBS = {
     "lm": ["lm", "train", "--data", str(DATA / "corpus.txt"), "--level", "word", "--epochs", "6"],
@@ -35,12 +37,20 @@ JOBS = {
         "forecast", "train", "--data", str(DATA / "series.csv"), "--target", "value",
         "--time-col", "time", "--epochs", "8",
     ],
-    "tag": ["tag", "train", "--data", "{conll}", "--char-size", "4", "--epochs", "4"],
+    "tag": ["tag", "train", "--data", "{conll}", "--char-size", "4", "--epochs", "4", *HIDDEN],
+    "translate": [
+        "translate", "train", "--data", "{pairs}", "--tokens", "word", "--epochs", "6",
+        "--embedding-size", "8", "--encoder-hidden-size", "8", "--decoder-hidden-size", "8",
+        "--batch-size", "4",
+    ],
 }  # fmt: skip
+for _job in ("lm", "classify", "forecast"):
+    JOBS[_job] += HIDDEN
 
 
-def _command(job: str, out: Path, conll: Path) -> list[str]:
-    args = [a.replace("{conll}", str(conll)) for a in JOBS[job]]
+def _command(job: str, out: Path, data: Path) -> list[str]:
+    files = {"{conll}": str(data / "ner.conll"), "{pairs}": str(data / "pairs.tsv")}
+    args = [files.get(a, a) for a in JOBS[job]]
     return [sys.executable, "-m", "rnnkit", *args, *SMALL, "--out", str(out)]
 
 
@@ -74,12 +84,12 @@ def _killed_at_random(args: list[str], run: Path, rng: random.Random) -> bool:
 
 @pytest.mark.parametrize("job", sorted(JOBS))
 def test_sigkill_then_resume_gives_the_same_weights(job, tmp_path):
-    conll = tmp_path / "ner.conll"
-    conll.write_text(CONLL * 20, encoding="utf-8")
+    (tmp_path / "ner.conll").write_text(CONLL * 20, encoding="utf-8")
+    (tmp_path / "pairs.tsv").write_text(PAIRS * 10, encoding="utf-8")
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    _run(_command(job, whole, conll))
+    _run(_command(job, whole, tmp_path))
     rng = random.Random(f"{job}-{os.getpid()}-{time.time_ns()}")
-    interrupted = _killed_at_random(_command(job, killed, conll), killed, rng)
+    interrupted = _killed_at_random(_command(job, killed, tmp_path), killed, rng)
     _run([sys.executable, "-m", "rnnkit", job, "train", "--resume", str(killed)])
     expected, got = load_file(whole / "model.safetensors"), load_file(killed / "model.safetensors")
     assert expected.keys() == got.keys()
