@@ -7,7 +7,7 @@ job's declaration is :data:`JOB` (:mod:`rnnkit.tasks.translate.job`); a trained 
 """
 
 from rnnkit.tasks.translate.config import TranslateConfig, TranslateDataConfig
-from rnnkit.tasks.translate.job import JOB, Translating, build_model, train
+from rnnkit.tasks.translate.job import JOB, Translating, build_model, preset_config, train
 from rnnkit.tasks.translate.presets import PRESETS
 from rnnkit.tasks.translate.task import TranslatorTask
 
@@ -19,5 +19,6 @@ __all__ = [
     "Translating",
     "TranslatorTask",
     "build_model",
+    "preset_config",
     "train",
 ]

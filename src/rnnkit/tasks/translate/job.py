@@ -33,7 +33,7 @@ from rnnkit.training.loop import FitResult
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 
-__all__ = ["JOB", "Translating", "build_model", "encode", "train"]
+__all__ = ["JOB", "Translating", "build_model", "encode", "preset_config", "train"]
 
 
 class Translating(Job):
@@ -158,3 +158,8 @@ def train(
     return common.train(
         JOB, config, out, overwrite=overwrite, resume=resume, progress=progress, notify=notify
     )
+
+
+def preset_config(name: str | None) -> dict[str, Any]:
+    """The defaults with preset ``name`` merged in, as a nested dict."""
+    return common.preset_config(JOB, name)
