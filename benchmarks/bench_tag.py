@@ -25,27 +25,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import add_quality_arguments, commit, emit, environment, keep_freed_pages
-from rnnkit.config import apply_overrides, from_dict
+from benchmarks.common import (
+    add_quality_arguments,
+    emit,
+    environment,
+    keep_freed_pages,
+    train_preset,
+)
+from rnnkit.config import from_dict
 from rnnkit.data.registry import locate
 from rnnkit.tasks import tag
 from rnnkit.tasks.tag import data as tdata
 from rnnkit.tasks.tag.batches import make_batches
 from rnnkit.tasks.tag.objective import TagObjective, emissions
 from rnnkit.training.loop import seed_everything
-from rnnkit.training.progress import make_progress
 
 
 def quality(
     preset: str, minutes: float, seed: int, out: Path, as_json: Path | None, overrides: list[str]
 ) -> dict[str, Any]:
-    commit()  # the code this process loaded, before a commit can move the checkout on
-    config = from_dict(tag.TagConfig, tag.preset_config(preset))
-    settings = [f"train.max_time={minutes * 60:.0f}s", f"train.seed={seed}", *overrides]
-    config = apply_overrides(config, settings)
-    wall = time.perf_counter()
-    task, result = tag.train(config, out, overwrite=True, progress=make_progress("log", sys.stderr))
-    train_wall = time.perf_counter() - wall
+    task, result, train_wall = train_preset(tag, preset, minutes, seed, overrides, out)
     scores = {}
     for split in ("valid", "test"):
         sentences = task.load_sentences(locate("conll2003", split))

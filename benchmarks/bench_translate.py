@@ -14,16 +14,19 @@ Run it alone: the figures are wall time on the machine's cores.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import add_quality_arguments, commit, emit, environment, keep_freed_pages
-from rnnkit.config import apply_overrides, from_dict
+from benchmarks.common import (
+    add_quality_arguments,
+    emit,
+    environment,
+    keep_freed_pages,
+    train_preset,
+)
 from rnnkit.tasks import translate
 from rnnkit.tasks.translate import data as tdata
-from rnnkit.training.progress import make_progress
 
 
 def _test_sets(task: translate.TranslatorTask) -> dict[str, Any]:
@@ -42,16 +45,8 @@ def quality(
     as_json: Path | None,
     overrides: list[str],
 ) -> dict[str, Any]:
-    commit()  # the code this process loaded, before a commit can move the checkout on
-    config = from_dict(translate.TranslateConfig, translate.preset_config(preset))
-    settings = [f"train.max_time={minutes * 60:.0f}s", f"train.seed={seed}", *overrides]
-    config = apply_overrides(config, settings)
-    wall = time.perf_counter()
-    task, result = translate.train(
-        config, out, overwrite=True, progress=make_progress("log", sys.stderr)
-    )
-    train_wall = time.perf_counter() - wall
-    train_pairs, _ = tdata.load_splits(config.data, seed)
+    task, result, train_wall = train_preset(translate, preset, minutes, seed, overrides, out)
+    train_pairs, _ = tdata.load_splits(task.config.data, seed)
     target_tokens = sum(len(task.sides.tgt.encode(t)) + 1 for t in train_pairs.tgt)
     scores: dict[str, Any] = {}
     for name, pairs in _test_sets(task).items():

@@ -16,6 +16,7 @@ except ImportError:  # pragma: no cover - Windows
 
 __all__ = [
     "add_quality_arguments",
+    "train_preset",
     "commit",
     "emit",
     "environment",
@@ -109,3 +110,25 @@ def add_quality_arguments(
         metavar="KEY=VALUE",
         help="Config override on top of the preset (repeatable).",
     )
+
+
+def train_preset(
+    job: Any, preset: str, minutes: float, seed: int, overrides: list[str], out: Path
+) -> tuple[Any, Any, float]:
+    """Trains ``preset`` of the job package ``job`` (``rnnkit.tasks.tag``, ...) within
+    ``minutes`` of training into ``out``, progress logged to stderr: the task, the fit
+    result and the wall seconds of training. Reads the commit first: the code this process
+    loaded, before a commit can move the checkout on."""
+    import sys
+    import time
+
+    from rnnkit.config import apply_overrides, from_dict
+    from rnnkit.training.progress import make_progress
+
+    commit()
+    config = from_dict(job.JOB.config, job.preset_config(preset))
+    settings = [f"train.max_time={minutes * 60:.0f}s", f"train.seed={seed}", *overrides]
+    config = apply_overrides(config, settings)
+    wall = time.perf_counter()
+    task, result = job.train(config, out, overwrite=True, progress=make_progress("log", sys.stderr))
+    return task, result, time.perf_counter() - wall
