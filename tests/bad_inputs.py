@@ -74,6 +74,13 @@ def data_files(folder: Path) -> dict[str, Path]:
         "config-deep.json": "[" * 5000 + "]" * 5000,
         "config-latin1.json": '{"note": "caf\xe9"}'.encode("latin-1"),
         "inputs-bad.jsonl": '{"rows": [{"value": 1}]}\nnot json\n',
+        "pairs.tsv": "a dog\tein hund\nthe cat\tdie katze\n" * 20,
+        "pairs-short.tsv": "a dog\tein hund\nthe cat\n",
+        "pairs-empty-side.tsv": "a dog\tein hund\n \tdie katze\n",
+        "pairs-bad.jsonl": '{"src": "a dog", "tgt": "ein hund"}\n{"src": "the cat", "tgt": 3}\n',
+        "src.en": "a dog\nthe cat\nred\n",
+        "tgt.de": "ein hund\ndie katze\n",
+        "tgt-latin1.de": "ein hund\ndie k\xe4tze\nrot\n".encode("latin-1"),
     }
     binary_lie = b"2 4\n" + b"".join(w + b" " + struct.pack("<3f", 1, 2, 3) for w in (b"a", b"b"))
     files["vectors-lie.bin"] = binary_lie

@@ -114,10 +114,14 @@ def test_subword_sides_with_a_joint_vocabulary_are_kept_in_the_run(tmp_path):
 
 def test_the_command_line_trains_evaluates_and_translates(tmp_path):
     runner = CliRunner()
-    train = _write_pairs(tmp_path / "train.tsv", 300, 0)
+    pairs = _write_pairs(tmp_path / "train.tsv", 300, 0).read_text(encoding="utf-8").splitlines()
+    for side, name in ((0, "train.en"), (1, "train.de")):  # two aligned files this time
+        lines = "".join(line.split("\t")[side] + "\n" for line in pairs)
+        (tmp_path / name).write_text(lines, encoding="utf-8")
     (tmp_path / "test.en").write_text("a dog runs\nthe cat\n", encoding="utf-8")
     (tmp_path / "test.de").write_text("rennt hund ein\nkatze der\n", encoding="utf-8")
-    args = ["translate", "train", "--data", str(train), "--tokens", "word", "--epochs", "2"]
+    args = ["translate", "train", "--src-file", str(tmp_path / "train.en"), "--tgt-file"]
+    args += [str(tmp_path / "train.de"), "--tokens", "word", "--epochs", "2"]
     args += ["--embedding-size", "8", "--encoder-hidden-size", "8", "--decoder-hidden-size", "16"]
     result = runner.invoke(main, [*args, "--out", str(tmp_path / "run"), "--progress", "none"])
     assert result.exit_code == 0, result.output

@@ -99,7 +99,13 @@ def train_config(
     given = given_overrides(job.config, dict(params))
     config = build_config(job.config, params, base=preset_config(job, preset))
     data = config.data
-    if getattr(data, "dataset", None) is None and getattr(data, "data", None) is None:
-        raise ConfigError("give --dataset NAME or --data FILE (or a --preset)", key="data")
+    # Where training data can come from: a dataset, one file, or (translation) two aligned files.
+    if all(getattr(data, name, None) is None for name in ("dataset", "data", "src_file")):
+        files = (
+            "--data PAIRS, or --src-file and --tgt-file"
+            if hasattr(data, "src_file")
+            else "--data FILE"
+        )
+        raise ConfigError(f"give --dataset NAME or {files} (or a --preset)", key="data")
     job.check_flags(config, given)
     return config, out
