@@ -189,7 +189,8 @@ class TranslatorTask:
             [self.sides.tgt.encode(t) for t in pairs.tgt],
         )
         eos = self.sides.tgt.vocab.eos_id
-        groups = batch_indices([len(s) for s in encoded.src], 128, shuffle=False)
+        size = self.config.data.eval_batch_size
+        groups = batch_indices([len(s) for s in encoded.src], size, shuffle=False)
         batches = [collate(encoded, g, eos) for g in groups]
         batches = [type(b)(*(t.to(self.device) for t in b)) for b in batches]
         metrics = TranslateObjective(0.0).evaluate(self.model, batches)
