@@ -5,8 +5,9 @@ trains the preset within M minutes (best epoch by validation loss), then transla
 test set of the run's dataset greedily and with beam search (``--beam``, length penalty 1):
 sacreBLEU BLEU and chrF against the references of the run's form (raw sentences: ``13a``
 tokenisation; the organisers' tokenised lower-cased text: none, as ``multi-bleu.perl``
-counts), the length ratio, the references' perplexity, training target tokens per second
-and beam-search sentences per second.
+counts), for Multi30k BLEU on lower-cased Moses-tokenised text (as the published baselines
+were scored), the length ratio, the references' perplexity, training target tokens per
+second and beam-search sentences per second.
 
 Run it alone: the figures are wall time on the machine's cores.
 """
@@ -32,8 +33,11 @@ from rnnkit.tasks.translate import data as tdata
 def _test_sets(task: translate.TranslatorTask) -> dict[str, Any]:
     data = task.config.data
     if data.dataset == "multi30k":
-        return {name: tdata.load_test(data, name) for name in tdata.MULTI30K_TESTS[:3]}
-    return {"test": tdata.load_test(data)}
+        return {
+            name: (tdata.load_test(data, name), tdata.tokenised_references(data, name))
+            for name in tdata.MULTI30K_TESTS[:3]
+        }
+    return {"test": (tdata.load_test(data), None)}
 
 
 def quality(
@@ -49,10 +53,10 @@ def quality(
     train_pairs, _ = tdata.load_splits(task.config.data, seed)
     target_tokens = sum(len(task.sides.tgt.encode(t)) + 1 for t in train_pairs.tgt)
     scores: dict[str, Any] = {}
-    for name, pairs in _test_sets(task).items():
-        greedy, _ = task.evaluate(pairs)
+    for name, (pairs, references) in _test_sets(task).items():
+        greedy, _ = task.evaluate(pairs, references)
         started = time.perf_counter()
-        beamed, _ = task.evaluate(pairs, beam=beam)
+        beamed, _ = task.evaluate(pairs, references, beam=beam)
         beam_s = time.perf_counter() - started
         scores[name] = {
             "sentences": len(pairs.src),

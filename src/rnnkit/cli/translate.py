@@ -84,7 +84,9 @@ def eval_command(
     test set or the files given; the translations are written to a file."""
     task = _load(run, device)
     pairs = _test_pairs(task, split, src_file, tgt_file, pairs_file)
-    scores, hypotheses = task.evaluate(pairs, **decoding)
+    given = src_file is not None or pairs_file is not None
+    references = None if given else tdata.tokenised_references(task.config.data, split)
+    scores, hypotheses = task.evaluate(pairs, references, **decoding)
     if output is None:
         output = run / f"translations-{Path(pairs.source.split(' ')[0]).name}.txt"
     atomic_write_lines(output, (h + "\n" for h in hypotheses))
@@ -97,6 +99,10 @@ def eval_command(
         f"{scores['chrf']:.2f}  length ratio {scores['length_ratio']:.3f}  perplexity "
         f"{scores['ppl']:.2f}"
     )
+    if "bleu_tok_lc" in scores:
+        click.echo(
+            f"BLEU on lower-cased tokenised text (as published): {scores['bleu_tok_lc']:.2f}"
+        )
     click.echo(f"translations: {output}")
 
 

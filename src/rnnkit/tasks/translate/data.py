@@ -3,6 +3,7 @@ user's files in any of the three forms of :mod:`rnnkit.data.parallel`."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import unicodedata
 from pathlib import Path
@@ -13,7 +14,14 @@ from rnnkit.data.registry import locate
 from rnnkit.tasks.common.data_source import held_out
 from rnnkit.tasks.translate.config import TranslateDataConfig
 
-__all__ = ["MULTI30K_TESTS", "eng_fra_split", "load_splits", "load_test", "read_files"]
+__all__ = [
+    "MULTI30K_TESTS",
+    "eng_fra_split",
+    "load_splits",
+    "load_test",
+    "read_files",
+    "tokenised_references",
+]
 
 MULTI30K_TESTS = ("test_2016_flickr", "test_2017_flickr", "test_2017_mscoco", "test_2018_flickr")
 # The eng-fra split is the same for every run and every training seed: the test set is fixed.
@@ -72,6 +80,16 @@ def load_test(data: TranslateDataConfig, split: str | None = None) -> Parallel:
             key="data",
         )
     return test
+
+
+def tokenised_references(data: TranslateDataConfig, split: str | None = None) -> list[str] | None:
+    """The organisers' lower-cased tokenised references of a Multi30k split (default
+    ``test_2016_flickr``) for a run trained on the raw sentences, which
+    :func:`rnnkit.tasks.translate.moses.tokenised_bleu` scores against; None for other data
+    (a ``tok`` run's own references are already in that form)."""
+    if data.dataset != "multi30k" or data.form != "raw":
+        return None
+    return multi30k(dataclasses.replace(data, form="tok"), split or MULTI30K_TESTS[0]).tgt
 
 
 def read_files(

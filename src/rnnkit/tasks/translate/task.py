@@ -16,6 +16,7 @@ from rnnkit.models.decoding import beam_search
 from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.tasks.translate.batches import Encoded, collate
 from rnnkit.tasks.translate.config import TranslateConfig
+from rnnkit.tasks.translate.moses import tokenised_bleu
 from rnnkit.tasks.translate.objective import TranslateObjective
 from rnnkit.tasks.translate.tokens import Sides
 from rnnkit.training.rundir import RunDir
@@ -162,24 +163,37 @@ class TranslatorTask:
         it, the way the published RNN baselines were)."""
         return "none" if self.config.data.form == "tok" else "13a"
 
-    def evaluate(self, pairs: Parallel, **options: Any) -> tuple[dict[str, Any], list[str]]:
+    def evaluate(
+        self,
+        pairs: Parallel,
+        tokenised_references: Sequence[str] | None = None,
+        **options: Any,
+    ) -> tuple[dict[str, Any], list[str]]:
         """sacreBLEU's BLEU (tokenised as :attr:`bleu_tokenize` says) and chrF of the
         translations of ``pairs.src`` against ``pairs.tgt``, the length ratio, and the
         model's perplexity of the references; and the translations.
 
-        ``options`` go to :meth:`translate` (``beam``, ``length_penalty``, ...).
+        ``bleu_tok_lc`` is BLEU on lower-cased Moses-tokenised text, as the published
+        Multi30k baselines were scored: against ``tokenised_references`` (the organisers'
+        ``tok`` lines of the same sentences) when given, and equal to ``bleu`` for a run
+        trained on that form. ``options`` go to :meth:`translate` (``beam``, ...).
         """
         hypotheses = [best[0].text for best in self.translate(pairs.src, **options)]
         tokenize = self.bleu_tokenize
         bleu = sacrebleu.corpus_bleu(hypotheses, [pairs.tgt], tokenize=tokenize)
         chrf = sacrebleu.corpus_chrf(hypotheses, [pairs.tgt])
-        scores = {
+        scores: dict[str, Any] = {
             "bleu": bleu.score,
             "bleu_tokenize": tokenize,
             "chrf": chrf.score,
             "length_ratio": bleu.sys_len / max(bleu.ref_len, 1),
             **self._perplexity(pairs),
         }
+        if tokenised_references is not None:
+            lang = self.config.data.tgt
+            scores["bleu_tok_lc"] = tokenised_bleu(hypotheses, tokenised_references, lang)
+        elif self.config.data.form == "tok":
+            scores["bleu_tok_lc"] = bleu.score
         return scores, hypotheses
 
     @torch.no_grad()
