@@ -98,5 +98,5 @@ def data_files(folder: Path) -> dict[str, Path]:
 
 def copy_runs(source: Path, target: Path) -> None:
     """Fresh copies of the tiny runs (cases may damage them) into ``target``."""
-    for name in ("lm", "classify", "forecast", "tag"):
+    for name in ("lm", "classify", "forecast", "tag", "translate"):
         shutil.copytree(source / name, target / name)

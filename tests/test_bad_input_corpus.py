@@ -27,7 +27,7 @@ from bad_inputs import FIXTURE_RUNS, copy_runs, data_files
 from rnnkit.cli import main
 
 CASES_FILE = Path(__file__).parent / "bad_inputs.txt"
-RUNS = ("lm", "classify", "forecast", "tag")
+RUNS = ("lm", "classify", "forecast", "tag", "translate")
 
 
 class Case(NamedTuple):
@@ -48,7 +48,8 @@ def _cases() -> list[Case]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> Path:
-    """The tiny runs: the three kept fixtures (trained by an older rnnkit) and a tagger."""
+    """The tiny runs: the three kept fixtures (trained by an older rnnkit), a tagger and a
+    translator."""
     root = tmp_path_factory.mktemp("corpus-runs")
     for name in ("lm", "classify", "forecast"):
         shutil.copytree(FIXTURE_RUNS / name, root / name)
@@ -57,6 +58,12 @@ def runs(tmp_path_factory) -> Path:
     args = ["tag", "train", "--data", str(conll), "--hidden-size", "8", "--char-size", "4"]
     args += ["--epochs", "1", "--max-steps", "2", "--progress", "none", "--out", str(root / "tag")]
     result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    pairs = data_files(root / "files")["pairs.tsv"]
+    args = ["translate", "train", "--data", str(pairs), "--tokens", "word"]
+    args += ["--embedding-size", "4", "--encoder-hidden-size", "4", "--decoder-hidden-size", "8"]
+    args += ["--attention-size", "4", "--max-steps", "2", "--progress", "none"]
+    result = CliRunner().invoke(main, [*args, "--out", str(root / "translate")])
     assert result.exit_code == 0, result.output
     return root
 

@@ -19,6 +19,7 @@ from rnnkit.layers import Recurrent
 from rnnkit.models.decoding import (
     Hypothesis,
     beam_search,
+    beam_search_batch,
     filter_logits,
     generate,
     sample_next,
@@ -196,6 +197,44 @@ def test_beam_search_batches_its_hypotheses_into_one_step_call():
     state, first = model.start(0, 1)
     beam_search(model.step, state, first, reorder=model.reorder, beam=3, max_new=5, eos_id=None)
     assert model.calls == 4  # one call per token after the first, never after the last
+
+
+def test_batched_beam_search_gives_each_prompt_its_own_search():
+    # Four trigram prompts in one batch, each with its own length limit: every prompt's
+    # hypotheses equal those of its search alone, and the rows of prompts that stopped early
+    # leave the batch.
+    model = Trigram(5, seed=11)
+    prompts, limits = [(0, 1), (3, 4), (2, 2), (4, 0)], [6, 2, 5, 1]
+    alone = []
+    for prompt, limit in zip(prompts, limits, strict=True):
+        state, first = model.start(*prompt)
+        alone.append(
+            beam_search(
+                model.step, state, first, reorder=model.reorder, beam=3, max_new=limit, eos_id=0
+            )
+        )
+    starts = [model.start(*p) for p in prompts]
+    state = LSTMState(*(torch.cat([s[0][f] for s in starts], dim=1) for f in range(2)))
+    first = torch.cat([s[1] for s in starts])
+    model.calls = 0
+    together = beam_search_batch(
+        model.step, state, first, reorder=model.reorder, beam=3, max_new=limits, eos_id=0
+    )
+    assert together == alone
+    assert model.calls <= max(limits) - 1  # one call per step for every prompt at once
+
+
+def test_batched_beam_search_names_a_wrong_number_of_limits():
+    step, table = bigram(chain_table(3))
+    with pytest.raises(ValueError, match="max_new gives 1 limits for 2 prompts"):
+        beam_search_batch(step, None, table[:2], beam=2, max_new=[3], eos_id=None)
+
+
+def test_tied_scores_rank_by_parent_then_token():
+    # Every extension has the same log-probability: the order is the flat index.
+    step, table = bigram(torch.full((4, 4), 0.25, dtype=torch.float64))
+    hyps = beam_search(step, None, table[:1], beam=3, max_new=2, eos_id=None)
+    assert [h.tokens for h in hyps] == [[0, 0], [0, 1], [0, 2]]
 
 
 def test_length_penalty_trades_short_for_long():

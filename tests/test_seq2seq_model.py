@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnnkit.config import ConfigError, StackConfig
-from rnnkit.models.decoding import beam_search
+from rnnkit.models.decoding import beam_search, beam_search_batch
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqModelConfig
 
 BOS, EOS, PAD = 1, 2, 0
@@ -137,3 +137,32 @@ def test_learns_to_reverse_and_beam_search_decodes_it(attention):
             )[0]
             right += best.tokens == tgt_out[row, : n + 1].tolist()
     assert right >= 18, f"{right}/20 reversed exactly"
+
+
+@pytest.mark.parametrize("attention", ["general", "none"])
+def test_batched_beam_search_of_padded_sentences_equals_one_at_a_time(attention):
+    model = _model(attention)
+    src = torch.randint(3, 20, (4, 6))
+    lengths = torch.tensor([6, 3, 5, 1])
+    limits = [7, 4, 6, 3]
+    with torch.no_grad():
+        state = model.encode(src, lengths)
+        first, state = model.step(torch.full((4,), BOS), state)
+        together = beam_search_batch(
+            model.step, state, first, beam=3, max_new=limits, eos_id=EOS, reorder=model.reorder
+        )
+        for row, n in enumerate(lengths.tolist()):
+            alone_state = model.encode(src[row : row + 1, :n], lengths[row : row + 1])
+            alone_first, alone_state = model.step(torch.tensor([BOS]), alone_state)
+            alone = beam_search(
+                model.step,
+                alone_state,
+                alone_first,
+                beam=3,
+                max_new=limits[row],
+                eos_id=EOS,
+                reorder=model.reorder,
+            )
+            assert [h.tokens for h in together[row]] == [h.tokens for h in alone]
+            for a, b in zip(together[row], alone, strict=True):
+                assert a.logprob == pytest.approx(b.logprob, abs=1e-4)

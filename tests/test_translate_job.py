@@ -99,6 +99,32 @@ def test_n_best_lists_come_best_first(trained):
     assert best[0].text == "rennt frau klein der"
 
 
+@pytest.mark.parametrize("beam", [1, 3])
+def test_a_batch_translates_the_same_whatever_its_order_and_padding(trained, beam):
+    task, _ = trained
+    texts = _test_pairs(24).src
+    alone = [task.translate([t], beam=beam)[0][0].text for t in texts]
+    batched = [best[0].text for best in task.translate(texts, beam=beam)]
+    order = list(reversed(range(len(texts))))
+    shuffled = task.translate([texts[i] for i in order], beam=beam)
+    assert batched == alone
+    assert [shuffled[order.index(i)][0].text for i in range(len(texts))] == alone
+
+
+def test_the_attention_of_a_translation_reads_the_reversed_source(trained):
+    task, _ = trained
+    text = "the small woman runs"
+    best = task.translate([text])[0][0]
+    alignment = task.alignment(text, best)
+    assert alignment.source == text.split() and alignment.target == [*best.tokens, "</s>"]
+    assert alignment.weights.shape == (len(best.tokens) + 1, 4)
+    assert alignment.weights.sum(1) == pytest.approx([1.0] * (len(best.tokens) + 1), abs=1e-5)
+    # the pair reverses the words: target word t is written while looking at source word 3 - t
+    peaks = alignment.weights[: len(best.tokens)].argmax(1).tolist()
+    assert best.text == "rennt frau klein der"
+    assert sum(p == 3 - t for t, p in enumerate(peaks)) >= 3, peaks
+
+
 def test_subword_sides_with_a_joint_vocabulary_are_kept_in_the_run(tmp_path):
     config = _config(tmp_path, tokens="subword", subword_vocab=40, joint_vocab=True)
     config = TranslateConfig(
@@ -142,6 +168,10 @@ def test_the_command_line_trains_evaluates_and_translates(tmp_path):
         "a dog",
         "the cat",
     ]
+    plot = tmp_path / "attention.png"
+    result = runner.invoke(main, ["translate", "predict", run, "a big dog", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,11 @@ def _test_pairs(
 @click.argument("texts", nargs=-1)
 @input_option("one sentence per line")
 @click.option("--n-best", type=int, default=1, show_default=True, help="Hypotheses per input.")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    help="Attention heat map PNG of the (first) input's best translation.",
+)
 @_decoding_options
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
@@ -141,6 +146,7 @@ def predict_command(
     texts: tuple[str, ...],
     input_file: Path | None,
     n_best: int,
+    plot: Path | None,
     device: str,
     as_json: bool,
     **decoding: Any,
@@ -148,6 +154,8 @@ def predict_command(
     """Translate each TEXT (or each line of --input)."""
     task = _load(run, device)
     inputs = _inputs(texts, input_file)
+    if plot is not None:
+        _plot_attention(task, inputs[0], plot, decoding)
     for given, result in zip(inputs, task.predict(inputs, n_best=n_best, **decoding), strict=True):
         if as_json:
             click.echo(json.dumps({"input": given, **result}, ensure_ascii=False))
@@ -157,6 +165,16 @@ def predict_command(
             for h in result["n_best"]:
                 click.echo(f"{h['score']:.4f}\t{h['text']}")
             click.echo("")
+
+
+def _plot_attention(
+    task: translate_task.TranslatorTask, text: str, path: Path, decoding: dict[str, Any]
+) -> None:
+    from rnnkit.tasks.translate.plots import plot_attention
+
+    best = task.translate([text], **decoding)[0][0]
+    plot_attention(path, task.alignment(text, best), title=f"{text}\n{best.text}")
+    click.echo(f"attention heat map: {path}", err=True)
 
 
 def _inputs(texts: tuple[str, ...], path: Path | None) -> list[str]:

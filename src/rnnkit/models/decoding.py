@@ -16,7 +16,8 @@ prompt).
 - :func:`filter_logits` reshapes a distribution: banned ids, temperature, top-k, top-p.
 - :func:`sample_next` picks one token per row from it (argmax or a seeded draw).
 - :func:`generate` yields one token per step, so a caller can stream text as it appears.
-- :func:`beam_search` keeps the ``beam`` best partial sequences and returns whole ones.
+- :func:`beam_search` keeps the ``beam`` best partial sequences and returns whole ones;
+  :func:`beam_search_batch` runs it for many prompts in one batch.
 
 The step function is always called under ``torch.no_grad()``: decoding never needs
 gradients, and a graph kept across hundreds of steps would only grow.
@@ -36,6 +37,7 @@ __all__ = [
     "ReorderFn",
     "StepFn",
     "beam_search",
+    "beam_search_batch",
     "filter_logits",
     "generate",
     "sample_next",
@@ -364,24 +366,96 @@ def beam_search(
         raise ValueError(
             f"first_logits must hold one prompt, shape (1, V), got {tuple(first_logits.shape)}"
         )
-    vocab = first_logits.size(1)
+    return beam_search_batch(
+        step,
+        state,
+        first_logits,
+        beam=beam,
+        max_new=max_new,
+        eos_id=eos_id,
+        banned=banned,
+        length_penalty=length_penalty,
+        reorder=reorder,
+    )[0]
+
+
+def beam_search_batch(
+    step: StepFn,
+    state: Any,
+    first_logits: Tensor,
+    *,
+    beam: int,
+    max_new: int | Sequence[int],
+    eos_id: int | None,
+    banned: Sequence[int] = (),
+    length_penalty: float = 1.0,
+    reorder: ReorderFn | None = None,
+) -> list[list[Hypothesis]]:
+    """:func:`beam_search` of N prompts at once: the same search for each prompt, its own
+    live hypotheses and stop, but every live hypothesis of every prompt goes through
+    ``step`` in one batch, which is what makes beam search fast on a translation test set.
+
+    Each prompt's result is exactly what :func:`beam_search` returns for it alone (up to
+    the floating-point differences a different batch can make in ``step``). A prompt whose
+    search has stopped leaves the batch.
+
+    Args:
+        step: As :func:`beam_search`.
+        state: The model's state after the N prompts (batch N, row i prompt i), or None.
+        first_logits: Logits of each prompt's first new token, floating (N, V).
+        beam: Hypotheses kept per prompt, >= 1.
+        max_new: Most tokens in a hypothesis: one for every prompt, or one per prompt.
+        eos_id: As :func:`beam_search`.
+        banned: As :func:`beam_search`.
+        length_penalty: As :func:`beam_search`.
+        reorder: As :func:`beam_search`; here ``index`` picks rows across prompts.
+
+    Returns:
+        For each prompt, at most ``beam`` hypotheses, best score first.
+
+    Shapes:
+        first_logits (N, V); ``step`` gets tokens (k,) and a state of batch k, k <= N * beam,
+        the rows of one prompt next to each other, prompts in their order.
+    """
+    _check_logits(first_logits, "first_logits")
+    count, vocab = first_logits.shape
+    limits = [max_new] * count if isinstance(max_new, int) else list(max_new)
+    if len(limits) != count:
+        raise ValueError(f"max_new gives {len(limits)} limits for {count} prompts")
     _check_int("beam", beam, minimum=1)
-    _check_int("max_new", max_new, minimum=1)
+    for limit in limits:
+        _check_int("max_new", limit, minimum=1)
     _check_token_id("eos_id", eos_id, vocab)
     _check_filter_options(vocab, 1.0, None, None, banned)
     _check_finite("length_penalty", length_penalty)
-    search = _Beam(beam, max_new, eos_id, length_penalty)
+    searches = [_Beam(beam, limit, eos_id, length_penalty) for limit in limits]
+    rows = [[i] for i in range(count)]  # the batch rows of each prompt's live hypotheses
     logits = first_logits
-    for length in range(1, max_new + 1):
+    for length in range(1, max(limits) + 1):
         logprobs = filter_logits(logits.detach(), banned=banned).double().log_softmax(-1)
-        parents = search.extend(logprobs, length)
-        if search.done(length) or length == max_new:
+        parents: list[int] = []
+        next_rows: list[list[int]] = []
+        for search, mine in zip(searches, rows, strict=True):
+            if not mine:
+                next_rows.append([])
+                continue
+            local = search.extend(logprobs[mine[0] : mine[-1] + 1], length)
+            if search.done(length) or length == search.max_new:
+                next_rows.append([])
+                continue
+            next_rows.append(list(range(len(parents), len(parents) + len(local))))
+            parents.extend(mine[0] + p for p in local.tolist())
+        rows = next_rows
+        if not parents:
             break
-        state = _follow(state, parents, reorder)
+        state = _follow(state, torch.tensor(parents, dtype=torch.long), reorder)
+        tokens = torch.cat(
+            [s.last_tokens(first_logits.device) for s, r in zip(searches, rows, strict=True) if r]
+        )
         with torch.no_grad():
-            logits, state = step(search.last_tokens(first_logits.device), state)
-        _check_step_logits(logits, len(search.live), vocab)
-    return search.result()
+            logits, state = step(tokens, state)
+        _check_step_logits(logits, len(parents), vocab)
+    return [search.result() for search in searches]
 
 
 def _follow(state: Any, parents: Tensor, reorder: ReorderFn | None) -> Any:
@@ -394,6 +468,19 @@ def _follow(state: Any, parents: Tensor, reorder: ReorderFn | None) -> Any:
             "that owns the state knows which dimension is the batch"
         )
     return reorder(state, parents)
+
+
+def _best_flat(totals: Tensor, count: int) -> Tensor:
+    """Flat indices of the ``count`` largest ``totals``, largest first, ties broken by the
+    lower index (parent, then token id), as argmax breaks them.
+
+    ``topk`` finds the threshold; every entry tied with it is kept before the stable sort,
+    so which of several tied entries ``topk`` happened to pick never matters.
+    """
+    threshold = totals.topk(count).values[-1]
+    candidates = (totals >= threshold).nonzero()[:, 0]  # ascending flat index
+    ranked = torch.sort(totals[candidates], descending=True, stable=True).indices
+    return candidates[ranked][:count]
 
 
 class _Beam:
@@ -421,8 +508,7 @@ class _Beam:
         # At most one extension per parent is an eos, so the best k + beam always hold
         # `beam` live ones whenever that many finite extensions exist.
         count = min(len(self.live) + self.beam, totals.numel())
-        # A stable sort breaks ties by flat index (parent, then id), as argmax does.
-        order = torch.sort(totals, descending=True, stable=True).indices[:count]
+        order = _best_flat(totals, count)
         live, parents = [], []
         for flat in order.tolist():
             logprob = totals[flat].item()

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
 import sacrebleu
 import torch
 
 from rnnkit.config import ConfigError, validate_positive
 from rnnkit.data.batching import batch_indices
 from rnnkit.data.parallel import Parallel
-from rnnkit.models.decoding import beam_search
-from rnnkit.models.seq2seq import Seq2Seq
+from rnnkit.models.decoding import beam_search_batch
+from rnnkit.models.seq2seq import DecoderState, Seq2Seq
 from rnnkit.tasks.translate.batches import Encoded, collate
 from rnnkit.tasks.translate.config import TranslateConfig
 from rnnkit.tasks.translate.moses import tokenised_bleu
@@ -21,7 +22,7 @@ from rnnkit.tasks.translate.objective import TranslateObjective
 from rnnkit.tasks.translate.tokens import Sides
 from rnnkit.training.rundir import RunDir
 
-__all__ = ["Translation", "TranslatorTask"]
+__all__ = ["Alignment", "Translation", "TranslatorTask"]
 
 
 class Translation(NamedTuple):
@@ -32,6 +33,21 @@ class Translation(NamedTuple):
     tokens: list[str]
     logprob: float
     score: float
+
+
+class Alignment(NamedTuple):
+    """What the decoder attended to while writing one translation.
+
+    Attributes:
+        source: The source tokens (subword pieces or words).
+        target: The translation's tokens, then ``</s>``.
+        weights: Attention weights, float (len(target), len(source)); row t is the
+            distribution over source tokens the decoder used to write target token t.
+    """
+
+    source: list[str]
+    target: list[str]
+    weights: np.ndarray
 
 
 class TranslatorTask:
@@ -70,8 +86,8 @@ class TranslatorTask:
         max_len_a: float = 1.5,
         max_len_b: int = 10,
     ) -> list[list[Translation]]:
-        """The ``n_best`` best translations of each text, best first: greedy decoding of
-        whole batches with ``beam=1``, else beam search one sentence at a time.
+        """The ``n_best`` best translations of each text, best first: greedy decoding with
+        ``beam=1``, else beam search; both decode batches of sentences of similar length.
 
         Raises:
             ConfigError: ``n_best`` above ``beam``, or a size below 1.
@@ -84,22 +100,26 @@ class TranslatorTask:
         limits = [max(1, int(max_len_a * len(s) + max_len_b)) for s in encoded]
         if beam == 1:
             return [[h] for h in self._greedy(encoded, limits)]
-        return [
-            self._beam(ids, limit, beam, n_best, length_penalty)
-            for ids, limit in zip(encoded, limits, strict=True)
-        ]
+        return self._beam(encoded, limits, beam, n_best, length_penalty)
+
+    def _groups(self, encoded: list[list[int]], rows_per_sentence: int) -> list[list[int]]:
+        """Sentences of similar length together, ``eval_batch_size`` decoder rows a batch."""
+        size = max(1, self.config.data.eval_batch_size // rows_per_sentence)
+        return batch_indices([len(s) for s in encoded], size, shuffle=False)
+
+    def _start(self, encoded: list[list[int]], group: list[int]) -> DecoderState:
+        """The decoder's state after reading the sentences ``group`` (an empty one as
+        ``<unk>``), before its first step."""
+        src = [encoded[i] or [self.sides.src.vocab.unk_id] for i in group]
+        batch = collate(Encoded(src, [[]] * len(src)), range(len(src)), self.sides.tgt.vocab.eos_id)
+        return self.model.encode(batch.src.to(self.device), batch.src_lengths)
 
     @torch.no_grad()
     def _greedy(self, encoded: list[list[int]], limits: list[int]) -> list[Translation]:
         out: list[Translation | None] = [None] * len(encoded)
         eos = self.sides.tgt.vocab.eos_id
-        groups = batch_indices(
-            [len(s) for s in encoded], self.config.data.eval_batch_size, shuffle=False
-        )
-        for group in groups:
-            src = [encoded[i] or [self.sides.src.vocab.unk_id] for i in group]
-            batch = collate(Encoded(src, [[]] * len(src)), range(len(src)), eos)
-            state = self.model.encode(batch.src.to(self.device), batch.src_lengths)
+        for group in self._groups(encoded, 1):
+            state = self._start(encoded, group)
             tokens = torch.full((len(group),), eos, dtype=torch.long, device=self.device)
             steps = max(limits[i] for i in group)
             written: list[list[int]] = [[] for _ in group]
@@ -126,27 +146,36 @@ class TranslatorTask:
 
     @torch.no_grad()
     def _beam(
-        self, ids: list[int], limit: int, beam: int, n_best: int, length_penalty: float
-    ) -> list[Translation]:
-        src = torch.tensor([ids or [self.sides.src.vocab.unk_id]], device=self.device)
-        state = self.model.encode(src, torch.tensor([src.size(1)]))
+        self,
+        encoded: list[list[int]],
+        limits: list[int],
+        beam: int,
+        n_best: int,
+        length_penalty: float,
+    ) -> list[list[Translation]]:
+        out: list[list[Translation]] = [[] for _ in encoded]
         eos = self.sides.tgt.vocab.eos_id
-        first, state = self.model.step(torch.tensor([eos], device=self.device), state)
-        found = beam_search(
-            self.model.step,
-            state,
-            first,
-            beam=beam,
-            max_new=limit,
-            eos_id=eos,
-            banned=[self.sides.tgt.vocab.pad_id],
-            length_penalty=length_penalty,
-            reorder=self.model.reorder,
-        )
-        return [
-            self._hypothesis([t for t in h.tokens if t != eos], h.logprob, h.score)
-            for h in found[:n_best]
-        ]
+        for group in self._groups(encoded, beam):
+            state = self._start(encoded, group)
+            start = torch.full((len(group),), eos, dtype=torch.long, device=self.device)
+            first, state = self.model.step(start, state)
+            found = beam_search_batch(
+                self.model.step,
+                state,
+                first,
+                beam=beam,
+                max_new=[limits[i] for i in group],
+                eos_id=eos,
+                banned=[self.sides.tgt.vocab.pad_id],
+                length_penalty=length_penalty,
+                reorder=self.model.reorder,
+            )
+            for i, hypotheses in zip(group, found, strict=True):
+                out[i] = [
+                    self._hypothesis([t for t in h.tokens if t != eos], h.logprob, h.score)
+                    for h in hypotheses[:n_best]
+                ]
+        return out
 
     def _hypothesis(self, ids: list[int], logprob: float, score: float) -> Translation:
         tgt = self.sides.tgt
@@ -154,6 +183,29 @@ class TranslatorTask:
         return Translation(
             tgt.text(ids), [tgt.vocab[i] for i in ids], logprob, score or logprob / length
         )
+
+    @torch.no_grad()
+    def alignment(self, text: str, translation: Translation) -> Alignment:
+        """The attention weights behind ``translation`` of ``text``: the translation's
+        tokens fed to the decoder as teacher forcing reads them (the same steps decoding
+        took, so the same weights).
+
+        Raises:
+            ConfigError: The model has no attention (the fixed-vector encoder-decoder).
+        """
+        if self.model.attention is None:
+            raise ConfigError(
+                "this run's model has no attention to plot (it was trained with --attention none)",
+                key="plot",
+            )
+        src, tgt = self.sides.src, self.sides.tgt
+        source = src.tokens(text) or [str(src.vocab.unk)]
+        ids = tgt.vocab.encode(translation.tokens)
+        src_ids = torch.tensor([src.vocab.encode(source)], device=self.device)
+        tgt_in = torch.tensor([[tgt.vocab.eos_id, *ids]], device=self.device)
+        lengths = torch.tensor([len(source)])
+        _, weights = self.model(src_ids, lengths, tgt_in, weights=True)
+        return Alignment(source, [*translation.tokens, "</s>"], weights[0].float().cpu().numpy())
 
     @property
     def bleu_tokenize(self) -> str:
