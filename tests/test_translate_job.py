@@ -4,6 +4,7 @@ line with its errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 import rnnkit
 from rnnkit.cli.app import main
-from rnnkit.config import StackConfig
+from rnnkit.config import ConfigError, StackConfig
 from rnnkit.data.parallel import Parallel
 from rnnkit.models.seq2seq import Seq2SeqModelConfig
 from rnnkit.tasks import translate
@@ -123,6 +124,19 @@ def test_the_attention_of_a_translation_reads_the_reversed_source(trained):
     peaks = alignment.weights[: len(best.tokens)].argmax(1).tolist()
     assert best.text == "rennt frau klein der"
     assert sum(p == 3 - t for t, p in enumerate(peaks)) >= 3, peaks
+
+
+def test_validation_bleu_picks_the_epoch(tmp_path):
+    config = _config(tmp_path)
+    train = TrainConfig(epochs=3, lr=1e-2, clip_norm=1.0, monitor="val_bleu", mode="max")
+    config = dataclasses.replace(config, train=train)
+    task, result = translate.train(config, tmp_path / "run")
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    bleus = {r["epoch"]: r["val_bleu"] for r in records if r.get("kind") == "epoch"}
+    assert len(bleus) == 3 and all(0 <= b <= 100 for b in bleus.values())
+    assert result.best_metric == max(bleus.values()) == bleus[result.best_epoch]
+    with pytest.raises(ConfigError, match="--monitor val_bleu needs --mode max"):
+        dataclasses.replace(config, train=dataclasses.replace(train, mode="min"))
 
 
 def test_subword_sides_with_a_joint_vocabulary_are_kept_in_the_run(tmp_path):

@@ -193,6 +193,14 @@ class Seq2Seq(nn.Module):
     ) -> tuple[Tensor, DecoderState, Tensor | None]:
         """:meth:`step`, and the attention weights (B, S) it used (None without attention)."""
         embedded = self.dropout(self.tgt_embedding(tokens))  # (B, E)
+        attentional, state, weights = self._attentional_step(embedded, state)
+        return self._logits(self.dropout(attentional)), state, weights
+
+    def _attentional_step(
+        self, embedded: Tensor, state: DecoderState
+    ) -> tuple[Tensor, DecoderState, Tensor | None]:
+        """One decoder step from the previous token's embedding (B, E) up to ``h̃_t``
+        (B, A), before the output layer."""
         x = torch.cat([embedded, state.feed], -1) if self.config.input_feeding else embedded
         out, rnn = self.decoder(x[:, None, :], state=state.rnn)
         h = out[:, 0]  # (B, A)
@@ -204,8 +212,7 @@ class Seq2Seq(nn.Module):
             attended = self.attention(h, state.memory, state.lengths, keys=state.keys)
             attentional = torch.tanh(self.combine(torch.cat([attended.context, h], -1)))
             weights = attended.weights
-        logits = self._logits(self.dropout(attentional))
-        return logits, state._replace(rnn=rnn, feed=attentional), weights
+        return attentional, state._replace(rnn=rnn, feed=attentional), weights
 
     def _logits(self, attentional: Tensor) -> Tensor:
         if self.output is not None:
@@ -220,13 +227,15 @@ class Seq2Seq(nn.Module):
         """Teacher forcing: the logits of every target position (B, T, V); with ``weights``
         also the attention weights (B, T, S)."""
         state = self.encode(src, src_lengths)
-        logits, attention = [], []
+        embedded = self.dropout(self.tgt_embedding(tgt_in))  # (B, T, E), every step at once
+        steps, attention = [], []
         for t in range(tgt_in.size(1)):
-            step_logits, state, step_weights = self.step_attending(tgt_in[:, t], state)
-            logits.append(step_logits)
+            attentional, state, step_weights = self._attentional_step(embedded[:, t], state)
+            steps.append(attentional)
             if weights:
                 attention.append(_weights_or_zeros(step_weights, state.memory))
-        out = torch.stack(logits, 1)
+        # The output layer once over every step: one (B*T, A) x (A, V) product instead of T.
+        out = self._logits(self.dropout(torch.stack(steps, 1)))
         return (out, torch.stack(attention, 1)) if weights else out
 
     @staticmethod

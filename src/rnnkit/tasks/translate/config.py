@@ -160,7 +160,8 @@ class TranslateDataConfig:
 
 
 def _train_defaults() -> TrainConfig:
-    # Validation loss picks the epoch (BLEU needs decoding every epoch; it is an option).
+    # Validation loss picks the epoch; `--monitor val_bleu --mode max` picks it (and stops
+    # early) by the BLEU of greedy translations of the validation set, a decoding per epoch.
     return TrainConfig(
         epochs=30,
         lr=1e-3,
@@ -194,3 +195,7 @@ class TranslateConfig:
     def __post_init__(self) -> None:
         check_field_types(self)
         validate_fraction("label_smoothing", self.label_smoothing)
+        if self.train.monitor == "val_bleu" and self.train.mode != "max":
+            raise ConfigError(
+                "--monitor val_bleu needs --mode max (higher BLEU is better)", key="mode"
+            )

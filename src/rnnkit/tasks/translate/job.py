@@ -92,7 +92,15 @@ class Translating(Job):
         valid_batches = make_batches(
             valid, data.eval_batch_size, eos_id=eos, bucket=True, shuffle=False
         )
-        return FitPlan(train_batches, valid_batches, TranslateObjective(config.label_smoothing))
+        bleu = None
+        if config.train.monitor == "val_bleu":
+
+            def bleu(model: Seq2Seq) -> float:
+                return TranslatorTask(config, sides, model, None).bleu_of_ids(valid)
+
+        return FitPlan(
+            train_batches, valid_batches, TranslateObjective(config.label_smoothing, bleu)
+        )
 
     def task(
         self, config: TranslateConfig, artifacts: Sides, model: Seq2Seq, run: RunDir | None

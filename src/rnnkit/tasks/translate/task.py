@@ -97,7 +97,7 @@ class TranslatorTask:
         if n_best > beam:
             raise ConfigError(f"--n-best {n_best} needs --beam of at least {n_best}", key="n_best")
         encoded = [self.sides.src.encode(t) for t in texts]
-        limits = [max(1, int(max_len_a * len(s) + max_len_b)) for s in encoded]
+        limits = _limits(encoded, max_len_a, max_len_b)
         if beam == 1:
             return [[h] for h in self._greedy(encoded, limits)]
         return self._beam(encoded, limits, beam, n_best, length_penalty)
@@ -248,6 +248,14 @@ class TranslatorTask:
             scores["bleu_tok_lc"] = bleu.score
         return scores, hypotheses
 
+    def bleu_of_ids(self, pairs: Encoded) -> float:
+        """BLEU of greedy translations of pairs already read as ids, against references
+        written back from their ids: what validation can score without the raw text (a
+        character the vocabulary lacks reads as ``<unk>`` in both)."""
+        hypotheses = [h.text for h in self._greedy(pairs.src, _limits(pairs.src))]
+        references = [self.sides.tgt.text(ids) for ids in pairs.tgt]
+        return sacrebleu.corpus_bleu(hypotheses, [references], tokenize=self.bleu_tokenize).score
+
     @torch.no_grad()
     def _perplexity(self, pairs: Parallel) -> dict[str, float]:
         encoded = Encoded(
@@ -261,6 +269,11 @@ class TranslatorTask:
         batches = [type(b)(*(t.to(self.device) for t in b)) for b in batches]
         metrics = TranslateObjective(0.0).evaluate(self.model, batches)
         return {"loss": metrics["loss"], "ppl": metrics["ppl"]}
+
+
+def _limits(encoded: list[list[int]], a: float = 1.5, b: int = 10) -> list[int]:
+    """The most tokens each translation may have: ``a * source tokens + b``, at least 1."""
+    return [max(1, int(a * len(s) + b)) for s in encoded]
 
 
 def _text(value: Any, index: int) -> str:
