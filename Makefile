@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context clean
+.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context bench-translate clean
 
 venv: $(STAMP)
 
@@ -108,6 +108,21 @@ bench-tag-context: venv
 		--seed $$seed --set init.context_lms=runs/ner-lm/fwd,runs/ner-lm/bwd \
 		--out runs/bench-conll-context-seed$$seed \
 		--json docs/results/tag-conll2003-glove-context-seed$$seed.json || exit 1; done
+
+# Multi30k translation (issue #25, about 3.5 hours one after another, both cores each):
+# English to German within 60 minutes, the same without attention, English to French; then
+# training speed against a bare torch loop and batched beam search. Needs RNNKIT_DATA.
+bench-translate: venv
+	$(VPY) -m benchmarks.bench_translate quality multi30k --minutes 60 --beam 5 \
+		--out runs/bench-multi30k-60min-seed0 --json docs/results/translate-multi30k-60min-seed0.json
+	for c in "noatt model.attention=none" "fr data.tgt=fr"; do set -- $$c; \
+		$(VPY) -m benchmarks.bench_translate quality multi30k --minutes 60 --beam 5 --set $$2 \
+		--out runs/bench-multi30k-$$1-60min-seed0 \
+		--json docs/results/translate-multi30k-$$1-60min-seed0.json || exit 1; done
+	$(VPY) -m benchmarks.bench_translate speed --rounds 5 --steps 40 \
+		--json docs/results/translate-speed.json
+	$(VPY) -m benchmarks.bench_translate decode runs/bench-multi30k-60min-seed0 --beam 5 \
+		--json docs/results/translate-decode-beam5.json
 
 # IMDB from language models of its training reviews (about 2.5 hours): the corpus, a forward
 # and a backward 1x256 LSTM language model (4,774 steps each, 31-36 minutes), then the

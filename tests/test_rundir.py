@@ -326,3 +326,18 @@ def test_plot_points_and_scale():
     assert plots._wants_log_scale([10.0, 0.1])  # two decades
     assert not plots._wants_log_scale([1.0, 0.05])  # 1.3 decades
     assert not plots._wants_log_scale([10.0, 0.0, 0.001])  # zero: no log axis
+
+
+def test_leftovers_of_killed_writes_are_removed_from_the_run_and_its_checkpoints(run):
+    # A SIGKILL during an atomic write leaves its hidden temporary file: in the run (the
+    # weights) or in checkpoint/ (the `latest` pointer, written after each generation).
+    run.checkpoint_dir.mkdir(exist_ok=True)
+    leftovers = [
+        run.path / ".model.safetensors.1f2e3d4c.tmp",
+        run.checkpoint_dir / ".latest.e2deff26.tmp",
+    ]
+    kept = [run.path / "notes.tmp", run.checkpoint_dir / "latest"]
+    for path in leftovers + kept:
+        path.write_text("x", encoding="utf-8")
+    assert sorted(run.remove_leftovers()) == sorted(leftovers)
+    assert all(p.exists() for p in kept) and not any(p.exists() for p in leftovers)

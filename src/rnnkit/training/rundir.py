@@ -196,13 +196,16 @@ class RunDir:
 
     def remove_leftovers(self) -> list[Path]:
         """Deletes the temporary files of writes that a killed process never finished
-        (``.model.safetensors.1f2e3d4c.tmp``) and returns them. Only a process that holds the
-        run's lock may call it: another writer's temporary file is not a leftover."""
+        (``.model.safetensors.1f2e3d4c.tmp`` in the run, ``.latest.1f2e3d4c.tmp`` in its
+        checkpoint directory) and returns them. Only a process that holds the run's lock may
+        call it: another writer's temporary file is not a leftover."""
         gone = []
-        for entry in self._path.iterdir():
-            if _LEFTOVER.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
-                entry.unlink(missing_ok=True)
-                gone.append(entry)
+        folders = [self._path, self.checkpoint_dir]
+        for folder in (f for f in folders if f.is_dir() and not f.is_symlink()):
+            for entry in folder.iterdir():
+                if _LEFTOVER.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+                    entry.unlink(missing_ok=True)
+                    gone.append(entry)
         return gone
 
     # --- paths -----------------------------------------------------------------------------
