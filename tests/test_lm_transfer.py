@@ -13,11 +13,12 @@ import torch
 from click.testing import CliRunner
 
 import rnnkit
+from lm_cases import train_word_lm
 from review_cases import review_files, small_config
 from rnnkit.cli import main
-from rnnkit.config import ConfigError, StackConfig
+from rnnkit.config import ConfigError
 from rnnkit.tasks import classify as clf
-from rnnkit.training.config import StreamTrainConfig, TrainConfig
+from rnnkit.training.config import TrainConfig
 
 
 def cli(*args: str):
@@ -48,41 +49,16 @@ def review_corpus(files, tmp_path_factory) -> Path:
     return corpus
 
 
-def _train_lm(corpus: Path, out: Path, *, reverse: bool = False, max_vocab: int | None = None):
-    """A small word-level LM (2 LSTM layers) of ``corpus``, forward or backward."""
-    from rnnkit.models import LMModelConfig
-    from rnnkit.tasks import lm
-
-    data = lm.LMDataConfig(
-        data=str(corpus),
-        level="word",
-        batch_size=8,
-        eval_batch_size=4,
-        reverse=reverse,
-        max_vocab=max_vocab,
-    )
-    config = lm.LMConfig(
-        data=data,
-        model=LMModelConfig(
-            embedding_size=16,
-            rnn=StackConfig(cell="lstm", hidden_size=20, num_layers=2),
-        ),
-        train=StreamTrainConfig(epochs=1, lr=3e-3, bptt=20, log_every=1000),
-    )
-    lm.train(config, out)
-    return out
-
-
 @pytest.fixture(scope="module")
 def review_lm(review_corpus, tmp_path_factory) -> Path:
     """A forward LM of the training reviews."""
-    return _train_lm(review_corpus, tmp_path_factory.mktemp("lm") / "forward")
+    return train_word_lm(review_corpus, tmp_path_factory.mktemp("lm") / "forward")
 
 
 @pytest.fixture(scope="module")
 def backward_review_lm(review_corpus, tmp_path_factory) -> Path:
     """A backward LM of the training reviews (``--reverse``), same vocabulary and sizes."""
-    return _train_lm(review_corpus, tmp_path_factory.mktemp("lm") / "backward", reverse=True)
+    return train_word_lm(review_corpus, tmp_path_factory.mktemp("lm") / "backward", reverse=True)
 
 
 def test_init_from_a_language_model_unfreezes_top_down(files, review_lm, tmp_path):
@@ -245,7 +221,7 @@ def test_a_bidirectional_start_needs_a_forward_and_a_backward_model_that_match(
         clf.train(_bidirectional(files, review_lm, review_lm), tmp_path / "a")
     with pytest.raises(ConfigError, match="is a backward model"):
         clf.train(_bidirectional(files, backward_review_lm, backward_review_lm), tmp_path / "b")
-    smaller = _train_lm(review_corpus, tmp_path / "small", reverse=True, max_vocab=20)
+    smaller = train_word_lm(review_corpus, tmp_path / "small", reverse=True, max_vocab=20)
     with pytest.raises(ConfigError, match="different vocabularies"):
         clf.train(_bidirectional(files, review_lm, smaller), tmp_path / "c")
     result = cli(

@@ -225,9 +225,6 @@ class LanguageModelStart:
             rows = source.embedding.weight
             model.embedding.weight[: rows.shape[0], half * width : (half + 1) * width] = rows
         model.embedding.weight[len(self.forward.vocab) :] = 0.0  # <pad>
-        if self.backward is None:
-            model.rnn.load_state_dict(self.forward.model.rnn.state_dict())
-            return
         D = len(models)
         for index, target in enumerate(model.rnn.cells):
             layer, direction = divmod(index, D)
@@ -285,8 +282,10 @@ def _check_pair(forward: Any, backward: Any) -> None:
 
 
 def _copy_cell_half(target: nn.Module, source: nn.Module, *, half: int) -> None:
-    """``source``'s weights into ``target``, whose input weights are twice as wide: the
-    source's columns go to input half ``half``, zeros to the other."""
+    """``source``'s weights into ``target``, whose input weights may be wider: the source's
+    ``w`` columns go to columns ``half * w`` to ``(half + 1) * w``, zeros to the rest (the
+    other direction's half of a bidirectional start; the features a tagger reads beside its
+    word vector: casing, characters, context)."""
     wanted = target.state_dict()
     for name, value in source.state_dict().items():
         if wanted[name].shape == value.shape:

