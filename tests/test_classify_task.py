@@ -156,6 +156,8 @@ def test_numeric_sequences_from_npz_and_jsonl(tmp_path):
         train=TrainConfig(epochs=8, lr=1e-2, monitor="val_acc", mode="max", log_every=1000),
     )
     task, _ = clf.train(config, tmp_path / "run")
+    assert task.baseline is None  # a TF-IDF baseline reads text
+    assert not (tmp_path / "run" / "baseline.json").exists()
     test = task.load_examples(tmp_path / "test.jsonl")  # JSONL, read as the run reads files
     report, _ = task.evaluate(test)
     assert report.count == 60 and report.accuracy >= 0.85

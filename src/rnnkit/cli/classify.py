@@ -48,7 +48,7 @@ def eval_command(
     members = [_load_classifier(run, device) for run in runs]
     task = members[0] if len(members) == 1 else ClassifierEnsemble(members)
     examples = task.load_examples(data_file)
-    report, loss = task.evaluate(examples)
+    report, loss, comparison = task.evaluate_against_baseline(examples)
     default = "confusion.png" if len(members) == 1 else "confusion-ensemble.png"
     plot_path = plot if plot is not None else runs[0] / default
     plot_confusion(report, plot_path)
@@ -56,6 +56,7 @@ def eval_command(
     if as_json:
         summary = {"type": "summary", "source": examples.source, "loss": loss, **report.to_dict()}
         summary["runs"] = [str(run) for run in runs]
+        summary["baseline"] = None if comparison is None else comparison.to_dict()
         click.echo(json.dumps({**summary, "accuracy_ci95": [low, high], "plot": str(plot_path)}))
         return
     if len(members) > 1:
@@ -65,6 +66,13 @@ def eval_command(
     click.echo(report.format())
     click.echo(f"accuracy 95% interval (Wilson): [{low:.4f}, {high:.4f}]")
     click.echo(f"confusion matrix: {plot_path}")
+    if comparison is not None:
+        scores = comparison.baseline
+        click.echo(
+            f"baseline ({comparison.to_dict()['name']}): accuracy {scores.accuracy:.4f}, "
+            f"macro-F1 {scores.macro_f1:.4f}"
+        )
+        click.echo(comparison.verdict())  # last: the line a user reads
 
 
 @classify.command("predict")

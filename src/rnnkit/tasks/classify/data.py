@@ -97,6 +97,9 @@ class ClassifyDataConfig:
         eval_batch_size: Examples per batch in validation, evaluation and prediction.
         bucket: Batch examples of similar length together (padding then costs nothing).
         valid_fraction: Share of training examples held out when there is no validation file.
+        baseline: After training, fit a TF-IDF logistic regression on the same training split
+            (text inputs; :mod:`rnnkit.tasks.classify.baseline`), which the run keeps and
+            ``train`` and ``eval`` report beside the network.
     """
 
     dataset: str | None = None
@@ -118,6 +121,7 @@ class ClassifyDataConfig:
     eval_batch_size: int = 128
     bucket: bool = True
     valid_fraction: float = 0.1
+    baseline: bool = True
 
     def __post_init__(self) -> None:
         check_field_types(self)

@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from rnnkit.config import ConfigError
+from rnnkit.tasks.classify.baseline import Comparison
 from rnnkit.tasks.classify.data import Examples
 from rnnkit.tasks.classify.metrics import ClassificationReport
 from rnnkit.tasks.classify.task import (
     ClassifierTask,
     Prediction,
+    evaluate_against_baseline,
     label_ids,
     predictions,
     score_probabilities,
@@ -78,6 +80,12 @@ class ClassifierEnsemble:
         probabilities, and their mean cross-entropy."""
         labels = label_ids(examples, self.classes)
         return score_probabilities(self.predict_proba(examples.inputs), labels, self.classes)
+
+    def evaluate_against_baseline(
+        self, examples: Examples
+    ) -> tuple[ClassificationReport, float, Comparison | None]:
+        """:meth:`evaluate`, and the first member's baseline on the same examples."""
+        return evaluate_against_baseline(self, self.members[0].baseline, examples)
 
     def load_examples(self, path: Any = None, *, labelled: bool = True) -> Examples:
         """Examples read as the first member's data config says (None: its test split)."""

@@ -24,6 +24,7 @@ from rnnkit.data.token_cache import tokenize_many
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.tasks import common
 from rnnkit.tasks.classify import data as cdata
+from rnnkit.tasks.classify.baseline import TfidfBaseline, describe_baseline
 from rnnkit.tasks.classify.batches import ClassifyObjective, Encoded, make_batches
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.classify.data import Scaler
@@ -56,12 +57,13 @@ class ClassifierArtifacts(NamedTuple):
 
 
 class Splits(NamedTuple):
-    """Encoded training and validation examples, and the training tokens (text inputs), for
-    the coverage of pretrained vectors."""
+    """Encoded training and validation examples, the training tokens (text inputs, for the
+    coverage of pretrained vectors), and the raw texts of both (for the TF-IDF baseline)."""
 
     train: Encoded
     valid: Encoded
     tokens: list[list[str]] | None
+    texts: tuple[list[str], list[str]] | None = None
 
 
 class Classification(Job):
@@ -108,6 +110,7 @@ class Classification(Job):
             Encoded(train_x, cdata.encode_labels(train_ex.labels, classes, train_ex.source)),
             Encoded(valid_x, cdata.encode_labels(valid_ex.labels, classes, valid_ex.source)),
             tokens,
+            None if tokens is None else (list(train_ex.inputs), list(valid_ex.inputs)),
         )
         return Prepared(ClassifierArtifacts(classes, encoding, scaler), splits)
 
@@ -185,11 +188,28 @@ class Classification(Job):
             config, artifacts.classes, model, vocab=vocab, scaler=artifacts.scaler, run=run
         )
 
+    def finish(self, task: ClassifierTask, prepared: Prepared, run: RunDir) -> None:
+        splits: Splits = prepared.data
+        if not task.config.data.baseline or splits.texts is None:
+            return
+        baseline = TfidfBaseline.fit(
+            *(splits.texts[0], splits.train.labels),
+            *(splits.texts[1], splits.valid.labels),
+            len(task.classes),
+        )
+        baseline.save(run)
+        task.baseline = baseline
+
     def details(self, task: ClassifierTask, result: FitResult) -> dict[str, Any]:
-        return {"classes": task.classes}
+        baseline = None if task.baseline is None else task.baseline.summary()
+        return {"classes": task.classes, "baseline": baseline}
 
     def describe(self, summary: Mapping[str, Any]) -> list[str]:
-        return [f"classes: {', '.join(summary['details']['classes'])}"]
+        lines = [f"classes: {', '.join(summary['details']['classes'])}"]
+        baseline = summary["details"].get("baseline")
+        if baseline is not None:
+            lines.append(describe_baseline(baseline, summary["validation"].get("acc")))
+        return lines
 
     def check_flags(self, config: ClassifyConfig, given: Sequence[str]) -> None:
         text_init.check_not_adopted(config.init, given)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from rnnkit.data.batching import batch_indices
 from rnnkit.data.scaler import Scaler, as_steps
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.tasks.classify import data as cdata
+from rnnkit.tasks.classify.baseline import Comparison, TfidfBaseline
 from rnnkit.tasks.classify.batches import Encoded, collate
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.classify.data import Examples
@@ -26,6 +28,7 @@ __all__ = [
     "ClassifierTask",
     "Prediction",
     "accuracy_interval",
+    "evaluate_against_baseline",
     "as_steps",
     "label_ids",
     "predictions",
@@ -69,6 +72,12 @@ class ClassifierTask:
     @property
     def inputs(self) -> str:
         return self.config.data.inputs
+
+    @functools.cached_property
+    def baseline(self) -> TfidfBaseline | None:
+        """The TF-IDF baseline fitted beside the network (read from the run on first use), or
+        None (numeric inputs, ``--no-baseline``, a run from before baselines, no run)."""
+        return None if self.run is None else TfidfBaseline.read(self.run)
 
     def encode(self, inputs: Sequence[Any]) -> list[Any]:
         """Texts -> truncated token ids, or numeric (T, F) arrays -> scaled, truncated."""
@@ -123,6 +132,14 @@ class ClassifierTask:
         labels = label_ids(examples, self.classes)
         return score_probabilities(self.predict_proba(examples.inputs), labels, self.classes)
 
+    @torch.no_grad()
+    def evaluate_against_baseline(
+        self, examples: Examples
+    ) -> tuple[ClassificationReport, float, Comparison | None]:
+        """:meth:`evaluate`, and the baseline scored on the same examples beside it (None
+        without a baseline)."""
+        return evaluate_against_baseline(self, self.baseline, examples)
+
     def load_examples(self, path: str | Path | None = None, *, labelled: bool = True) -> Examples:
         """Examples from ``path`` read as the run's data config says; None: its test split."""
         data = self.config.data
@@ -165,6 +182,20 @@ def score_probabilities(
     picked = probs[np.arange(len(labels)), labels]
     loss = float(-np.log(np.clip(picked, 1e-12, None)).mean())
     return classification_report(list(labels), probs.argmax(1).tolist(), list(classes)), loss
+
+
+def evaluate_against_baseline(
+    task: Any, baseline: TfidfBaseline | None, examples: Examples
+) -> tuple[ClassificationReport, float, Comparison | None]:
+    """``task``'s (a classifier or an ensemble) report and mean loss on ``examples``, and its
+    comparison with ``baseline`` on the same examples (None without one)."""
+    labels = label_ids(examples, task.classes)
+    probs = task.predict_proba(examples.inputs)
+    report, loss = score_probabilities(probs, labels, task.classes)
+    if baseline is None:
+        return report, loss, None
+    theirs = baseline.predict_proba(examples.inputs).argmax(1)
+    return report, loss, Comparison.of(labels, probs.argmax(1), theirs, task.classes)
 
 
 def accuracy_interval(accuracy: float, count: int, z: float = 1.96) -> tuple[float, float]:

@@ -1,0 +1,268 @@
+"""The classifier a practitioner would fit in a minute, beside every text classifier run: TF-IDF
+word and character n-grams and a logistic regression (scikit-learn).
+
+    x = [tfidf_words(text) ; tfidf_chars(text)]       word 1-2-grams, character 2-5-grams
+    p(y | x) = softmax(W x + b)                         (sigmoid of one score for two classes)
+
+Each vectorizer lower-cases, keeps n-grams seen in at least two training texts (the 100,000
+most frequent of each kind) and scales term counts sublinearly (``1 + log tf``) before the
+inverse document frequency: the usual strong settings for short and long texts alike. The
+regularisation ``C`` is the one of :data:`C_GRID` with the best validation accuracy, the same
+validation split the network's epoch was chosen on; the regression is fitted on the training
+split alone, as the network was.
+
+A run keeps it as ``baseline.json`` (settings, the n-gram vocabularies, the chosen ``C``,
+validation accuracy) and ``baseline.safetensors`` (inverse document frequencies, weights), so
+``classify eval`` scores it on exactly the examples it scores the network on, without
+refitting. Prediction is ``W x + b`` on the stored arrays; scikit-learn only cuts the n-grams.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
+from scipy import sparse
+from scipy.stats import binomtest
+
+from rnnkit.config import ConfigError
+from rnnkit.tasks.classify.metrics import ClassificationReport, classification_report
+from rnnkit.training.rundir import RunDir
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = ["C_GRID", "NAME", "Comparison", "TfidfBaseline", "describe_baseline"]
+
+NAME = "TF-IDF word and character n-grams + logistic regression"
+C_GRID = (1.0, 10.0, 100.0)
+MAX_FEATURES = 100_000
+_KINDS = {
+    "words": {"analyzer": "word", "ngram_range": (1, 2)},
+    "chars": {"analyzer": "char_wb", "ngram_range": (2, 5)},
+}
+_FILE = "baseline"
+
+
+def _vectorizer(kind: str, vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer  # slow to import; rarely used
+
+    settings = {"lowercase": True, "sublinear_tf": True, "dtype": np.float32, **_KINDS[kind]}
+    if vocabulary is not None:
+        return TfidfVectorizer(**settings, vocabulary={t: i for i, t in enumerate(vocabulary)})
+    return TfidfVectorizer(**settings, min_df=2, max_features=MAX_FEATURES)
+
+
+@dataclasses.dataclass
+class TfidfBaseline:
+    """A fitted TF-IDF logistic regression over ``num_classes`` classes (ids ``0 .. C-1``).
+
+    Attributes:
+        vectorizers: ``words`` and ``chars``, scikit-learn ``TfidfVectorizer`` objects.
+        weight: (C, F) float32, or (1, F) for two classes (the score of class 1).
+        bias: (C,) or (1,).
+        classes: Class ids the regression saw, in its column order (a class missing from the
+            training split gets probability 0).
+        num_classes: ``C``.
+        c: The chosen inverse regularisation strength.
+        valid_accuracy: Accuracy on the validation split at ``c``.
+    """
+
+    vectorizers: dict[str, TfidfVectorizer]
+    weight: np.ndarray
+    bias: np.ndarray
+    classes: list[int]
+    num_classes: int
+    c: float
+    valid_accuracy: float
+
+    @classmethod
+    def fit(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[int],
+        valid_texts: Sequence[str],
+        valid_labels: Sequence[int],
+        num_classes: int,
+    ) -> TfidfBaseline:
+        """Fits the vectorizers and one regression per ``C`` on the training texts; keeps the
+        one with the best validation accuracy (the smallest ``C`` among ties)."""
+        from sklearn.linear_model import LogisticRegression
+
+        vectorizers = {kind: _vectorizer(kind) for kind in _KINDS}
+        x = _features(vectorizers, texts, fit=True)
+        x_valid = _features(vectorizers, valid_texts)
+        best: tuple[float, Any] | None = None
+        for c in C_GRID:
+            model = LogisticRegression(C=c, max_iter=2000).fit(x, labels)
+            accuracy = float((model.predict(x_valid) == np.asarray(valid_labels)).mean())
+            if best is None or accuracy > best[0]:
+                best = accuracy, model
+        assert best is not None
+        accuracy, model = best
+        return cls(
+            vectorizers,
+            model.coef_.astype(np.float32),
+            model.intercept_.astype(np.float32),
+            [int(c) for c in model.classes_],
+            num_classes,
+            float(model.C),
+            accuracy,
+        )
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities (N, C), columns in class-id order."""
+        scores = _features(self.vectorizers, texts) @ self.weight.T + self.bias
+        if self.weight.shape[0] == 1:  # two classes: one score, for the second
+            seen = 1.0 / (1.0 + np.exp(-scores))
+            seen = np.concatenate([1.0 - seen, seen], axis=1)
+        else:
+            shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+            seen = shifted / shifted.sum(axis=1, keepdims=True)
+        probs = np.zeros((len(texts), self.num_classes))
+        probs[:, self.classes] = seen
+        return probs
+
+    def save(self, run: RunDir) -> None:
+        """Writes ``baseline.json`` and ``baseline.safetensors`` into ``run``."""
+        # safetensors writes an array's buffer as it lies: a Fortran-ordered one (scikit-learn's
+        # multinomial coef_) would come back transposed in memory.
+        arrays = {"weight": np.ascontiguousarray(self.weight), "bias": self.bias}
+        vocabularies = {}
+        for kind, vectorizer in self.vectorizers.items():
+            arrays[f"idf_{kind}"] = np.ascontiguousarray(vectorizer.idf_, dtype=np.float32)
+            vocabulary = vectorizer.vocabulary_
+            vocabularies[kind] = sorted(vocabulary, key=vocabulary.__getitem__)
+        run.write_binary_extra(f"{_FILE}.safetensors", save_arrays(arrays))
+        run.write_extra(_FILE, {"name": NAME, **self.summary(), "vocabularies": vocabularies})
+
+    def summary(self) -> dict[str, Any]:
+        """What the train summary says about it."""
+        return {
+            "c": self.c,
+            "valid_accuracy": self.valid_accuracy,
+            "classes": self.classes,
+            "num_classes": self.num_classes,
+        }
+
+    @classmethod
+    def read(cls, run: RunDir) -> TfidfBaseline | None:
+        """The run's baseline, or None when it has none (numeric inputs, ``--no-baseline``,
+        a run from before baselines).
+
+        Raises:
+            ConfigError: The files are there but do not fit together.
+        """
+        if not (run.path / f"{_FILE}.json").exists():
+            return None
+        stored = run.read_extra(_FILE)
+        arrays = load_arrays(run.read_binary_extra(f"{_FILE}.safetensors"))
+        vectorizers = {}
+        try:
+            for kind in _KINDS:
+                vectorizer = _vectorizer(kind, stored["vocabularies"][kind])
+                vectorizer.idf_ = arrays[f"idf_{kind}"]
+                vectorizers[kind] = vectorizer
+            return cls(
+                vectorizers,
+                arrays["weight"],
+                arrays["bias"],
+                list(stored["classes"]),
+                int(stored["num_classes"]),
+                float(stored["c"]),
+                float(stored["valid_accuracy"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"{run.path / _FILE}.json and .safetensors do not fit together: {exc}"
+            ) from None
+
+
+def _features(
+    vectorizers: dict[str, TfidfVectorizer], texts: Sequence[str], *, fit: bool = False
+) -> sparse.csr_matrix:
+    """(N, F) TF-IDF rows: the word n-grams' columns, then the characters'."""
+    parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in vectorizers.values()]
+    return sparse.hstack(parts, format="csr")
+
+
+def describe_baseline(baseline: dict[str, Any], model_accuracy: float | None) -> str:
+    """The train summary's line about the baseline: its validation accuracy against the
+    network's (both chosen on that split: the network's epoch, the baseline's ``C``)."""
+    line = f"baseline ({NAME}, C={baseline['c']:g}): validation accuracy "
+    line += f"{baseline['valid_accuracy']:.4f}"
+    if model_accuracy is None:
+        return line
+    if baseline["valid_accuracy"] > model_accuracy:
+        return f"{line}, better than this model's {model_accuracy:.4f}"
+    return f"{line}, against this model's {model_accuracy:.4f}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """The network and the baseline on the same test examples.
+
+    Attributes:
+        baseline: The baseline's scores.
+        model_accuracy: The network's accuracy.
+        model_only: Examples the network gets right and the baseline wrong.
+        baseline_only: Examples the baseline gets right and the network wrong.
+        p_value: McNemar's exact test of ``model_only`` against ``baseline_only`` (two-sided:
+            how often a difference at least this large comes from two equally good models).
+    """
+
+    baseline: ClassificationReport
+    model_accuracy: float
+    model_only: int
+    baseline_only: int
+    p_value: float
+
+    @classmethod
+    def of(
+        cls,
+        truth: Sequence[int],
+        model_pred: Sequence[int],
+        baseline_pred: Sequence[int],
+        classes: Sequence[str],
+    ) -> Comparison:
+        """Scores both predictions of the same examples against ``truth``."""
+        truth_a = np.asarray(truth)
+        model_right = np.asarray(model_pred) == truth_a
+        baseline_right = np.asarray(baseline_pred) == truth_a
+        model_only = int((model_right & ~baseline_right).sum())
+        baseline_only = int((baseline_right & ~model_right).sum())
+        differ = model_only + baseline_only
+        p = 1.0 if differ == 0 else binomtest(model_only, differ, 0.5).pvalue
+        report = classification_report(list(truth), list(baseline_pred), list(classes))
+        return cls(report, float(model_right.mean()), model_only, baseline_only, float(p))
+
+    def verdict(self) -> str:
+        """One line: which is better, by how much, and whether the difference is more than
+        chance (McNemar, 5%)."""
+        gap = 100 * (self.model_accuracy - self.baseline.accuracy)
+        noise = "" if self.p_value < 0.05 else ", within chance"
+        tail = f"(McNemar p = {self.p_value:.2g}{noise})"
+        if gap > 0:
+            return f"the model beats the baseline by {gap:.2f} points of accuracy {tail}"
+        if gap < 0:
+            return (
+                f"the baseline is better than this model by {-gap:.2f} points of accuracy "
+                f"{tail}: use the baseline, or see docs/classification.md"
+            )
+        return f"the model and the baseline are equally accurate {tail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``eval --json``."""
+        return {
+            "name": NAME,
+            "accuracy": self.baseline.accuracy,
+            "macro_f1": self.baseline.macro_f1,
+            "model_only": self.model_only,
+            "baseline_only": self.baseline_only,
+            "p_value": self.p_value,
+            "verdict": self.verdict(),
+        }
