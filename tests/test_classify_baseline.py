@@ -140,3 +140,19 @@ def test_no_baseline_when_asked(files, tmp_path):
     assert task.baseline is None and not (tmp_path / "run" / "baseline.json").exists()
     result = CliRunner().invoke(main, ["classify", "eval", str(tmp_path / "run")])
     assert result.exit_code == 0 and "TF-IDF" not in result.output
+
+
+def test_train_size_draws_a_seeded_subset_before_validation_is_held_out(files):
+    from rnnkit.config import ConfigError
+    from rnnkit.tasks.classify import data as cdata
+
+    data = dataclasses.replace(small_config(files).data, train_size=100)
+    train, valid = cdata.load_splits(data, seed=3)
+    assert len(train.inputs) + len(valid.inputs) == 100 and len(valid.inputs) == 10
+    again, _ = cdata.load_splits(data, seed=3)
+    other, _ = cdata.load_splits(data, seed=4)
+    assert again.inputs == train.inputs and other.inputs != train.inputs
+    every = cdata.load_split(data, files["train"]).inputs
+    assert set(train.inputs) <= set(every)
+    with pytest.raises(ConfigError, match="expected at most the 400 training examples"):
+        cdata.load_splits(dataclasses.replace(data, train_size=401), seed=0)

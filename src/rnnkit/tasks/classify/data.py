@@ -10,6 +10,7 @@ fitted on the training split only.
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -97,6 +98,9 @@ class ClassifyDataConfig:
         eval_batch_size: Examples per batch in validation, evaluation and prediction.
         bucket: Batch examples of similar length together (padding then costs nothing).
         valid_fraction: Share of training examples held out when there is no validation file.
+        train_size: Train on a random subset of this many training examples, drawn with the
+            run's seed before validation is held out of them (learning curves; checking a
+            model as if only this much data were labelled).
         baseline: After training, fit a TF-IDF logistic regression on the same training split
             (text inputs; :mod:`rnnkit.tasks.classify.baseline`), which the run keeps and
             ``train`` and ``eval`` report beside the network.
@@ -121,6 +125,7 @@ class ClassifyDataConfig:
     eval_batch_size: int = 128
     bucket: bool = True
     valid_fraction: float = 0.1
+    train_size: int | None = None
     baseline: bool = True
 
     def __post_init__(self) -> None:
@@ -130,7 +135,7 @@ class ClassifyDataConfig:
         validate_choice("truncate", self.truncate, TRUNCATIONS)
         for name in ("min_freq", "batch_size", "eval_batch_size"):
             validate_positive(name, getattr(self, name))
-        for name in ("max_vocab", "max_len"):
+        for name in ("max_vocab", "max_len", "train_size"):
             if getattr(self, name) is not None:
                 validate_positive(name, getattr(self, name))
         validate_fraction("valid_fraction", self.valid_fraction)
@@ -187,6 +192,8 @@ def load_splits(data: ClassifyDataConfig, seed: int) -> tuple[Examples, Examples
         valid_path = data.valid
     else:
         raise ConfigError("give --dataset NAME or --data FILE", key="data")
+    if data.train_size is not None:
+        train = subset(train, data.train_size, seed)
     if valid_path is not None:
         return train, load_split(data, valid_path)
     return hold_out(train, data.valid_fraction, seed)
@@ -198,6 +205,27 @@ def official_test_file(data: ClassifyDataConfig) -> str | Path | None:
         split = DATASETS[data.dataset].test
         return locate(data.dataset, split) if split is not None else None
     return data.test
+
+
+def subset(train: Examples, size: int, seed: int) -> Examples:
+    """A seeded random ``size`` of ``train``'s examples, in their file order.
+
+    Raises:
+        ConfigError: ``train`` has fewer examples.
+    """
+    assert train.labels is not None
+    if size > len(train.inputs):
+        raise ConfigError(
+            f"expected at most the {len(train.inputs):,} training examples of {train.source}, "
+            f"got {size:,}",
+            key="train_size",
+        )
+    picked = sorted(random.Random(seed).sample(range(len(train.inputs)), size))
+    return Examples(
+        [train.inputs[i] for i in picked],
+        [train.labels[i] for i in picked],
+        f"{train.source} ({size:,} drawn with seed {seed})",
+    )
 
 
 def hold_out(train: Examples, fraction: float, seed: int) -> tuple[Examples, Examples]:
