@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context bench-translate clean
+.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context bench-translate bench-versus clean
 
 venv: $(STAMP)
 
@@ -109,9 +109,10 @@ bench-tag-context: venv
 		--out runs/bench-conll-context-seed$$seed \
 		--json docs/results/tag-conll2003-glove-context-seed$$seed.json || exit 1; done
 
-# Multi30k translation (issue #25, about 3.5 hours one after another, both cores each):
-# English to German within 60 minutes, the same without attention, English to French; then
-# training speed against a bare torch loop and batched beam search. Needs RNNKIT_DATA.
+# Translation (issue #25, about 5.5 hours one after another, both cores each): Multi30k
+# English to German within 60 minutes, the same without attention, English to French; eng-fra
+# with and without attention; then training speed against a bare torch loop and batched beam
+# search. Needs RNNKIT_DATA.
 bench-translate: venv
 	$(VPY) -m benchmarks.bench_translate quality multi30k --minutes 60 --beam 5 \
 		--out runs/bench-multi30k-60min-seed0 --json docs/results/translate-multi30k-60min-seed0.json
@@ -119,6 +120,10 @@ bench-translate: venv
 		$(VPY) -m benchmarks.bench_translate quality multi30k --minutes 60 --beam 5 --set $$2 \
 		--out runs/bench-multi30k-$$1-60min-seed0 \
 		--json docs/results/translate-multi30k-$$1-60min-seed0.json || exit 1; done
+	for c in "att model.attention=general" "noatt model.attention=none"; do set -- $$c; \
+		$(VPY) -m benchmarks.bench_translate quality eng-fra --minutes 60 --beam 5 --set $$2 \
+		--out runs/bench-engfra-$$1-60min-seed0 \
+		--json docs/results/translate-engfra-$$1-60min-seed0.json || exit 1; done
 	$(VPY) -m benchmarks.bench_translate speed --rounds 5 --steps 40 \
 		--json docs/results/translate-speed.json
 	$(VPY) -m benchmarks.bench_translate decode runs/bench-multi30k-60min-seed0 --beam 5 \
@@ -163,3 +168,12 @@ bench-forecast: venv
 clean:
 	rm -rf $(VENV) runs build dist .pytest_cache .ruff_cache src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# rnnkit's classifier defaults against the TF-IDF baseline (issue #27): IMDB with 500 and
+# 2,000 training reviews and SST-2 with 1,000 phrases, three seeded subsets each, every run
+# scored with its baseline on the full reported split. Needs RNNKIT_DATA.
+bench-versus: venv
+	$(VPY) -m benchmarks.bench_versus imdb --sizes 500,2000 --seeds 0,1,2 --out runs/versus \
+		--json docs/results/versus-imdb-small.json
+	$(VPY) -m benchmarks.bench_versus sst2 --sizes 1000 --seeds 0,1,2 --out runs/versus \
+		--json docs/results/versus-sst2-small.json
