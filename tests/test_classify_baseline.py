@@ -94,6 +94,8 @@ def test_the_verdict_and_mcnemar_on_hand_made_predictions():
     assert better.verdict() == (
         "the model beats the baseline by 5.00 points of accuracy (McNemar p = 1, within chance)"
     )
+    lopsided = Comparison.of([0] * 3000, [1] * 3000, [0] * 3000, ["a", "b"])
+    assert lopsided.p_value == 0 and "(McNemar p < 1e-300)" in lopsided.verdict()
     tie = Comparison.of(truth, [0] * 20, [0] * 20, ["a", "b"])
     assert tie.verdict().startswith("the model and the baseline are equally accurate")
 

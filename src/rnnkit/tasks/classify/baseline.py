@@ -245,7 +245,9 @@ class Comparison:
         chance (McNemar, 5%)."""
         gap = 100 * (self.model_accuracy - self.baseline.accuracy)
         noise = "" if self.p_value < 0.05 else ", within chance"
-        tail = f"(McNemar p = {self.p_value:.2g}{noise})"
+        # The exact binomial tail underflows to 0 past ~1e-308 (thousands of disagreements).
+        p = f"= {self.p_value:.2g}" if self.p_value > 0 else "< 1e-300"
+        tail = f"(McNemar p {p}{noise})"
         if gap > 0:
             return f"the model beats the baseline by {gap:.2f} points of accuracy {tail}"
         if gap < 0:
