@@ -19,7 +19,8 @@ import rnnkit
 from review_cases import review_files, small_config
 from rnnkit.cli import main
 from rnnkit.tasks import classify as clf
-from rnnkit.tasks.classify.baseline import Comparison, TfidfBaseline
+from rnnkit.tasks.classify.baseline import TfidfBaseline
+from rnnkit.tasks.classify.comparison import Comparison
 from rnnkit.training.rundir import RunDir
 
 TOPICS = {

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.config import ConfigError
-from rnnkit.tasks.classify.baseline import Comparison
+from rnnkit.tasks.classify.comparison import Comparison
 from rnnkit.tasks.classify.data import Examples
 from rnnkit.tasks.classify.metrics import ClassificationReport
 from rnnkit.tasks.classify.task import (

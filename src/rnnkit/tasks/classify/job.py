@@ -24,8 +24,9 @@ from rnnkit.data.token_cache import tokenize_many
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.tasks import common
 from rnnkit.tasks.classify import data as cdata
-from rnnkit.tasks.classify.baseline import TfidfBaseline, describe_baseline
+from rnnkit.tasks.classify.baseline import TfidfBaseline
 from rnnkit.tasks.classify.batches import ClassifyObjective, Encoded, make_batches
+from rnnkit.tasks.classify.comparison import describe_baseline
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.classify.data import Scaler
 from rnnkit.tasks.classify.presets import PRESETS

@@ -17,8 +17,9 @@ from rnnkit.data.batching import batch_indices
 from rnnkit.data.scaler import Scaler, as_steps
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.tasks.classify import data as cdata
-from rnnkit.tasks.classify.baseline import Comparison, TfidfBaseline
+from rnnkit.tasks.classify.baseline import TfidfBaseline
 from rnnkit.tasks.classify.batches import Encoded, collate
+from rnnkit.tasks.classify.comparison import Comparison
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.classify.data import Examples
 from rnnkit.tasks.classify.metrics import ClassificationReport, classification_report
