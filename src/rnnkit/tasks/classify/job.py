@@ -76,11 +76,7 @@ class Classification(Job):
     presets = PRESETS
 
     def adopt(self, config: ClassifyConfig) -> ClassifyConfig:
-        if config.init.init_from is None:
-            return config
-        if config.data.inputs != "text":
-            raise ConfigError("--init-from needs text inputs", key="init_from")
-        return text_init.LanguageModelStart.of(config.init).adopt(config)  # saved so in config.json
+        return text_init.adopted(config)
 
     def prepare(self, config: ClassifyConfig, artifacts: ClassifierArtifacts | None) -> Prepared:
         train_ex, valid_ex = cdata.load_splits(config.data, config.train.seed)

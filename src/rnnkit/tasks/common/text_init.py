@@ -53,6 +53,7 @@ __all__ = [
     "ADOPTED_EXCEPT",
     "LanguageModelStart",
     "TextInitConfig",
+    "adopted",
     "check_not_adopted",
     "coverage_dict",
     "discriminative_groups",
@@ -229,6 +230,22 @@ class LanguageModelStart:
         for index, target in enumerate(model.rnn.cells):
             layer, direction = divmod(index, D)
             _copy_cell_half(target, models[direction].rnn.cells[layer], half=direction)
+
+
+def adopted(config: Any) -> Any:
+    """A text job's :meth:`~rnnkit.tasks.common.job.Job.adopt`: ``config`` itself, or with
+    ``init.init_from`` the language model's sizes and stack (:meth:`LanguageModelStart.adopt`),
+    which the run then saves in ``config.json``.
+
+    Raises:
+        ConfigError: ``init_from`` with numeric inputs, or a run that is not a fitting
+            language model.
+    """
+    if config.init.init_from is None:
+        return config
+    if config.data.inputs != "text":
+        raise ConfigError("--init-from needs text inputs", key="init_from")
+    return LanguageModelStart.of(config.init).adopt(config)
 
 
 def _load_lm(path: str, *, backward: bool) -> Any:

@@ -66,11 +66,7 @@ class Tagging(Job):
     presets = PRESETS
 
     def adopt(self, config: TagConfig) -> TagConfig:
-        if config.init.init_from is None:
-            return config
-        if config.data.inputs != "text":
-            raise ConfigError("--init-from needs text inputs", key="init_from")
-        return text_init.LanguageModelStart.of(config.init).adopt(config)  # saved so in config.json
+        return text_init.adopted(config)
 
     def prepare(self, config: TagConfig, artifacts: TagArtifacts | None) -> Prepared:
         data = config.data
