@@ -17,6 +17,7 @@ from rnnkit.cli.train import train_command
 from rnnkit.tasks import common
 from rnnkit.tasks import translate as translate_task
 from rnnkit.tasks.translate import data as tdata
+from rnnkit.tasks.translate.task import Translation, as_predictions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,9 +155,11 @@ def predict_command(
     """Translate each TEXT (or each line of --input)."""
     task = _load(run, device)
     inputs = _inputs(texts, input_file)
-    if plot is not None:
-        _plot_attention(task, inputs[0], plot, decoding)
-    for given, result in zip(inputs, task.predict(inputs, n_best=n_best, **decoding), strict=True):
+    translations = task.translate(inputs, n_best=n_best, **decoding)
+    if plot is not None:  # the first input's best translation, decoded once with the rest
+        _plot_attention(task, inputs[0], translations[0][0], plot)
+    results = as_predictions(translations)
+    for given, result in zip(inputs, results, strict=True):
         if as_json:
             click.echo(json.dumps({"input": given, **result}, ensure_ascii=False))
         elif n_best == 1:
@@ -168,11 +171,10 @@ def predict_command(
 
 
 def _plot_attention(
-    task: translate_task.TranslatorTask, text: str, path: Path, decoding: dict[str, Any]
+    task: translate_task.TranslatorTask, text: str, best: Translation, path: Path
 ) -> None:
     from rnnkit.tasks.translate.plots import plot_attention
 
-    best = task.translate([text], **decoding)[0][0]
     plot_attention(path, task.alignment(text, best), title=f"{text}\n{best.text}")
     click.echo(f"attention heat map: {path}", err=True)
 

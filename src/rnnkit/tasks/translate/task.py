@@ -22,7 +22,7 @@ from rnnkit.tasks.translate.objective import TranslateObjective
 from rnnkit.tasks.translate.tokens import Sides
 from rnnkit.training.rundir import RunDir
 
-__all__ = ["Alignment", "Translation", "TranslatorTask"]
+__all__ = ["Alignment", "Translation", "TranslatorTask", "as_predictions"]
 
 
 class Translation(NamedTuple):
@@ -69,12 +69,7 @@ class TranslatorTask:
     def predict(self, inputs: Sequence[Any], **options: Any) -> list[dict[str, Any]]:
         """The predictor interface: each text translated, ``{"translation": ..., "n_best":
         [{"text", "logprob", "score"}, ...]}`` (options as :meth:`translate`)."""
-        texts = [_text(x, i) for i, x in enumerate(inputs)]
-        out = []
-        for best in self.translate(texts, **options):
-            listed = [{"text": h.text, "logprob": h.logprob, "score": h.score} for h in best]
-            out.append({"translation": best[0].text, "n_best": listed})
-        return out
+        return as_predictions(self.translate(inputs, **options))
 
     def translate(
         self,
@@ -90,8 +85,10 @@ class TranslatorTask:
         ``beam=1``, else beam search; both decode batches of sentences of similar length.
 
         Raises:
-            ConfigError: ``n_best`` above ``beam``, or a size below 1.
+            ConfigError: ``n_best`` above ``beam``, a size below 1, or a text that is empty or
+                not a string.
         """
+        texts = [_text(x, i) for i, x in enumerate(texts)]
         validate_positive("beam", beam)
         validate_positive("n_best", n_best)
         if n_best > beam:
@@ -280,3 +277,13 @@ def _text(value: Any, index: int) -> str:
     if isinstance(value, str) and value.strip():
         return value
     raise ConfigError(f"expected a non-empty text, got {value!r}"[:120], key=f"[{index}]")
+
+
+def as_predictions(translations: Sequence[Sequence[Translation]]) -> list[dict[str, Any]]:
+    """:meth:`TranslatorTask.translate`'s n-best lists as the predictor interface gives them:
+    ``{"translation": best text, "n_best": [{"text", "logprob", "score"}, ...]}``."""
+    out = []
+    for best in translations:
+        listed = [{"text": h.text, "logprob": h.logprob, "score": h.score} for h in best]
+        out.append({"translation": best[0].text, "n_best": listed})
+    return out
