@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 import rnnkit
 from rnnkit.cli import main
 from rnnkit.config import ConfigError, StackConfig
+from rnnkit.data.timeseries.windows import make_windows
 from rnnkit.models.forecaster import ForecasterModelConfig
 from rnnkit.tasks import forecast as fc
 from rnnkit.tasks.forecast.data import ForecastDataConfig
@@ -88,6 +90,28 @@ def test_scores_in_data_units_are_the_scaled_ones_times_the_scale(trained):
     for name in evaluation.scaled:
         scaled, raw = evaluation.scaled[name].overall, evaluation.original[name].overall
         assert raw["mae"] == pytest.approx(scaled["mae"] * std, rel=1e-4)
+
+
+def test_every_test_window_is_scored_the_last_partial_batch_too(trained):
+    """The corrected LTSF protocol: a test loader that dropped its last partial batch left
+    windows out (and changed published figures); ours scores every window, whatever the
+    evaluation batch size, and the MSE is the mean over all of them."""
+    task, _, prep, _ = trained
+    data = task.config.data
+    a, b = prep.bounds.test
+    every = b - a - data.horizon + 1  # targets inside the test part, look-back reaching back
+    for batch_size in (every - 1, every // 2 + 1, every + 5):  # partial last batches; one
+        config = dataclasses.replace(data, eval_batch_size=batch_size)
+        task.config = dataclasses.replace(task.config, data=config)
+        evaluation = task.evaluate(prep, "test")
+        assert evaluation.windows == every
+        starts = np.arange(a - data.lookback, b - data.lookback - data.horizon + 1)
+        _, y = make_windows(prep.values, starts, data.lookback, data.horizon)
+        mean = task.forecast_windows(prep.values, starts, None).mean
+        assert mean.shape[0] == every
+        mse = float(((mean - y[..., :1]) ** 2).mean())
+        assert evaluation.scaled["model"].overall["mse"] == pytest.approx(mse, rel=1e-5)
+    task.config = dataclasses.replace(task.config, data=data)
 
 
 def test_the_scaler_is_fitted_on_the_training_rows_only(trained, sine_csv):
