@@ -159,3 +159,35 @@ def test_train_size_draws_a_seeded_subset_before_validation_is_held_out(files):
     assert set(train.inputs) <= set(every)
     with pytest.raises(ConfigError, match="expected at most the 400 training examples"):
         cdata.load_splits(dataclasses.replace(data, train_size=401), seed=0)
+
+
+def test_tiny_data_fits_what_n_grams_it_has_or_skips_the_baseline(tmp_path):
+    texts, labels = ["a b", "c d", "e f", "g h"], [0, 1, 0, 1]  # no word of two letters
+    baseline = TfidfBaseline.fit(texts, labels, texts, labels, 2)
+    assert set(baseline.vectorizers) == {"chars"}  # each n-gram seen once: min_df 1
+    run = RunDir.create(tmp_path / "run", config={"task": "classify"})
+    baseline.save(run)
+    again = TfidfBaseline.read(RunDir.open(tmp_path / "run"))
+    np.testing.assert_array_equal(again.predict_proba(texts), baseline.predict_proba(texts))
+    from rnnkit.data import DataError
+
+    with pytest.raises(DataError, match="no word or character n-grams"):
+        TfidfBaseline.fit(["", " "], [0, 1], [""], [0], 2)
+
+
+def test_training_says_why_it_fitted_no_baseline(files, tmp_path, monkeypatch):
+    """The network is trained and kept whatever the baseline's fit finds (texts of nothing
+    but spaces have no n-grams: the readers refuse empty texts, so this is stubbed)."""
+    from rnnkit.data import DataError
+    from rnnkit.tasks.classify import job
+
+    def no_n_grams(*args, **kwargs):
+        raise DataError("the training texts have no word or character n-grams to fit on")
+
+    monkeypatch.setattr(job.TfidfBaseline, "fit", no_n_grams)
+    args = ["classify", "train", "--data", str(files["train"]), "--text-col", "review"]
+    args += ["--label-col", "sentiment", "--epochs", "1", "--progress", "none"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "no TF-IDF baseline: the training texts have no word or character" in result.output
+    assert rnnkit.load(tmp_path / "run").baseline is None

@@ -29,6 +29,7 @@ from safetensors.numpy import save as save_arrays
 from scipy import sparse
 
 from rnnkit.config import ConfigError
+from rnnkit.data import DataError
 from rnnkit.training.rundir import RunDir
 
 if TYPE_CHECKING:
@@ -46,13 +47,38 @@ _KINDS = {
 _FILE = "baseline"
 
 
-def _vectorizer(kind: str, vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
+def _vectorizer(
+    kind: str, vocabulary: Sequence[str] | None = None, min_df: int = 2
+) -> TfidfVectorizer:
     from sklearn.feature_extraction.text import TfidfVectorizer  # slow to import; rarely used
 
     settings = {"lowercase": True, "sublinear_tf": True, "dtype": np.float32, **_KINDS[kind]}
     if vocabulary is not None:
         return TfidfVectorizer(**settings, vocabulary={t: i for i, t in enumerate(vocabulary)})
-    return TfidfVectorizer(**settings, min_df=2, max_features=MAX_FEATURES)
+    return TfidfVectorizer(**settings, min_df=min_df, max_features=MAX_FEATURES)
+
+
+def _fit_vectorizers(texts: Sequence[str]) -> dict[str, TfidfVectorizer]:
+    """The vectorizers fitted on ``texts``: n-grams seen twice, or once when no n-gram of a
+    kind is seen twice (a handful of texts); a kind with no n-gram at all (texts of single
+    characters have no words of two) is left out.
+
+    Raises:
+        DataError: The texts have no n-gram of either kind.
+    """
+    fitted = {}
+    for kind in _KINDS:
+        for min_df in (2, 1):
+            vectorizer = _vectorizer(kind, min_df=min_df)
+            try:
+                vectorizer.fit(texts)
+            except ValueError:  # scikit-learn: "empty vocabulary" / "no terms remain"
+                continue
+            fitted[kind] = vectorizer
+            break
+    if not fitted:
+        raise DataError("the training texts have no word or character n-grams to fit on")
+    return fitted
 
 
 @dataclasses.dataclass
@@ -91,8 +117,8 @@ class TfidfBaseline:
         one with the best validation accuracy (the smallest ``C`` among ties)."""
         from sklearn.linear_model import LogisticRegression
 
-        vectorizers = {kind: _vectorizer(kind) for kind in _KINDS}
-        x = _features(vectorizers, texts, fit=True)
+        vectorizers = _fit_vectorizers(texts)
+        x = _features(vectorizers, texts)
         x_valid = _features(vectorizers, valid_texts)
         best: tuple[float, Any] | None = None
         for c in C_GRID:
@@ -161,7 +187,7 @@ class TfidfBaseline:
         arrays = load_arrays(run.read_binary_extra(f"{_FILE}.safetensors"))
         vectorizers = {}
         try:
-            for kind in _KINDS:
+            for kind in stored["vocabularies"]:
                 vectorizer = _vectorizer(kind, stored["vocabularies"][kind])
                 vectorizer.idf_ = arrays[f"idf_{kind}"]
                 vectorizers[kind] = vectorizer
@@ -180,9 +206,7 @@ class TfidfBaseline:
             ) from None
 
 
-def _features(
-    vectorizers: dict[str, TfidfVectorizer], texts: Sequence[str], *, fit: bool = False
-) -> sparse.csr_matrix:
+def _features(vectorizers: dict[str, TfidfVectorizer], texts: Sequence[str]) -> sparse.csr_matrix:
     """(N, F) TF-IDF rows: the word n-grams' columns, then the characters'."""
-    parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in vectorizers.values()]
+    parts = [v.transform(texts) for v in vectorizers.values()]
     return sparse.hstack(parts, format="csr")

@@ -189,23 +189,30 @@ class Classification(Job):
         splits: Splits = prepared.data
         if not task.config.data.baseline or splits.texts is None:
             return
-        baseline = TfidfBaseline.fit(
-            *(splits.texts[0], splits.train.labels),
-            *(splits.texts[1], splits.valid.labels),
-            len(task.classes),
-        )
+        try:
+            baseline = TfidfBaseline.fit(
+                *(splits.texts[0], splits.train.labels),
+                *(splits.texts[1], splits.valid.labels),
+                len(task.classes),
+            )
+        except DataError as exc:  # the network is trained and saved: say why, keep it
+            task.baseline, task.baseline_skipped = None, str(exc)
+            return
         baseline.save(run)
         task.baseline = baseline
 
     def details(self, task: ClassifierTask, result: FitResult) -> dict[str, Any]:
         baseline = None if task.baseline is None else task.baseline.summary()
-        return {"classes": task.classes, "baseline": baseline}
+        skipped = task.baseline_skipped
+        return {"classes": task.classes, "baseline": baseline, "baseline_skipped": skipped}
 
     def describe(self, summary: Mapping[str, Any]) -> list[str]:
         lines = [f"classes: {', '.join(summary['details']['classes'])}"]
         baseline = summary["details"].get("baseline")
         if baseline is not None:
             lines.append(describe_baseline(baseline, summary["validation"].get("acc")))
+        if summary["details"].get("baseline_skipped"):
+            lines.append(f"no TF-IDF baseline: {summary['details']['baseline_skipped']}")
         return lines
 
     def check_flags(self, config: ClassifyConfig, given: Sequence[str]) -> None:

@@ -29,8 +29,8 @@ __all__ = [
     "ClassifierTask",
     "Prediction",
     "accuracy_interval",
-    "evaluate_against_baseline",
     "as_steps",
+    "evaluate_against_baseline",
     "label_ids",
     "predictions",
     "score_probabilities",
@@ -69,6 +69,7 @@ class ClassifierTask:
     ) -> None:
         self.config, self.classes, self.model = config, list(classes), model.eval()
         self.vocab, self.scaler, self.run = vocab, scaler, run
+        self.baseline_skipped: str | None = None  # why training fitted no baseline
 
     @property
     def inputs(self) -> str:
