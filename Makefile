@@ -10,7 +10,7 @@ export RNNKIT_DATA
 # Lint only the directories that exist (benchmarks/ and examples/ may not yet).
 LINT_DIRS   := $(wildcard src tests benchmarks examples)
 
-.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context bench-translate bench-versus clean
+.PHONY: venv lint test demo bench bench-gpu bench-lm bench-lm-long bench-classify bench-classify-ulmfit bench-forecast bench-tag bench-tag-context bench-tag-ulm bench-translate bench-versus clean
 
 venv: $(STAMP)
 
@@ -108,6 +108,25 @@ bench-tag-context: venv
 		--seed $$seed --set init.context_lms=runs/ner-lm/fwd,runs/ner-lm/bwd \
 		--out runs/bench-conll-context-seed$$seed \
 		--json docs/results/tag-conll2003-glove-context-seed$$seed.json || exit 1; done
+
+# CoNLL-2003 from word language models (issue #24, "--init-from"; not yet measured): the
+# corpus above with digits read as 0 (as the conll2003 preset reads words), a forward and a
+# backward 1x256 word LSTM language model (25 minutes each), then the conll2003 preset
+# started from them, three seeds. Needs RNNKIT_DATA.
+NER_WLM = --data runs/ner-wlm/corpus.txt --level word --max-vocab 30000 --valid-fraction 0.01 \
+	--embedding-size 100 --cell lstm --hidden-size 256 --num-layers 1 --dropout 0.3 \
+	--batch-size 32 --set train.bptt=70 --set train.optimizer=adam --set train.lr=2e-3 \
+	--set train.clip_norm=1.0 --set train.epochs=10 --set train.max_time=25m
+bench-tag-ulm: venv
+	mkdir -p runs/ner-lm runs/ner-wlm
+	$(VPY) -m benchmarks.ner_lm_corpus --out runs/ner-lm/corpus.txt
+	sed 's/[0-9]/0/g' runs/ner-lm/corpus.txt > runs/ner-wlm/corpus.txt
+	$(VENV)/bin/rnnkit lm train $(NER_WLM) --out runs/ner-wlm/fwd
+	$(VENV)/bin/rnnkit lm train $(NER_WLM) --reverse --out runs/ner-wlm/bwd
+	for seed in 0 1 2; do $(VPY) -m benchmarks.bench_tag quality conll2003 --minutes 28 \
+		--seed $$seed --set init.init_from=runs/ner-wlm/fwd \
+		--set init.init_from_backward=runs/ner-wlm/bwd --out runs/bench-conll-ulm-seed$$seed \
+		--json docs/results/tag-conll2003-ulm-seed$$seed.json || exit 1; done
 
 # Translation (issue #25, about 5.5 hours one after another, both cores each): Multi30k
 # English to German within 60 minutes, the same without attention, English to French; eng-fra
