@@ -43,7 +43,7 @@ def topic_texts(count: int, seed: int) -> tuple[list[str], list[int]]:
 
 
 @pytest.mark.parametrize("classes", [2, 3])
-def test_probabilities_are_the_fitted_regression_s(classes, tmp_path):
+def test_probabilities_are_those_of_the_fitted_regression(classes, tmp_path):
     """W x + b on the stored arrays equals scikit-learn's own pipeline at the chosen C, for
     two classes (one score) and more (softmax), and the saved baseline reads back equal."""
     texts, labels = topic_texts(300, 0)
