@@ -124,10 +124,11 @@ def test_a_run_keeps_its_baseline_and_eval_scores_it_on_the_same_examples(files,
 
 
 def test_when_the_baseline_wins_train_and_eval_say_so(files, tmp_path):
-    """One step of training leaves the network near chance; the baseline reads the cue words."""
+    """One step of training leaves a network of its own (not stacked on the baseline) near
+    chance; the baseline reads the cue words."""
     args = ["classify", "train", "--data", str(files["train"]), "--text-col", "review"]
     args += ["--label-col", "sentiment", "--test", str(files["test"]), "--max-steps", "1"]
-    args += ["--embedding-size", "8", "--hidden-size", "8", "--progress", "none"]
+    args += ["--embedding-size", "8", "--hidden-size", "8", "--progress", "none", "--no-stacked"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "validation accuracy 1.0000, better than this model's" in result.output
@@ -176,8 +177,9 @@ def test_tiny_data_fits_what_n_grams_it_has_or_skips_the_baseline(tmp_path):
 
 
 def test_training_says_why_it_fitted_no_baseline(files, tmp_path, monkeypatch):
-    """The network is trained and kept whatever the baseline's fit finds (texts of nothing
-    but spaces have no n-grams: the readers refuse empty texts, so this is stubbed)."""
+    """An unstacked network is trained and kept whatever the baseline's fit after it finds
+    (texts of nothing but spaces have no n-grams: the readers refuse empty texts, so this is
+    stubbed; tests/test_classify_stacking.py has the stacked case)."""
     from rnnkit.data import DataError
     from rnnkit.tasks.classify import job
 
@@ -186,7 +188,7 @@ def test_training_says_why_it_fitted_no_baseline(files, tmp_path, monkeypatch):
 
     monkeypatch.setattr(job.TfidfBaseline, "fit", no_n_grams)
     args = ["classify", "train", "--data", str(files["train"]), "--text-col", "review"]
-    args += ["--label-col", "sentiment", "--epochs", "1", "--progress", "none"]
+    args += ["--label-col", "sentiment", "--epochs", "1", "--progress", "none", "--no-stacked"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "no TF-IDF baseline: the training texts have no word or character" in result.output

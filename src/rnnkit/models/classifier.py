@@ -8,7 +8,11 @@ linear head gives the class scores:
     e_t = E[x_t]  (tokens)   or   e_t = x_t W_inᵀ + b_in  (numeric, x_t ∈ R^F)
     o_1 .. o_T = Recurrent(e_1 .. e_T)                       o_t ∈ R^(D*H)
     u = pool(o_1 .. o_T)
-    p(y | x) = softmax(u W_outᵀ + b_out)
+    p(y | x) = softmax(u W_outᵀ + b_out + s)
+
+``s`` is an optional offset per class given with the inputs, zero when absent: a stacked
+classifier (:mod:`rnnkit.tasks.classify.stacking`) adds a TF-IDF model's log-probabilities
+there, and its head starts at zero so that training starts from that model's predictions.
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ class ClassifierModelConfig:
             (Gal & Ghahramani 2016); token inputs only.
         freeze_embeddings: Keep the embedding matrix fixed (e.g. pretrained vectors).
         attention_size: Width of the attention scorer's hidden layer (``attention`` only).
+        stacked: Stack the network on the TF-IDF baseline (text inputs): its scores are
+            added to the baseline's log-probabilities and its head starts at zero, so it
+            learns what the n-gram model misses (the model adds any per-class offsets given
+            with the inputs).
         rnn: The recurrent stack (it reads ``embedding_size`` features); its ``dropout`` also
             applies to the embedded inputs and to the pooled vector (one
             rate for every non-recurrent connection, as in the language model).
@@ -67,6 +75,7 @@ class ClassifierModelConfig:
     embedding_dropout: float = 0.0
     freeze_embeddings: bool = False
     attention_size: int = 64
+    stacked: bool = False
     rnn: StackConfig = dataclasses.field(default_factory=_default_rnn)
 
     def __post_init__(self) -> None:
@@ -142,15 +151,22 @@ class SequenceClassifier(nn.Module):
             else None
         )
         self.head = nn.Linear(width, num_classes)
+        if config.stacked:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
-    def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """Class scores (logits); see the class docstring for shapes."""
+    def forward(
+        self, inputs: Tensor, lengths: Tensor | None = None, offsets: Tensor | None = None
+    ) -> Tensor:
+        """Class scores (logits), plus ``offsets`` (B, C) when given; see the class docstring
+        for shapes."""
         outputs = self.encode(inputs, lengths)  # (B, T, D*H)
         if self.attention is not None:
             pooled = self.attention(outputs, lengths)
         else:
             pooled = pool(outputs, lengths, self.config.pooling, self.rnn.num_directions)
-        return self.head(self.dropout(pooled))  # (B, C)
+        scores = self.head(self.dropout(pooled))  # (B, C)
+        return scores if offsets is None else scores + offsets
 
     def encode(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
         """The stack's outputs over the embedded inputs, zero past each length: (B, T, D*H)."""

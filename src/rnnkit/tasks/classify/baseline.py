@@ -35,7 +35,7 @@ from rnnkit.training.rundir import RunDir
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["C_GRID", "NAME", "TfidfBaseline"]
+__all__ = ["C_GRID", "NAME", "TfidfBaseline", "features", "fit_vectorizers"]
 
 NAME = "TF-IDF word and character n-grams + logistic regression"
 C_GRID = (1.0, 10.0, 100.0)
@@ -58,10 +58,10 @@ def _vectorizer(
     return TfidfVectorizer(**settings, min_df=min_df, max_features=MAX_FEATURES)
 
 
-def _fit_vectorizers(
+def fit_vectorizers(
     texts: Sequence[str],
 ) -> tuple[dict[str, TfidfVectorizer], sparse.csr_matrix]:
-    """The vectorizers fitted on ``texts``, and ``texts``' rows (as :func:`_features`, in one
+    """The vectorizers fitted on ``texts``, and ``texts``' rows (as :func:`features`, in one
     pass: cutting IMDB's reviews into n-grams takes a minute): n-grams seen twice, or once
     when no n-gram of a kind is seen twice (a handful of texts); a kind with no n-gram at all
     (texts of single characters have no words of two) is left out.
@@ -118,10 +118,24 @@ class TfidfBaseline:
     ) -> TfidfBaseline:
         """Fits the vectorizers and one regression per ``C`` on the training texts; keeps the
         one with the best validation accuracy (the smallest ``C`` among ties)."""
+        vectorizers, x = fit_vectorizers(texts)
+        return cls.fit_features(vectorizers, x, labels, valid_texts, valid_labels, num_classes)
+
+    @classmethod
+    def fit_features(
+        cls,
+        vectorizers: dict[str, TfidfVectorizer],
+        x: sparse.csr_matrix,
+        labels: Sequence[int],
+        valid_texts: Sequence[str],
+        valid_labels: Sequence[int],
+        num_classes: int,
+    ) -> TfidfBaseline:
+        """:meth:`fit` on the training texts' rows ``x`` (N, F), already cut by ``vectorizers``
+        (:func:`fit_vectorizers`)."""
         from sklearn.linear_model import LogisticRegression
 
-        vectorizers, x = _fit_vectorizers(texts)
-        x_valid = _features(vectorizers, valid_texts)
+        x_valid = features(vectorizers, valid_texts)
         best: tuple[float, Any] | None = None
         for c in C_GRID:
             model = LogisticRegression(C=c, max_iter=2000).fit(x, labels)
@@ -142,14 +156,18 @@ class TfidfBaseline:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities (N, C), columns in class-id order."""
-        scores = _features(self.vectorizers, texts) @ self.weight.T + self.bias
+        return self.proba_of_features(features(self.vectorizers, texts))
+
+    def proba_of_features(self, x: sparse.csr_matrix) -> np.ndarray:
+        """:meth:`predict_proba` of TF-IDF rows ``x`` (N, F) cut by :attr:`vectorizers`."""
+        scores = x @ self.weight.T + self.bias
         if self.weight.shape[0] == 1:  # two classes: one score, for the second
             seen = 1.0 / (1.0 + np.exp(-scores))
             seen = np.concatenate([1.0 - seen, seen], axis=1)
         else:
             shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
             seen = shifted / shifted.sum(axis=1, keepdims=True)
-        probs = np.zeros((len(texts), self.num_classes))
+        probs = np.zeros((x.shape[0], self.num_classes))
         probs[:, self.classes] = seen
         return probs
 
@@ -208,7 +226,7 @@ class TfidfBaseline:
             ) from None
 
 
-def _features(vectorizers: dict[str, TfidfVectorizer], texts: Sequence[str]) -> sparse.csr_matrix:
+def features(vectorizers: dict[str, TfidfVectorizer], texts: Sequence[str]) -> sparse.csr_matrix:
     """(N, F) TF-IDF rows: the word n-grams' columns, then the characters'."""
     parts = [v.transform(texts) for v in vectorizers.values()]
     return sparse.hstack(parts, format="csr")

@@ -20,6 +20,12 @@ def _train_defaults() -> TrainConfig:
     return TrainConfig(epochs=10, lr=2e-3, monitor="val_acc", mode="max")
 
 
+def _model_defaults() -> ClassifierModelConfig:
+    # A new run stacks its network on the TF-IDF baseline (rnnkit.tasks.classify.stacking);
+    # the model's own default stays off, so runs saved before stacking load as they trained.
+    return ClassifierModelConfig(stacked=True)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ClassifyConfig:
     """A classification run: data, preprocessing, model, training (the run's ``config.json``).
@@ -36,6 +42,6 @@ class ClassifyConfig:
     task: Literal["classify"] = "classify"
     data: ClassifyDataConfig = dataclasses.field(default_factory=ClassifyDataConfig)
     text: TextConfig = dataclasses.field(default_factory=TextConfig)
-    model: ClassifierModelConfig = dataclasses.field(default_factory=ClassifierModelConfig)
+    model: ClassifierModelConfig = dataclasses.field(default_factory=_model_defaults)
     init: TextInitConfig = dataclasses.field(default_factory=TextInitConfig)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)

@@ -7,7 +7,11 @@ length-bucketed batches -> :class:`~rnnkit.models.classifier.SequenceClassifier`
 The run directory holds, beside the weights and ``config.json`` (whose ``text`` section is the
 preprocessing pipeline, so prediction reads text exactly as training did): ``vocab.json``
 (the :class:`~rnnkit.tasks.common.text_encoding.TextEncoding`) or ``scaler.json``, and
-``labels.json`` (the class names in id order).
+``labels.json`` (the class names in id order). A stacked run
+(:mod:`rnnkit.tasks.classify.stacking`) fits its TF-IDF baseline before training and keeps it
+with the other artifacts, and the offsets it trained on in ``stacking.safetensors`` (so that a
+resumed run trains on exactly the same ones); any other text run fits the baseline after
+training, for comparison only.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
 
 from rnnkit.config import ConfigError
 from rnnkit.data import DataError, Vocabulary
@@ -30,6 +37,7 @@ from rnnkit.tasks.classify.comparison import describe_baseline
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.classify.data import Scaler
 from rnnkit.tasks.classify.presets import PRESETS
+from rnnkit.tasks.classify.stacking import StackedStart, fit_stacked_start
 from rnnkit.tasks.classify.task import ClassifierTask, as_steps
 from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
 from rnnkit.tasks.common.text_encoding import TextEncoding
@@ -49,12 +57,14 @@ __all__ = [
 
 
 class ClassifierArtifacts(NamedTuple):
-    """The class names in id order, and the text encoding (text inputs) or the scaler
-    (numeric inputs)."""
+    """The class names in id order, the text encoding (text inputs) or the scaler (numeric
+    inputs), and a stacked run's baseline and offsets (None when the run is not stacked, or
+    its texts had no n-grams to fit a baseline on)."""
 
     classes: list[str]
     encoding: TextEncoding | None
     scaler: Scaler | None
+    stack: StackedStart | None = None
 
 
 class Splits(NamedTuple):
@@ -103,13 +113,20 @@ class Classification(Job):
             train_x = cdata.encode_numeric(arrays, scaler, config.data)
             valid_arrays = [as_steps(x, i) for i, x in enumerate(valid_ex.inputs)]
             valid_x = cdata.encode_numeric(valid_arrays, scaler, config.data)
+        train_y = cdata.encode_labels(train_ex.labels, classes, train_ex.source)
+        valid_y = cdata.encode_labels(valid_ex.labels, classes, valid_ex.source)
+        texts = None if tokens is None else (list(train_ex.inputs), list(valid_ex.inputs))
+        stack = artifacts.stack if artifacts is not None else None
+        if artifacts is None and texts is not None and _stacks(config):
+            stack = _stacked_start(config, texts, train_y, valid_y, len(classes))
+        offsets = (None, None) if stack is None else stack[1:]
         splits = Splits(
-            Encoded(train_x, cdata.encode_labels(train_ex.labels, classes, train_ex.source)),
-            Encoded(valid_x, cdata.encode_labels(valid_ex.labels, classes, valid_ex.source)),
+            Encoded(train_x, train_y, offsets[0]),
+            Encoded(valid_x, valid_y, offsets[1]),
             tokens,
-            None if tokens is None else (list(train_ex.inputs), list(valid_ex.inputs)),
+            texts,
         )
-        return Prepared(ClassifierArtifacts(classes, encoding, scaler), splits)
+        return Prepared(ClassifierArtifacts(classes, encoding, scaler, stack), splits)
 
     def save_artifacts(self, run: RunDir, artifacts: ClassifierArtifacts) -> None:
         run.write_extra("labels", {"labels": artifacts.classes})
@@ -118,11 +135,16 @@ class Classification(Job):
         else:
             assert artifacts.scaler is not None
             run.write_extra("scaler", artifacts.scaler.to_dict())
+        if artifacts.stack is not None:
+            stack = artifacts.stack
+            stack.baseline.save(run)
+            offsets = {"train": stack.train_offsets, "valid": stack.valid_offsets}
+            run.write_binary_extra(_OFFSETS, save_arrays(offsets))
 
     def read_artifacts(self, run: RunDir, config: ClassifyConfig) -> ClassifierArtifacts:
         classes = run.read_extra_as("labels", _classes_file)
         if config.data.inputs == "text":
-            return ClassifierArtifacts(classes, TextEncoding.read(run), None)
+            return ClassifierArtifacts(classes, TextEncoding.read(run), None, _read_stack(run))
         return ClassifierArtifacts(classes, None, run.read_extra_as("scaler", Scaler.from_dict))
 
     def build_model(
@@ -181,12 +203,24 @@ class Classification(Job):
         run: RunDir | None,
     ) -> ClassifierTask:
         vocab = None if artifacts.encoding is None else artifacts.encoding.vocab
-        return ClassifierTask(
-            config, artifacts.classes, model, vocab=vocab, scaler=artifacts.scaler, run=run
+        stacked_on = None if artifacts.stack is None else artifacts.stack.baseline
+        task = ClassifierTask(
+            config,
+            artifacts.classes,
+            model,
+            vocab=vocab,
+            scaler=artifacts.scaler,
+            run=run,
+            stacked_on=stacked_on,
         )
+        if stacked_on is not None:
+            task.baseline = stacked_on
+        return task
 
     def finish(self, task: ClassifierTask, prepared: Prepared, run: RunDir) -> None:
         splits: Splits = prepared.data
+        if task.stacked_on is not None:  # fitted before training, saved with the artifacts
+            return
         if not task.config.data.baseline or splits.texts is None:
             return
         try:
@@ -220,6 +254,41 @@ class Classification(Job):
 
 
 JOB = Classification()
+_OFFSETS = "stacking.safetensors"
+
+
+def _stacks(config: ClassifyConfig) -> bool:
+    """Whether a new run stacks its network on the baseline: text inputs, ``model.stacked``
+    and the baseline not turned off (``--no-baseline`` means no TF-IDF model at all)."""
+    return config.model.stacked and config.data.baseline and config.data.inputs == "text"
+
+
+def _stacked_start(
+    config: ClassifyConfig,
+    texts: tuple[list[str], list[str]],
+    train_y: list[int],
+    valid_y: list[int],
+    classes: int,
+) -> StackedStart | None:
+    """The baseline and offsets of a new stacked run; None when its texts have no n-grams
+    (the network then trains alone, as an unstacked run whose baseline fit failed)."""
+    try:
+        return fit_stacked_start(
+            texts[0], train_y, texts[1], valid_y, classes, seed=config.train.seed
+        )
+    except DataError:
+        return None
+
+
+def _read_stack(run: RunDir) -> StackedStart | None:
+    """A stacked run's baseline and training offsets; None for any other run."""
+    if not (run.path / _OFFSETS).exists():
+        return None
+    baseline = TfidfBaseline.read(run)
+    if baseline is None:
+        raise ConfigError(f"{run.path / _OFFSETS} is there but the run has no baseline.json")
+    offsets = load_arrays(run.read_binary_extra(_OFFSETS))
+    return StackedStart(baseline, offsets["train"], offsets["valid"])
 
 
 def _classes_file(stored: Any) -> list[str]:

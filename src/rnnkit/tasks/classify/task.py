@@ -23,6 +23,7 @@ from rnnkit.tasks.classify.comparison import Comparison
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.classify.data import Examples
 from rnnkit.tasks.classify.metrics import ClassificationReport, classification_report
+from rnnkit.tasks.classify.stacking import log_offsets
 from rnnkit.training.rundir import RunDir
 
 __all__ = [
@@ -66,9 +67,11 @@ class ClassifierTask:
         vocab: Vocabulary | None = None,
         scaler: Scaler | None = None,
         run: RunDir | None = None,
+        stacked_on: TfidfBaseline | None = None,
     ) -> None:
         self.config, self.classes, self.model = config, list(classes), model.eval()
         self.vocab, self.scaler, self.run = vocab, scaler, run
+        self.stacked_on = stacked_on  # the baseline whose log-probabilities the network adds to
         self.baseline_skipped: str | None = None  # why training fitted no baseline
 
     @property
@@ -96,9 +99,21 @@ class ClassifierTask:
         return cdata.encode_texts(list(inputs), self.config.text, self.vocab, data)
 
     @torch.no_grad()
-    def predict_proba(self, inputs: Sequence[Any]) -> np.ndarray:
-        """Class probabilities (N, C) of each input, in the run's class order."""
-        return self._probabilities(Encoded(self.encode(inputs), None))
+    def predict_proba(
+        self, inputs: Sequence[Any], *, baseline_probs: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Class probabilities (N, C) of each input, in the run's class order.
+
+        ``baseline_probs``: a stacked classifier's baseline's probabilities (N, C) of the same
+        inputs, when the caller has them already (scoring IMDB's test set takes a minute).
+        """
+        encoded = self.encode(inputs)  # checks the inputs before the baseline reads them
+        offsets = None
+        if self.stacked_on is not None:
+            if baseline_probs is None:
+                baseline_probs = self.stacked_on.predict_proba(list(inputs))
+            offsets = log_offsets(baseline_probs)
+        return self._probabilities(Encoded(encoded, None, offsets))
 
     def _probabilities(self, encoded: Encoded) -> np.ndarray:
         device = next(self.model.parameters()).device
@@ -112,7 +127,8 @@ class ClassifierTask:
         pad_id = self.vocab.pad_id if self.vocab is not None else None
         for group in groups:
             batch = collate(encoded, group, pad_id)
-            logits = self.model(batch.inputs.to(device), batch.lengths)
+            offsets = None if batch.offsets is None else batch.offsets.to(device)
+            logits = self.model(batch.inputs.to(device), batch.lengths, offsets)
             out[group] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return out
 
@@ -192,11 +208,16 @@ def evaluate_against_baseline(
     """``task``'s (a classifier or an ensemble) report and mean loss on ``examples``, and its
     comparison with ``baseline`` on the same examples (None without one)."""
     labels = label_ids(examples, task.classes)
-    probs = task.predict_proba(examples.inputs)
-    report, loss = score_probabilities(probs, labels, task.classes)
     if baseline is None:
-        return report, loss, None
-    theirs = baseline.predict_proba(examples.inputs).argmax(1)
+        probs = task.predict_proba(examples.inputs)
+        return (*score_probabilities(probs, labels, task.classes), None)
+    baseline_probs = baseline.predict_proba(examples.inputs)
+    if getattr(task, "stacked_on", None) is baseline:
+        probs = task.predict_proba(examples.inputs, baseline_probs=baseline_probs)
+    else:
+        probs = task.predict_proba(examples.inputs)
+    report, loss = score_probabilities(probs, labels, task.classes)
+    theirs = baseline_probs.argmax(1)
     return report, loss, Comparison.of(labels, probs.argmax(1), theirs, task.classes)
 
 
