@@ -2,7 +2,8 @@
 
 ``quality PRESET --minutes M --out RUN [--embeddings-from DATASET]``
     Trains ``rnnkit classify train --preset PRESET --max-time Mm`` and evaluates the best
-    weights once on the reported split: IMDB's 25k test reviews, SST-2's dev set. Prints the
+    weights once on the reported split: IMDB's 25k test reviews, SST-2's dev set, beside the
+    run's TF-IDF baseline (issue #27; a stacked run's network is on top of it). Prints the
     accuracy with its 95% (Wilson) interval, macro-F1, the wall time of each phase
     (word2vec, training, evaluation) and the parameter count; ``--json`` writes them. With
     ``--embeddings-from DATASET``, word2vec vectors are first trained (``rnnkit embed
@@ -94,7 +95,7 @@ def quality(
     train_wall = time.perf_counter() - wall - w2v_time
     evaluated = time.perf_counter()
     examples = task.load_examples()  # the dataset's reported split, read once
-    report, loss = task.evaluate(examples)
+    report, loss, comparison = task.evaluate_against_baseline(examples)
     eval_time = time.perf_counter() - evaluated
     low, high = clf.accuracy_interval(report.accuracy, report.count)
     summary = {
@@ -120,6 +121,8 @@ def quality(
         "accuracy_ci95": [low, high],
         "macro_f1": report.macro_f1,
         "loss": loss,
+        "stacked": task.stacked_on is not None,
+        "baseline": None if comparison is None else comparison.to_dict(),
     }
     emit(summary, as_json)
     return summary

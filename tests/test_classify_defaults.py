@@ -62,6 +62,7 @@ def test_a_default_cli_run_uses_glove_and_keeps_the_choice(tmp_path):
     args += ["--label-col", "sentiment", "--epochs", "1", "--progress", "none"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
+    assert "(the network is stacked on it)" in result.output
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["init"]["embeddings"] == "glove-6b-50d" and saved["model"]["stacked"]
     assert (tmp_path / "run" / "embeddings.json").exists()

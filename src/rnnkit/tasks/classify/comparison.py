@@ -17,16 +17,19 @@ from rnnkit.tasks.classify.metrics import ClassificationReport, classification_r
 __all__ = ["Comparison", "describe_baseline"]
 
 
-def describe_baseline(baseline: dict[str, Any], model_accuracy: float | None) -> str:
+def describe_baseline(
+    baseline: dict[str, Any], model_accuracy: float | None, *, stacked: bool = False
+) -> str:
     """The train summary's line about the baseline: its validation accuracy against the
-    network's (both chosen on that split: the network's epoch, the baseline's ``C``)."""
+    network's (both chosen on that split: the network's epoch, the baseline's ``C``), and
+    whether the network is stacked on it."""
     line = f"baseline ({NAME}, C={baseline['c']:g}): validation accuracy "
     line += f"{baseline['valid_accuracy']:.4f}"
-    if model_accuracy is None:
-        return line
-    if baseline["valid_accuracy"] > model_accuracy:
-        return f"{line}, better than this model's {model_accuracy:.4f}"
-    return f"{line}, against this model's {model_accuracy:.4f}"
+    if model_accuracy is not None and baseline["valid_accuracy"] > model_accuracy:
+        line = f"{line}, better than this model's {model_accuracy:.4f}"
+    elif model_accuracy is not None:
+        line = f"{line}, against this model's {model_accuracy:.4f}"
+    return f"{line} (the network is stacked on it)" if stacked else line
 
 
 @dataclasses.dataclass(frozen=True)

@@ -237,14 +237,20 @@ class Classification(Job):
 
     def details(self, task: ClassifierTask, result: FitResult) -> dict[str, Any]:
         baseline = None if task.baseline is None else task.baseline.summary()
-        skipped = task.baseline_skipped
-        return {"classes": task.classes, "baseline": baseline, "baseline_skipped": skipped}
+        skipped, stacked = task.baseline_skipped, task.stacked_on is not None
+        return {
+            "classes": task.classes,
+            "baseline": baseline,
+            "baseline_skipped": skipped,
+            "stacked": stacked,
+        }
 
     def describe(self, summary: Mapping[str, Any]) -> list[str]:
         lines = [f"classes: {', '.join(summary['details']['classes'])}"]
         baseline = summary["details"].get("baseline")
         if baseline is not None:
-            lines.append(describe_baseline(baseline, summary["validation"].get("acc")))
+            accuracy, stacked = summary["validation"].get("acc"), summary["details"].get("stacked")
+            lines.append(describe_baseline(baseline, accuracy, stacked=bool(stacked)))
         if summary["details"].get("baseline_skipped"):
             lines.append(f"no TF-IDF baseline: {summary['details']['baseline_skipped']}")
         return lines
