@@ -45,6 +45,16 @@ the ``C_out = num_targets`` target channels jointly (``segment``: a segment is `
 values, the decoder query is the position embedding alone; ``autoregressive``: it must
 forecast every input channel to feed them back, and returns the target ones).
 
+Linear skip (``linear_skip``, ``direct`` and ``segment``): a linear map of each target
+channel's normalised window is added to the point forecast, and the recurrent model's head
+starts at zero,
+
+    ẑ_{L+1..L+H} = z_{1..L} W_skip + b_skip + model(z)         (W_skip: L x H, per channel)
+
+so the forecaster starts as the linear baseline (the forecasting job fits ``W_skip`` in
+closed form on the training windows before the first step) and the recurrent model learns
+what the linear map misses; both are then trained together.
+
 Outputs (``output``): ``point`` (train with MSE), ``gaussian`` (``μ`` and
 ``σ = softplus(·) + 1e-4``, Gaussian NLL; Nix & Weigend 1994) or ``quantile`` (``Q`` quantiles
 trained with the pinball loss, Koenker & Bassett 1978). Quantiles are built around the point
@@ -82,6 +92,7 @@ __all__ = [
     "ForecasterModelConfig",
     "forecast_loss",
     "prediction_interval",
+    "window_shift",
 ]
 
 Kind = Literal["direct", "seq2seq", "autoregressive", "segment"]
@@ -126,6 +137,10 @@ class ForecasterModelConfig:
             forecast is the level nearest 0.5 (the median when 0.5 is listed; the lower one
             of two equally near).
         head_dropout: On the vector the head reads (the encoder summary, or each decoder output).
+        linear_skip: Add a linear map of each target channel's normalised window to the point
+            forecast, with the recurrent head starting at zero (``direct`` and ``segment``;
+            module docstring): the model starts as the linear baseline and learns what it
+            misses.
 
     Raises:
         ConfigError: A value is out of range, or the kind cannot use the stack as given.
@@ -149,6 +164,7 @@ class ForecasterModelConfig:
     output: Output = "point"
     quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
     head_dropout: float = 0.0
+    linear_skip: bool = False
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -159,6 +175,13 @@ class ForecasterModelConfig:
         validate_fraction("head_dropout", self.head_dropout)
         _check_levels(self.quantiles)
         self._check_rnn()
+        if self.linear_skip and self.kind not in ("direct", "segment"):
+            # Their decoders feed their own forecasts back: the skip would have to join every
+            # step's output, not only the final forecast.
+            raise ConfigError(
+                f"linear_skip needs kind 'direct' or 'segment', got {self.kind!r}",
+                key="linear_skip",
+            )
 
     def _check_rnn(self) -> None:
         rnn = self.rnn
@@ -277,15 +300,27 @@ class Forecaster(nn.Module):
         self.lookback, self.horizon = lookback, horizon
         self.distribution = _Distribution(config.output, config.quantiles)
         self.model = _build(config, num_inputs, num_targets, lookback, horizon, self.distribution)
+        self.skip: nn.Linear | None = None
+        if config.linear_skip:
+            self.skip = nn.Linear(lookback, horizon)  # per channel: (..., L) -> (..., H)
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
+            nn.init.zeros_(self.model.head.weight)
+            nn.init.zeros_(self.model.head.bias)
 
     def forward(self, x: Tensor) -> ForecastOutput:
         """The forecast of the window's next ``H`` steps; see the class docstring for shapes."""
         self._check_input(x)
         if self.config.channel_independent:
             x = x[..., : self.num_targets]  # covariates are not read (module docstring)
-        shift = _shift(x, self.config.normalize)  # (B, 1, C)
-        raw = self._forecast(x - shift)  # (B, H, C', P)
+        shift = window_shift(x, self.config.normalize)  # (B, 1, C)
+        z = x - shift
+        raw = self._forecast(z)  # (B, H, C', P)
         raw = raw[:, :, : self.num_targets]  # joint autoregressive forecasts covariates too
+        if self.skip is not None:
+            linear = self.skip(z[..., : self.num_targets].transpose(1, 2)).transpose(1, 2)
+            point, size = self.distribution.point, self.distribution.size
+            raw = raw + F.pad(linear[..., None], (point, size - point - 1))  # at the point
         return self.distribution(raw, shift[..., : self.num_targets])
 
     def _forecast(self, z: Tensor) -> Tensor:
@@ -421,8 +456,9 @@ def _quantile_interval(
 
 
 # ---- normalisation and output distribution ---------------------------------------------------
-def _shift(x: Tensor, how: str) -> Tensor:
-    """What instance normalisation subtracts from each channel of each window: (B, 1, C)."""
+def window_shift(x: Tensor, how: str) -> Tensor:
+    """What instance normalisation subtracts from each channel of each window: x (B, L, C)
+    -> (B, 1, C)."""
     if how == "last":
         return x[:, -1:]
     if how == "mean":

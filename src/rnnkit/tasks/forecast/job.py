@@ -25,6 +25,7 @@ from rnnkit.tasks.forecast import data as fdata
 from rnnkit.tasks.forecast.batches import ForecastObjective, WindowBatches
 from rnnkit.tasks.forecast.config import ForecastConfig
 from rnnkit.tasks.forecast.data import PreparedSeries
+from rnnkit.tasks.forecast.linear_start import start_linear_skip
 from rnnkit.tasks.forecast.presets import PRESETS
 from rnnkit.tasks.forecast.task import ForecasterTask, calibrate
 from rnnkit.training.loop import FitResult
@@ -86,6 +87,8 @@ class Forecasting(Job):
         data, seed = config.data, config.train.seed
         if fresh:
             run.write_extra("series", series_report(series))
+            if model.skip is not None:
+                start_linear_skip(model, series, config)
         train_starts = window_starts(series.bounds.train, data.lookback, data.horizon, data.stride)
         valid_starts = window_starts(
             series.bounds.valid, data.lookback, data.horizon, data.eval_step
