@@ -73,7 +73,8 @@ def test_decoders_that_feed_back_refuse_it(kind):
 
 def test_a_run_starts_from_the_linear_fit_and_stays_near_it(sine_csv, tmp_path):  # noqa: F811
     """A noisy sine wave is what a linear map of the window forecasts almost perfectly: the
-    run starts there and six epochs of training keep it within 10% of the linear baseline."""
+    run starts there, the linear map stays as fitted, and six epochs of training keep the
+    forecast within 10% of the linear baseline."""
     config = _config(sine_csv)
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, linear_skip=True))
     prepared = fc.JOB.prepare(config, None)
@@ -82,6 +83,8 @@ def test_a_run_starts_from_the_linear_fit_and_stays_near_it(sine_csv, tmp_path):
     fc.JOB.plan(config, prepared, model, run, fresh=True)
     assert model.skip is not None and model.skip.weight.abs().sum() > 0
     task, _ = fc.train(config, tmp_path / "run")
+    # The linear map is kept as fitted; only the recurrent model trains.
+    torch.testing.assert_close(task.model.skip.weight, model.skip.weight)
     prep = task.prepared()
     scores = task.evaluate(prep, "test", 0.9).scaled
     assert scores["model"].overall["mse"] < 1.1 * scores["linear"].overall["mse"]

@@ -53,7 +53,10 @@ starts at zero,
 
 so the forecaster starts as the linear baseline (the forecasting job fits ``W_skip`` in
 closed form on the training windows before the first step) and the recurrent model learns
-what the linear map misses; both are then trained together.
+what the linear map misses. The skip map is kept fixed: trained on with the rest at the
+recurrent model's rate, the ridge fit's 336 x 720 weights (ETTh1, horizon 720) overfitted:
+the training loss fell from 0.57 to 0.43 in six epochs while validation MSE stayed at 1.41-1.45,
+and test MSE ended at 0.491 against the fit's own 0.434.
 
 Outputs (``output``): ``point`` (train with MSE), ``gaussian`` (``μ`` and
 ``σ = softplus(·) + 1e-4``, Gaussian NLL; Nix & Weigend 1994) or ``quantile`` (``Q`` quantiles
@@ -138,9 +141,9 @@ class ForecasterModelConfig:
             of two equally near).
         head_dropout: On the vector the head reads (the encoder summary, or each decoder output).
         linear_skip: Add a linear map of each target channel's normalised window to the point
-            forecast, with the recurrent head starting at zero (``direct`` and ``segment``;
-            module docstring): the model starts as the linear baseline and learns what it
-            misses.
+            forecast, fixed, with the recurrent head starting at zero (``direct`` and
+            ``segment``; module docstring): the model starts as the linear baseline and
+            learns what it misses.
 
     Raises:
         ConfigError: A value is out of range, or the kind cannot use the stack as given.
@@ -305,6 +308,7 @@ class Forecaster(nn.Module):
             self.skip = nn.Linear(lookback, horizon)  # per channel: (..., L) -> (..., H)
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+            self.skip.requires_grad_(False)  # the closed-form fit, kept (module docstring)
             nn.init.zeros_(self.model.head.weight)
             nn.init.zeros_(self.model.head.bias)
 
