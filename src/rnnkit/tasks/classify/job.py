@@ -119,7 +119,7 @@ class Classification(Job):
         stack = artifacts.stack if artifacts is not None else None
         if artifacts is None and texts is not None and _stacks(config):
             stack = _stacked_start(config, texts, train_y, valid_y, len(classes))
-        offsets = (None, None) if stack is None else stack[1:]
+        offsets = (None, None) if stack is None else (stack.train_offsets, stack.valid_offsets)
         splits = Splits(
             Encoded(train_x, train_y, offsets[0]),
             Encoded(valid_x, valid_y, offsets[1]),

@@ -240,9 +240,10 @@ class LanguageModelStart:
 
 
 def adopted(config: Any) -> Any:
-    """A text job's :meth:`~rnnkit.tasks.common.job.Job.adopt`: ``config`` itself, or with
-    ``init.init_from`` the language model's sizes and stack (:meth:`LanguageModelStart.adopt`),
-    which the run then saves in ``config.json``.
+    """A text job's :meth:`~rnnkit.tasks.common.job.Job.adopt`: ``config`` with
+    ``init.embeddings = "auto"`` resolved, and with ``init.init_from`` the language model's
+    sizes and stack (:meth:`LanguageModelStart.adopt`); the run saves the result in
+    ``config.json``.
 
     Raises:
         ConfigError: ``init_from`` with numeric inputs, or a run that is not a fitting

@@ -9,7 +9,8 @@ the training windows, in the model's own normalisation and scaled units:
 
 (``s`` the window's shift: its last value, its mean or 0), the same fit as
 :class:`~rnnkit.tasks.forecast.baselines.LinearBaseline`, so a run starts where the linear
-baseline ends and training only has to improve on it. The fit reads at most
+baseline ends; the map is then kept fixed and training only has to improve on it. The
+fit reads at most
 :data:`MAX_ROWS` (window, channel) rows, evenly spaced over the training windows: the
 (L + 1) x (L + 1) system is well determined long before that (ETTh1 at look-back 336 has
 8,000 windows of 7 channels, all of them read).
