@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from rnnkit.cells import native
 from rnnkit.cells.gemm import PackedWeight, input_linear, packed, weight_grad
+from rnnkit.cells.plain import plain_torch
 from rnnkit.state import State
 
 Cache = tuple[Tensor, ...]
@@ -311,7 +312,7 @@ def tanh(x: Tensor) -> Tensor:
     sigmoid (torch 2.13, AVX-512), and the loop's forward squashes at every step. The two agree
     to float rounding (absolute error below 1e-7 in float32).
     """
-    if torch.is_grad_enabled() or x.device.type != "cpu":
+    if plain_torch() or x.device.type != "cpu":
         return torch.tanh(x)
     return torch.sigmoid(x * 2).mul_(2).sub_(1)
 
@@ -326,7 +327,7 @@ def tanh_(x: Tensor) -> Tensor:
     without the kernel (no compiler, float64, strided views) it computes ``2σ(2x) - 1`` in place.
     Never pass a tensor that something else still reads.
     """
-    if torch.is_grad_enabled() or x.device.type != "cpu":
+    if plain_torch() or x.device.type != "cpu":
         return torch.tanh(x)
     kernels = native.kernels()
     if kernels is not None and native.usable(x):

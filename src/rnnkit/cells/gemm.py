@@ -145,7 +145,8 @@ MIN_ONEDNN_MACS = 1 << 22
 
 def _use_onednn(x: Tensor, weight: Tensor) -> bool:
     return (
-        BACKEND == "onednn"
+        not torch.compiler.is_exporting()  # first: a C call cannot be traced, nor sizes tested
+        and BACKEND == "onednn"
         and _ONEDNN is not None
         and x.size(0) * weight.numel() >= MIN_ONEDNN_MACS
         and x.dtype == torch.float32
@@ -243,7 +244,8 @@ def _bias_after(x: Tensor, weight: Tensor) -> bool:
     ``mm`` then ``add_`` 10.7 ms (and oneDNN's fused bias 10.6 ms); at 256 columns 2.74 ms
     against 2.59 ms."""
     return (
-        BACKEND == "mkl"
+        not torch.compiler.is_exporting()
+        and BACKEND == "mkl"
         and x.size(0) * weight.numel() >= MIN_ONEDNN_MACS
         and x.dtype == torch.float32
         and x.device.type == "cpu"
@@ -332,10 +334,10 @@ def weight_grad(dz: Tensor, r: Tensor) -> Tensor:
 
 def input_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x Wᵀ + b`` for inputs of any leading shape (..., K) -> (..., M), under autograd."""
-    rows = x.numel() // max(x.size(-1), 1)
     if (
-        _ONEDNN is None
-        or rows * weight.numel() < MIN_ONEDNN_MACS
+        torch.compiler.is_exporting()  # first: a C call cannot be traced, nor sizes tested
+        or _ONEDNN is None
+        or x.numel() // max(x.size(-1), 1) * weight.numel() < MIN_ONEDNN_MACS
         or x.dtype != torch.float32
         or x.device.type != "cpu"
     ):

@@ -21,6 +21,7 @@ from rnnkit.cells.base import (
 from rnnkit.cells.gemm import input_linear, linear, linear_add, matmul
 from rnnkit.cells.layernorm import layer_norm, layer_norm_backward
 from rnnkit.cells.lstm_native import native_step, native_step_backward
+from rnnkit.cells.plain import plain_torch
 from rnnkit.state import LSTMState
 
 
@@ -125,7 +126,7 @@ class LSTMCell(Cell):
     def step(
         self, xg: Tensor, state: LSTMState, mask: Tensor | None
     ) -> tuple[Tensor, LSTMState, Cache]:
-        if not torch.is_grad_enabled():  # inside the loop: the native kernels if they can
+        if not plain_torch():  # inside the loop: the native kernels if they can
             result = native_step(self, xg, state, mask)
             if result is not None:
                 return result
@@ -136,7 +137,7 @@ class LSTMCell(Cell):
             z, z_ln = layer_norm(
                 linear(r, self.weight("weight_hh")), self.ln_hh_weight, self.bias_hh
             )
-            gates = z + xn if torch.is_grad_enabled() else z.add_(xn)  # (B, 4H); z is not cached
+            gates = z + xn if plain_torch() else z.add_(xn)  # (B, 4H); z is not cached
         else:
             gates = linear_add(r, self.weight("weight_hh"), xg)  # (B, 4H); xg holds b_ih + b_hh
         gates, o = self._squash(gates, c_prev)
@@ -172,7 +173,7 @@ class LSTMCell(Cell):
         if self.peephole:
             gates[:, :H].addcmul_(self.weight_ci, c_prev)
             gates[:, H : 2 * H].addcmul_(self.weight_cf, c_prev)
-        if torch.is_grad_enabled():  # autograd is recording (a direct call): no in-place
+        if plain_torch():  # autograd is recording (a direct call) or export: no in-place
             a_i, a_f, a_g, a_o = gates.chunk(4, dim=1)
             o = a_o if self.peephole else torch.sigmoid(a_o)
             return torch.cat((torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), o), 1), o

@@ -83,6 +83,7 @@ _ENVIRONMENT = frozenset(
         "classify": "rnnkit.cli.classify:classify",
         "diagnose": "rnnkit.cli.diagnose:diagnose",
         "embed": "rnnkit.cli.embed:embed",
+        "export": "rnnkit.cli.export:export",
         "forecast": "rnnkit.cli.forecast:forecast",
         "lm": "rnnkit.cli.lm:lm",
         "tag": "rnnkit.cli.tag:tag",

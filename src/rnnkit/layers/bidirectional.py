@@ -3,7 +3,7 @@ within its own length, so padding stays at the end and never reaches a real step
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -12,7 +12,10 @@ from rnnkit.cells.base import Cell
 from rnnkit.layers.loop import run_loop
 from rnnkit.state import State
 
-__all__ = ["reverse_within_lengths", "run_directions"]
+__all__ = ["TimeLoop", "reverse_within_lengths", "run_directions"]
+
+# One direction of one layer over time: (cell, x, state, valid, mask) -> (outputs, final).
+TimeLoop = Callable[[Cell, Tensor, State, Tensor | None, Tensor | None], tuple[Tensor, State]]
 
 
 def reverse_within_lengths(x: Tensor, lengths: Tensor | None) -> Tensor:
@@ -44,8 +47,10 @@ def run_directions(
     states: Sequence[State],
     lengths: Tensor | None,
     valid: Tensor | None,
+    loop: TimeLoop = run_loop,
 ) -> tuple[Tensor, list[State]]:
-    """Run one layer's forward cell (and backward cell, if two are given) over ``x``.
+    """Run one layer's forward cell (and backward cell, if two are given) over ``x``, with
+    ``loop`` (the hand-written loop, or :func:`rnnkit.layers.scan.run_scan` for export).
 
     Shapes:
         x (T, B, I) -> outputs (T, B, D*O), D = len(cells); one final state per direction.
@@ -54,7 +59,7 @@ def run_directions(
     for direction, (cell, state) in enumerate(zip(cells, states, strict=True)):
         source = reverse_within_lengths(x, lengths) if direction else x
         mask = cell.sample_dropout_mask(x.size(1))
-        out, final = run_loop(cell, source, state, valid, mask)
+        out, final = loop(cell, source, state, valid, mask)
         outputs.append(reverse_within_lengths(out, lengths) if direction else out)
         finals.append(final)
     return torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0], finals

@@ -24,12 +24,14 @@ from torch import Tensor, nn
 from rnnkit.cells import gemm, make_cell
 from rnnkit.config import RecurrentConfig
 from rnnkit.layers.fused import flatten_for_cudnn, run_fused
+from rnnkit.layers.loop import run_loop
+from rnnkit.layers.scan import run_scan
 from rnnkit.layers.stacked import run_stack
 from rnnkit.state import State
 
 __all__ = ["Engine", "Recurrent"]
 
-Engine = Literal["auto", "fused", "loop"]
+Engine = Literal["auto", "fused", "loop", "scan"]
 # Hidden size, per backend of the loop's products (rnnkit.cells.gemm.BACKEND) and fused mode,
 # from which the hand-written loop trains a GRU or Elman layer faster than torch's (unfused)
 # CPU kernels, measured over batches of 16-128 on the 2-core machines with
@@ -57,7 +59,9 @@ class Recurrent(nn.Module):
             (Gal & Ghahramani 2016); training only.
         engine: ``"auto"`` picks the fused kernel when the cell allows it; ``"loop"`` forces
             the generic loop (same numbers, for checks and comparisons); ``"fused"`` demands
-            the kernel and fails for cells it cannot run.
+            the kernel and fails for cells it cannot run; ``"scan"`` runs each direction as
+            one torch ``scan`` of the cell's plain-torch step (evaluation only: what ONNX
+            export traces, :mod:`rnnkit.layers.scan`).
         **cell_options: options of the cell family (``nonlinearity``, ``identity_init``,
             ``output_size``, ``feedback``, ``output_activation``, ``peephole``, ``layer_norm``,
             ``forget_bias``); see :class:`rnnkit.config.RecurrentConfig`.
@@ -155,7 +159,7 @@ class Recurrent(nn.Module):
         run on oneDNN: :data:`LOOP_WINS_ON_CPU_FROM`, docs/benchmarks.md).
         """
         cell = self.cells[0]
-        if self.engine == "loop" or cell.fused_mode is None:
+        if self.engine in ("loop", "scan") or cell.fused_mode is None:
             return False
         if self.engine == "fused" or cell.fused_mode == "LSTM":
             return True
@@ -174,8 +178,8 @@ class Recurrent(nn.Module):
         )
 
     def _check_engine(self, engine: str) -> str:
-        if engine not in ("auto", "fused", "loop"):
-            raise ValueError(f"engine must be 'auto', 'fused' or 'loop', got {engine!r}")
+        if engine not in ("auto", "fused", "loop", "scan"):
+            raise ValueError(f"engine must be 'auto', 'fused', 'loop' or 'scan', got {engine!r}")
         if engine == "fused" and self.cells[0].fused_mode is None:
             raise ValueError(
                 f"engine='fused' needs a standard cell (tanh/relu elman, plain lstm or gru, no "
@@ -232,6 +236,7 @@ class Recurrent(nn.Module):
             num_layers=self.num_layers,
             dropout=self.config.dropout,
             training=self.training,
+            loop=run_scan if self.engine == "scan" else run_loop,
         )
         return out.transpose(0, 1), final
 
@@ -289,6 +294,8 @@ def _check_lengths(lengths: Tensor | None, x: Tensor) -> Tensor | None:
         )
     if lengths.is_floating_point() or lengths.dtype == torch.bool:
         raise ValueError(f"lengths must be integers, got {lengths.dtype}")
+    if torch.compiler.is_exporting():  # no values while tracing: the graph masks every step
+        return lengths.to(torch.int64)
     lengths = lengths.to("cpu", torch.int64)
     low, high = int(lengths.min()), int(lengths.max())
     if low < 1 or high > T:

@@ -10,7 +10,8 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from rnnkit.cells.base import Cell
-from rnnkit.layers.bidirectional import run_directions
+from rnnkit.layers.bidirectional import TimeLoop, run_directions
+from rnnkit.layers.loop import run_loop
 from rnnkit.state import State
 
 __all__ = ["run_stack"]
@@ -25,8 +26,10 @@ def run_stack(
     num_layers: int,
     dropout: float,
     training: bool,
+    loop: TimeLoop = run_loop,
 ) -> tuple[Tensor, State]:
-    """Run ``num_layers`` layers of one or two directions each, time-major.
+    """Run ``num_layers`` layers of one or two directions each, time-major, each direction
+    with ``loop``.
 
     Args:
         cells: ``num_layers * D`` cells, layer-major, direction-minor.
@@ -49,7 +52,7 @@ def run_stack(
         if layer and dropout:
             x = F.dropout(x, dropout, training)
         group = slice(layer * D, (layer + 1) * D)
-        x, layer_finals = run_directions(cells[group], x, per_cell[group], lengths, valid)
+        x, layer_finals = run_directions(cells[group], x, per_cell[group], lengths, valid, loop)
         finals.extend(layer_finals)
     final = type(state)(*(torch.stack(fields) for fields in zip(*finals, strict=True)))
     return x, final

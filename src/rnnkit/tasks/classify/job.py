@@ -31,6 +31,7 @@ from rnnkit.data.token_cache import tokenize_many
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.tasks import common
 from rnnkit.tasks.classify import data as cdata
+from rnnkit.tasks.classify import export
 from rnnkit.tasks.classify.baseline import TfidfBaseline
 from rnnkit.tasks.classify.batches import ClassifyObjective, Encoded, make_batches
 from rnnkit.tasks.classify.comparison import describe_baseline
@@ -40,6 +41,7 @@ from rnnkit.tasks.classify.presets import PRESETS
 from rnnkit.tasks.classify.stacking import StackedStart, fit_stacked_start
 from rnnkit.tasks.classify.task import ClassifierTask, as_steps
 from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
+from rnnkit.tasks.common.onnx_export import ExportPlan
 from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.training.loop import FitResult
 from rnnkit.training.progress import Progress
@@ -216,6 +218,9 @@ class Classification(Job):
         if stacked_on is not None:
             task.baseline = stacked_on
         return task
+
+    def export(self, task: ClassifierTask, run: RunDir) -> ExportPlan:
+        return export.export_plan(task, run)
 
     def finish(self, task: ClassifierTask, prepared: Prepared, run: RunDir) -> None:
         splits: Splits = prepared.data

@@ -146,6 +146,11 @@ class Job:
         """Lines the text summary prints about the job's ``details``."""
         return []
 
+    def export(self, task: Any, run: RunDir) -> Any:
+        """The :class:`rnnkit.tasks.common.onnx_export.ExportPlan` of a trained run: its
+        graphs and the files a user needs beside them. None by default: not exportable."""
+        return None
+
     def upgrade(self, raw: dict[str, Any]) -> dict[str, Any]:
         """A ``config.json`` written by an earlier rnnkit, in today's shape (see
         :func:`rnnkit.tasks.common.runs.upgrade_config`, which runs first for every job)."""

@@ -21,7 +21,9 @@ from rnnkit.data.timeseries import SeriesScaler, window_starts
 from rnnkit.models.forecaster import Forecaster
 from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Prepared
+from rnnkit.tasks.common.onnx_export import ExportPlan
 from rnnkit.tasks.forecast import data as fdata
+from rnnkit.tasks.forecast import export
 from rnnkit.tasks.forecast.batches import ForecastObjective, WindowBatches
 from rnnkit.tasks.forecast.config import ForecastConfig
 from rnnkit.tasks.forecast.data import PreparedSeries
@@ -103,6 +105,9 @@ class Forecasting(Job):
         if len(valid_starts):
             valid = WindowBatches(series.values, valid_starts, data, data.eval_batch_size)
         return FitPlan(train_batches, valid, ForecastObjective())
+
+    def export(self, task: ForecasterTask, run: RunDir) -> ExportPlan:
+        return export.export_plan(task, run)
 
     def task(
         self, config: ForecastConfig, artifacts: SeriesScaler, model: Any, run: RunDir | None

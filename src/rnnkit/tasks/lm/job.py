@@ -24,7 +24,9 @@ from rnnkit.data.vocab import require_tokens
 from rnnkit.models import LanguageModel
 from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Prepared
+from rnnkit.tasks.common.onnx_export import ExportPlan
 from rnnkit.tasks.common.text_encoding import TextEncoding
+from rnnkit.tasks.lm import export
 from rnnkit.tasks.lm.batches import LMObjective, stream_batches
 from rnnkit.tasks.lm.config import LMConfig, LMDataConfig
 from rnnkit.tasks.lm.ids import stream_ids
@@ -87,6 +89,9 @@ class LanguageModeling(Job):
             stream_batches(stream(corpus.valid, "eval_batch_size", valid), k2, k2),
             LMObjective(),
         )
+
+    def export(self, task: LanguageModelTask, run: RunDir) -> ExportPlan:
+        return export.export_plan(task, run)
 
     def task(
         self, config: LMConfig, artifacts: TextEncoding, model: Any, run: RunDir | None
