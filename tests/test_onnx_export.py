@@ -13,13 +13,18 @@ from click.testing import CliRunner
 
 from rnnkit.cli import main
 from rnnkit.config import StackConfig
+from rnnkit.data.casing import casing_ids
+from rnnkit.data.tags import convert
 from rnnkit.layers import Recurrent
 from rnnkit.models.classifier import ClassifierModelConfig, SequenceClassifier
 from rnnkit.models.forecaster import Forecaster, ForecasterModelConfig
+from rnnkit.tasks import tag
 from rnnkit.tasks.classify.export import ClassifierGraph
 from rnnkit.tasks.common.onnx_export import TOLERANCE, Graph, Port, check_graph, export_graph
 from rnnkit.tasks.common.samples import padded_ids, padded_lengths
 from rnnkit.tasks.forecast.export import ForecasterGraph
+from rnnkit.tasks.tag.data import word_key
+from tag_cases import tiny_config
 
 ort = pytest.importorskip("onnxruntime")
 OLD_RUNS = Path(__file__).parent / "fixtures" / "runs-1838b87"
@@ -203,3 +208,55 @@ def test_export_of_a_missing_run_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["export", str(tmp_path / "nope"), "--out", str(tmp_path)])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def _viterbi(emissions: np.ndarray, crf: dict) -> list[int]:
+    """The best tag path of one sentence's emissions (T, K) under crf.json's scores."""
+    transitions, score = np.array(crf["transitions"]), np.array(crf["start"]) + emissions[0]
+    back = []
+    for row in emissions[1:]:
+        total = score[:, None] + transitions  # (from, to)
+        back.append(total.argmax(0))
+        score = total.max(0) + row
+    path = [int((score + np.array(crf["end"])).argmax())]
+    for pointers in reversed(back):
+        path.append(int(pointers[path[-1]]))
+    return path[::-1]
+
+
+def test_tagger_exports_emissions_and_crf_scores_that_decode_as_predict(tmp_path):
+    task, _ = tag.train(tiny_config(tmp_path, epochs=1), tmp_path / "run")
+    manifest = _export_path(tmp_path / "run", tmp_path / "out")
+    assert [p["name"] for p in manifest["graphs"][0]["inputs"]] == [
+        "words",
+        "lengths",
+        "casing",
+        "chars",
+    ]
+    assert {"crf.json", "casing.json", "chars.json", "vocab.json"} <= set(manifest["files"])
+    tokens = ["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."]
+    tagged = task.predict([tokens])[0]["tags"]
+    words = task.artifacts.words.encode(word_key(t, task.config.data) for t in tokens)
+    chars = [task.artifacts.chars.encode(t[: task.config.data.max_word_len]) for t in tokens]
+    char_ids = np.zeros((1, len(tokens), max(map(len, chars))), dtype=np.int64)
+    for i, c in enumerate(chars):
+        char_ids[0, i, : len(c)] = c
+    session = ort.InferenceSession(str(tmp_path / "out" / "tagger.onnx"))
+    (emissions,) = session.run(
+        None,
+        {
+            "words": np.array([words], dtype=np.int64),
+            "lengths": np.array([len(tokens)], dtype=np.int64),
+            "casing": np.array([casing_ids(tokens)], dtype=np.int64),
+            "chars": char_ids,
+        },
+    )
+    crf = json.loads((tmp_path / "out" / "crf.json").read_text())
+    learned = [task.artifacts.tags[k] for k in _viterbi(emissions[0], crf)]
+    assert convert(learned, task.artifacts.learned, task.scheme) == tagged
+
+
+def _export_path(run: Path, out: Path) -> dict:
+    result = CliRunner().invoke(main, ["export", str(run), "--out", str(out), "--check", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)

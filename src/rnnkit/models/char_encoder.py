@@ -61,6 +61,10 @@ class CharEncoder(nn.Module):
     def forward(self, chars: Tensor, lengths: Tensor) -> Tensor:
         B, T, W = chars.shape
         flat, flat_lengths = chars.reshape(B * T, W), lengths.reshape(B * T)  # words as rows
+        if torch.compiler.is_exporting():  # a traced graph cannot select rows by their values
+            real = (flat_lengths > 0)[:, None]  # padding words: encoded as one char, zeroed
+            encoded = self._encode(flat, flat_lengths.clamp_min(1))
+            return (encoded * real).view(B, T, self.output_size)
         real = flat_lengths > 0
         out = torch.zeros(B * T, self.output_size, device=chars.device)
         if bool(real.any()):

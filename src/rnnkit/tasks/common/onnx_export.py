@@ -159,6 +159,9 @@ def export_graph(graph: Graph, path: Path) -> None:
     module = graph.module.eval()
     example = graph.sample(3, 7)
     tmp = path.with_name(f".{path.name}.tmp")
+    # scan traces its body with dynamo, whose cache of an earlier export's step can fix a
+    # dimension that should be free (seen: a tagger's characters after a forecaster)
+    torch._dynamo.reset()
     with _quiet(), scanning(module), torch.no_grad():
         program = torch.onnx.export(
             module,
@@ -171,7 +174,26 @@ def export_graph(graph: Graph, path: Path) -> None:
             external_data=False,
         )
         program.save(str(tmp))
+    _check_free_dimensions(graph, tmp)
     tmp.replace(path)
+
+
+def _check_free_dimensions(graph: Graph, path: Path) -> None:
+    """Every dimension the graph declares free is free in the file (torch.export may fix a
+    dimension it could not keep symbolic; the parity check alone might not see it)."""
+    import onnx
+
+    inputs = {x.name: x for x in onnx.load(str(path), load_external_data=False).graph.input}
+    for spec in graph.inputs:
+        dims = inputs[spec.name].type.tensor_type.shape.dim
+        for axis, (want, got) in enumerate(zip(spec.shape, dims, strict=True)):
+            if isinstance(want, str) and not got.dim_param:
+                path.unlink()
+                raise ConfigError(
+                    f"the exported {graph.name} graph fixed dimension {axis} ({want}) of "
+                    f"{spec.name} at {got.dim_value}",
+                    key="format",
+                )
 
 
 @contextlib.contextmanager

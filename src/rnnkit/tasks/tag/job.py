@@ -32,9 +32,11 @@ from rnnkit.data.tags import SCHEMES, convert, end_allowed, start_allowed, trans
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.tasks import common
 from rnnkit.tasks.common import FitPlan, Job, Notify, Prepared, text_init
+from rnnkit.tasks.common.onnx_export import ExportPlan
 from rnnkit.tasks.common.string_embeddings import ContextEmbedder
 from rnnkit.tasks.common.text_encoding import TextEncoding
 from rnnkit.tasks.tag import data as tdata
+from rnnkit.tasks.tag import export
 from rnnkit.tasks.tag.batches import TagBatch, make_batches, replace_singletons, singletons
 from rnnkit.tasks.tag.config import TagConfig
 from rnnkit.tasks.tag.data import Encoded
@@ -160,6 +162,9 @@ class Tagging(Job):
             lr_groups = text_init.discriminative_groups(model, init.discriminative_lr)
         objective = TagObjective(artifacts.tags, artifacts.learned)
         return FitPlan(train_batches, valid, objective, lr_groups)
+
+    def export(self, task: TaggerTask, run: RunDir) -> ExportPlan:
+        return export.export_plan(task, run)
 
     def task(
         self, config: TagConfig, artifacts: TagArtifacts, model: SequenceTagger, run: RunDir | None
