@@ -60,7 +60,7 @@ class Recurrent(nn.Module):
         engine: ``"auto"`` picks the fused kernel when the cell allows it; ``"loop"`` forces
             the generic loop (same numbers, for checks and comparisons); ``"fused"`` demands
             the kernel and fails for cells it cannot run; ``"scan"`` runs each direction as
-            one torch ``scan`` of the cell's plain-torch step (evaluation only: what ONNX
+            one torch ``scan`` of the cell's plain-torch step (while exporting only: what ONNX
             export traces, :mod:`rnnkit.layers.scan`).
         **cell_options: options of the cell family (``nonlinearity``, ``identity_init``,
             ``output_size``, ``feedback``, ``output_activation``, ``peephole``, ``layer_norm``,
