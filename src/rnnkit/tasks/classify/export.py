@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from rnnkit.tasks.classify.stacking import LOG_FLOOR
 from rnnkit.tasks.classify.task import ClassifierTask
 from rnnkit.tasks.common.onnx_export import ExportPlan, Graph, Port, run_files
-from rnnkit.tasks.common.samples import padded_ids, padded_lengths
+from rnnkit.tasks.common.samples import padded_ids, padded_lengths, padded_steps
 from rnnkit.training.rundir import RunDir
 
 __all__ = ["export_plan"]
@@ -90,9 +90,7 @@ def _sample(task: ClassifierTask, stacked: bool, B: int, T: int) -> tuple[Tensor
     if task.vocab is not None:
         inputs = padded_ids(lengths, T, len(task.vocab), task.vocab.pad_id)
     else:
-        F = task.model.projection.in_features
-        valid = torch.arange(T) < lengths[:, None]
-        inputs = torch.randn(B, T, F) * valid[..., None]
+        inputs = padded_steps(lengths, T, task.model.projection.in_features)
     if not stacked:
         return inputs, lengths
     offsets = torch.log_softmax(torch.randn(B, len(task.classes)), dim=-1).clamp_min(LOG_FLOOR)

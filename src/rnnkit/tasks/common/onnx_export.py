@@ -44,10 +44,10 @@ __all__ = [
     "Graph",
     "Port",
     "check_graph",
-    "export_plan",
     "export_run",
     "require_onnx",
     "run_files",
+    "write_export",
 ]
 
 OPSET = 18
@@ -237,7 +237,7 @@ def _as_tuple(out: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
 
 
 def export_run(path: str | Path, out: str | Path, *, check: bool = False) -> dict[str, Any]:
-    """Export the run at ``path`` into the folder ``out`` (see :func:`export_plan`).
+    """Export the run at ``path`` into the folder ``out`` (see :func:`write_export`).
 
     Raises:
         ConfigError: onnx is not installed, the job has no export, or ``out`` is the run.
@@ -253,10 +253,10 @@ def export_run(path: str | Path, out: str | Path, *, check: bool = False) -> dic
     plan = job.export(load(path), run)
     if plan is None:
         raise ConfigError(f"{job.name} runs have no ONNX export yet", key="format")
-    return export_plan(plan, out, check=check)
+    return write_export(plan, out, check=check)
 
 
-def export_plan(plan: ExportPlan, out: Path, *, check: bool) -> dict[str, Any]:
+def write_export(plan: ExportPlan, out: Path, *, check: bool) -> dict[str, Any]:
     """Write every graph, the files, ``export.json`` and ``README.md`` into ``out``; with
     ``check``, run each graph in onnxruntime and record its largest difference from PyTorch.
 

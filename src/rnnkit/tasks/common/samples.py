@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["padded_ids", "padded_lengths"]
+__all__ = ["padded_ids", "padded_lengths", "padded_steps"]
 
 
 def padded_lengths(batch: int, length: int) -> Tensor:
@@ -22,3 +22,9 @@ def padded_ids(lengths: Tensor, length: int, vocab_size: int, pad_id: int) -> Te
     ids = ids + (ids >= pad_id).long()  # every id but the padding one
     valid = torch.arange(length) < lengths[:, None]
     return torch.where(valid, ids, torch.full_like(ids, pad_id))
+
+
+def padded_steps(lengths: Tensor, length: int, features: int) -> Tensor:
+    """(B, T, F) float32 random steps, and zeros past each length."""
+    valid = torch.arange(length) < lengths[:, None]
+    return torch.randn(len(lengths), length, features) * valid[..., None]

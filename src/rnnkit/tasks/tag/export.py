@@ -12,7 +12,7 @@ from rnnkit.config import ConfigError
 from rnnkit.data.casing import CASINGS
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.tasks.common.onnx_export import ExportPlan, Graph, Port, run_files
-from rnnkit.tasks.common.samples import padded_ids, padded_lengths
+from rnnkit.tasks.common.samples import padded_ids, padded_lengths, padded_steps
 from rnnkit.tasks.tag.task import TaggerTask
 from rnnkit.training.rundir import RunDir
 
@@ -104,9 +104,9 @@ def _inputs(model: SequenceTagger) -> tuple[Port, ...]:
 def _sample(task: TaggerTask, B: int, T: int) -> tuple[Tensor, ...]:
     model = task.model
     lengths = padded_lengths(B, T)
-    valid = torch.arange(T) < lengths[:, None]
     if model.projection is not None:
-        return torch.randn(B, T, model.projection.in_features) * valid[..., None], lengths
+        return padded_steps(lengths, T, model.projection.in_features), lengths
+    valid = torch.arange(T) < lengths[:, None]
     words = task.artifacts.words
     out = [padded_ids(lengths, T, len(words), words.pad_id), lengths]
     if model.casing is not None:
